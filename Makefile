@@ -1,0 +1,44 @@
+# OnAir Studio — `make run` and `make test` do all set-up on a fresh Debian machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export QT_QPA_PLATFORM ?= offscreen
+export PYTHONDONTWRITEBYTECODE = 1
+
+.PHONY: bootstrap system-packages run serve studio test lint bench screenshots clean
+
+bootstrap: system-packages $(STAMP)
+
+system-packages:
+	@bash scripts/bootstrap_system.sh
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+run: bootstrap
+	$(VENV)/bin/onair run
+
+serve: bootstrap
+	$(VENV)/bin/onair serve --demo
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+test: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) -m pytest
+
+bench: bootstrap
+	$(VENV)/bin/onair bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

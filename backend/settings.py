@@ -1,0 +1,80 @@
+"""Backend settings: one immutable object built from CLI flags or the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("ONAIR_DATA_DIR", user_data_dir("onair-studio", "onair")))
+
+
+@dataclass(frozen=True)
+class IceServer:
+    urls: str
+    username: str | None = None
+    credential: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"urls": self.urls}
+        if self.username:
+            out["username"] = self.username
+        if self.credential:
+            out["credential"] = self.credential
+        return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = field(default_factory=lambda: default_data_dir() / "onair.sqlite3")
+    host: str = "127.0.0.1"
+    port: int = 8765
+    jwt_secret: str = ""
+    token_ttl_seconds: int = 12 * 3600
+    demo: bool = False
+    allow_topup: bool = False
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 256 * 1024
+    max_ws_message_bytes: int = 16 * 1024
+    ws_queue_size: int = 256
+    ws_heartbeat_seconds: float = 20.0
+    ws_messages_per_second: float = 30.0
+    rate_per_second: float = 30.0
+    rate_burst: int = 120
+    pk_invite_ttl_seconds: int = 120
+    ice_servers: tuple[IceServer, ...] = ()
+    public_url: str = ""
+
+    def with_overrides(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def resolved_secret(self) -> str:
+        """The JWT secret: given, or persisted beside the database so tokens survive restarts."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        secret_file = self.db_path.with_suffix(".secret")
+        if secret_file.exists():
+            return secret_file.read_text().strip()
+        secret_file.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        secret_file.write_text(value)
+        secret_file.chmod(0o600)
+        return value
+
+
+def ice_servers_from_env(env: dict[str, str] | None = None) -> tuple[IceServer, ...]:
+    """STUN/TURN servers from the spec's environment variables; none are needed on one LAN."""
+    env = dict(os.environ) if env is None else env
+    servers: list[IceServer] = []
+    if env.get("STUN_SERVER_URL"):
+        servers.append(IceServer(env["STUN_SERVER_URL"]))
+    if env.get("TURN_SERVER_URL"):
+        servers.append(
+            IceServer(env["TURN_SERVER_URL"], env.get("TURN_USERNAME"), env.get("TURN_PASSWORD"))
+        )
+    return tuple(servers)

@@ -1,0 +1,138 @@
+"""The SQLite database: one connection per process, WAL mode, explicit write transactions.
+
+Every read-then-write runs inside ``transaction()``, which takes ``BEGIN IMMEDIATE`` so a
+second writer (another worker process) waits instead of reading stale numbers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from backend.storage.schema import MIGRATIONS
+
+Row = dict[str, Any]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    return iso(utc_now())
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=10.0
+        )
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        self.utils = sqlite_utils.Database(self.conn)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        with self.transaction():
+            current = self.schema_version
+            for version, statements in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                for statement in statements:
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version={version}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; nested calls join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.conn
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self.conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    def one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Row | None:
+        with self._lock:
+            row = self.conn.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[Row]:
+        with self._lock:
+            return [dict(row) for row in self.conn.execute(sql, params).fetchall()]
+
+    def scalar(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
+        with self._lock:
+            row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row is not None else None
+
+    def insert(self, table: str, record: Row) -> Row:
+        """Insert a record, stamping id/createdAt/updatedAt unless given."""
+        stamp = now_iso()
+        full = {"id": new_id(), "createdAt": stamp, "updatedAt": stamp, **record}
+        columns = ", ".join(f'"{key}"' for key in full)
+        marks = ", ".join("?" for _ in full)
+        with self._lock:
+            self.conn.execute(
+                f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', tuple(full.values())
+            )
+        return full
+
+    def update(self, table: str, row_id: str, changes: Row) -> None:
+        full = {**changes, "updatedAt": now_iso()}
+        assignments = ", ".join(f'"{key}" = ?' for key in full)
+        with self._lock:
+            self.conn.execute(
+                f'UPDATE "{table}" SET {assignments} WHERE id = ?', (*full.values(), row_id)
+            )
+
+    def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> int:
+        with self._lock:
+            return self.conn.execute(sql, params).rowcount

@@ -1,0 +1,81 @@
+"""The `onair` command: serve the backend, run the studio, run benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+BENCHMARKS = ("backend", "filters", "media")
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser("serve", help="run the backend (REST, WebSocket, media, viewer page)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--db", type=Path, default=None, help="SQLite file (default: user data dir)")
+    serve.add_argument("--demo", action="store_true", help="seed demo users, coins and gifts")
+    serve.add_argument("--allow-topup", action="store_true", help="enable the dev coin top-up")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--redis-url", default=os.environ.get("ONAIR_REDIS_URL", ""))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onair", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    run = sub.add_parser("run", help="backend with demo data plus the studio (headless: URLs)")
+    run.add_argument("--port", type=int, default=8765)
+    run.add_argument("--db", type=Path, default=None)
+    studio = sub.add_parser("studio", help="the desktop studio")
+    studio.add_argument("--backend", default="http://127.0.0.1:8765")
+    bench = sub.add_parser("bench", help="benchmarks: print numbers, assert nothing")
+    bench.add_argument("suites", nargs="*", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
+    return parser
+
+
+def _settings_from(args: argparse.Namespace) -> object:
+    from backend.settings import Settings, ice_servers_from_env
+
+    settings = Settings(
+        host=getattr(args, "host", "127.0.0.1"),
+        port=args.port,
+        demo=getattr(args, "demo", True),
+        allow_topup=getattr(args, "allow_topup", False) or getattr(args, "demo", True),
+        ice_servers=ice_servers_from_env(),
+    )
+    if args.db is not None:
+        settings = settings.with_overrides(db_path=args.db)
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from backend.server import serve
+
+        return serve(_settings_from(args))  # type: ignore[arg-type]
+    if args.command == "run":
+        from backend.server import run_everything
+
+        return run_everything(_settings_from(args))  # type: ignore[arg-type]
+    if args.command == "studio":
+        studio_main = importlib.import_module("studio.ui.app").main
+        return int(studio_main(["--backend", args.backend]))
+    if args.command == "bench":
+        unknown = sorted(set(args.suites) - set(BENCHMARKS))
+        if unknown:
+            print(f"onair bench: unknown suite(s) {unknown}; choose from {BENCHMARKS}")
+            return 2
+        for suite in args.suites or BENCHMARKS:
+            module = importlib.import_module(f"bench.{suite}")
+            module.main()
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
