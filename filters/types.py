@@ -1,0 +1,24 @@
+"""Array aliases shared by the effects.
+
+OpenCV's stubs type every result as a generic numeric array, so the aliases keep the dtype
+open; the docstrings say what each one holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+
+Image: TypeAlias = NDArray[Any]
+"""A BGR ``uint8`` frame, ``(height, width, 3)``."""
+
+Mask: TypeAlias = NDArray[Any]
+"""A single-channel mask, ``(height, width)``: ``uint8`` 0..255 or ``float32`` 0..1."""
+
+Points: TypeAlias = NDArray[np.float32]
+"""``(N, 2)`` pixel coordinates (x, y)."""
+
+Affine: TypeAlias = NDArray[np.float64]
+"""A 2x3 affine transform."""
