@@ -1,0 +1,47 @@
+"""Wires the services together once per app; the API layer receives this by injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.contract import EventSink
+from backend.services.auth import AuthService
+from backend.services.gifts import GiftService
+from backend.services.idempotency import IdempotencyService
+from backend.services.pk_battles import PKBattleService
+from backend.services.scheduler import Scheduler
+from backend.services.wallet import WalletService
+from backend.settings import Settings
+from backend.storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    events: EventSink
+    auth: AuthService
+    wallet: WalletService
+    gifts: GiftService
+    idempotency: IdempotencyService
+    scheduler: Scheduler
+    pk: PKBattleService
+
+
+def build_services(settings: Settings, db: Database, events: EventSink) -> Services:
+    wallet = WalletService(db)
+    gifts = GiftService(db)
+    scheduler = Scheduler(db)
+    auth = AuthService(db, settings.resolved_secret(), settings.token_ttl_seconds)
+    pk = PKBattleService(db, events, wallet, gifts, scheduler, settings.pk_invite_ttl_seconds)
+    return Services(
+        settings=settings,
+        db=db,
+        events=events,
+        auth=auth,
+        wallet=wallet,
+        gifts=gifts,
+        idempotency=IdempotencyService(db),
+        scheduler=scheduler,
+        pk=pk,
+    )

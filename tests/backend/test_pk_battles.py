@@ -1,0 +1,235 @@
+"""PK battles end to end: a real server, a real SQLite file, real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from backend.storage.db import Database, iso, utc_now
+from tests.backend.api_helpers import ApiUser, Listener, register
+from tests.servers import LiveServer, running_server
+
+
+@pytest.fixture
+async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+async def start_battle(host: ApiUser, opponent: ApiUser, duration: int = 5) -> dict:
+    battle = await host.data(
+        "POST", "/api/pk-battles", json={"opponent": opponent.id, "duration": duration}
+    )
+    return await opponent.data("POST", f"/api/pk-battles/{battle['id']}/accept")
+
+
+async def test_battle_lifecycle_with_events_for_hosts_and_viewer(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    host1, host2 = await register(client), await register(client)
+    viewer = await register(client, coins=1000)
+    async with (
+        Listener(server.ws_url, host1.token) as ws1,
+        Listener(server.ws_url, host2.token) as ws2,
+        Listener(server.ws_url, viewer.token) as wsv,
+    ):
+        battle = await host1.data(
+            "POST", "/api/pk-battles", json={"opponent": host2.id, "duration": 3}
+        )
+        assert battle["status"] == "pending"
+        created = await ws2.wait_for("pk-battle:created")
+        assert created["data"]["battle"]["id"] == battle["id"]
+        # A pending invitation is private: the viewer can neither see nor join it.
+        hidden = await viewer.call("GET", f"/api/pk-battles/{battle['id']}")
+        assert hidden.status_code == 404
+        assert (await wsv.join(f"pk-battle:{battle['id']}"))["event"] == "error"
+
+        started = await host2.data("POST", f"/api/pk-battles/{battle['id']}/accept")
+        assert started["status"] == "active" and started["endsAt"]
+        await ws1.wait_for("pk-battle:started")
+        assert (await wsv.join(f"pk-battle:{battle['id']}"))["event"] == "joined"
+        await ws1.join(f"pk-battle:{battle['id']}")
+
+        star = await viewer.data(
+            "POST",
+            f"/api/pk-battles/{battle['id']}/gift",
+            json={"giftId": "star", "quantity": 3, "toHost": host2.id},
+        )
+        assert star["scores"]["host2"] == 30 and star["balance"]["coins"] == 970
+        event = await ws1.wait_for("pk-battle:gift")
+        assert event["data"]["scores"] == star["scores"]
+        # A host in both the battle room and their user room gets the event once.
+        await asyncio.sleep(0.2)
+        assert len(ws1.named("pk-battle:gift")) == 1
+        await wsv.wait_for("pk-battle:gift")
+
+        detail = await viewer.data("GET", f"/api/pk-battles/{battle['id']}")
+        assert detail["topSupporters"]["host2"][0]["id"] == viewer.id
+        assert detail["viewerCount"] == 1
+
+        server.app.state.services.pk.end_battle(battle["id"])
+        ended = await wsv.wait_for("pk-battle:ended")
+        assert ended["data"]["winner"] == host2.id
+        assert ended["data"]["rewards"][host2.id]["coins"] == 50 + 3
+        await ws1.wait_for("pk-battle:ended")
+
+    wallet2 = await host2.data("GET", "/api/wallet")
+    assert wallet2["coins"] == 30 + 53 and wallet2["xp"] == 100
+    late = await viewer.call(
+        "POST",
+        f"/api/pk-battles/{battle['id']}/gift",
+        json={"giftId": "rose", "quantity": 1, "toHost": host1.id},
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] == "battle_over"
+    history = await host2.data("GET", f"/api/pk-battles/user/{host2.id}")
+    assert history["stats"]["wins"] == 1
+    board = await viewer.data("GET", "/api/pk-battles/leaderboard/rankings?period=daily")
+    assert board["entries"][0]["user"]["id"] == host2.id
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"duration": 0}, 400, "invalid_duration"),
+        ({"duration": 11}, 400, "invalid_duration"),
+        ({"duration": 5, "opponent": "SELF"}, 400, "self_battle"),
+        ({"duration": 5, "opponent": "nobody"}, 404, "opponent_not_found"),
+        ({"duration": 5, "host1Score": 999}, 422, "validation_error"),
+        ({"duration": "five"}, 422, "validation_error"),
+    ],
+)
+async def test_create_validation(
+    client: httpx.AsyncClient, body: dict, status: int, code: str
+) -> None:
+    host, opponent = await register(client), await register(client)
+    payload = {"opponent": opponent.id, **body}
+    if payload["opponent"] == "SELF":
+        payload["opponent"] = host.id
+    response = await host.call("POST", "/api/pk-battles", json=payload)
+    assert response.status_code == status, response.text
+    assert response.json() == {"success": False, "error": response.json()["error"]}
+    assert response.json()["error"]["code"] == code
+
+
+async def test_permissions_and_state_rules(client: httpx.AsyncClient) -> None:
+    host1, host2, other = await register(client), await register(client), await register(client)
+    battle = await host1.data("POST", "/api/pk-battles", json={"opponent": host2.id, "duration": 2})
+    assert (await host1.call("POST", f"/api/pk-battles/{battle['id']}/accept")).status_code == 403
+    assert (await other.call("DELETE", f"/api/pk-battles/{battle['id']}")).status_code == 404
+    busy = await host1.call("POST", "/api/pk-battles", json={"opponent": other.id, "duration": 2})
+    assert busy.status_code == 409
+    gift_early = await other.call(
+        "POST",
+        f"/api/pk-battles/{battle['id']}/gift",
+        json={"giftId": "rose", "toHost": host1.id},
+    )
+    assert gift_early.status_code == 404
+    await host2.data("POST", f"/api/pk-battles/{battle['id']}/accept")
+    again = await host2.call("POST", f"/api/pk-battles/{battle['id']}/accept")
+    assert again.status_code == 409
+    assert (await other.call("DELETE", f"/api/pk-battles/{battle['id']}")).status_code == 403
+    broke = await other.call(
+        "POST",
+        f"/api/pk-battles/{battle['id']}/gift",
+        json={"giftId": "diamond", "toHost": host1.id},
+    )
+    assert broke.status_code == 409 and broke.json()["error"]["code"] == "insufficient_funds"
+    bad_host = await other.call(
+        "POST", f"/api/pk-battles/{battle['id']}/gift", json={"giftId": "rose", "toHost": "x"}
+    )
+    assert bad_host.status_code == 400
+    unknown_gift = await other.call(
+        "POST",
+        f"/api/pk-battles/{battle['id']}/gift",
+        json={"giftId": "unicorn", "toHost": host1.id},
+    )
+    assert unknown_gift.status_code == 404
+    cancelled = await host1.data("DELETE", f"/api/pk-battles/{battle['id']}")
+    assert cancelled["status"] == "cancelled"
+    active = await other.data("GET", "/api/pk-battles/active/list")
+    assert battle["id"] not in [b["id"] for b in active]
+    no_auth = await client.get(f"/api/pk-battles/{battle['id']}")
+    assert no_auth.status_code == 401
+
+
+async def test_gift_storm_totals_are_exact(client: httpx.AsyncClient) -> None:
+    host1, host2 = await register(client), await register(client)
+    battle = await start_battle(host1, host2)
+    viewers = await asyncio.gather(*(register(client, coins=15) for _ in range(50)))
+    hosts = [host1.id, host2.id]
+
+    async def send(i: int) -> tuple[int, int]:
+        viewer = viewers[i % 50]
+        to_host = hosts[i % 2]
+        response = await viewer.call(
+            "POST",
+            f"/api/pk-battles/{battle['id']}/gift",
+            json={"giftId": "heart", "quantity": 1, "toHost": to_host},
+        )
+        return response.status_code, (5 if response.status_code == 200 else 0) * (1 + i % 2)
+
+    results = await asyncio.gather(*(send(i) for i in range(200)))
+    statuses = [status for status, _ in results]
+    # Each viewer sends four 5-coin hearts with 15 coins: three go through, one is refused.
+    assert statuses.count(200) == 50 * 3
+    assert set(statuses) <= {200, 409}
+    detail = await host1.data("GET", f"/api/pk-battles/{battle['id']}")
+    accepted = [i for i, (status, _) in enumerate(results) if status == 200]
+    assert detail["scores"]["host1"] == 5 * sum(1 for i in accepted if i % 2 == 0)
+    assert detail["scores"]["host2"] == 5 * sum(1 for i in accepted if i % 2 == 1)
+    assert detail["giftCount"] == len(accepted)
+    for viewer in viewers:
+        assert (await viewer.data("GET", "/api/wallet"))["coins"] == 0
+
+
+async def test_idempotency_key_charges_once(client: httpx.AsyncClient) -> None:
+    host1, host2 = await register(client), await register(client)
+    viewer = await register(client, coins=100)
+    battle = await start_battle(host1, host2)
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    body = {"giftId": "star", "quantity": 1, "toHost": host1.id}
+    responses = await asyncio.gather(
+        *(
+            viewer.call("POST", f"/api/pk-battles/{battle['id']}/gift", json=body, headers=key)
+            for _ in range(5)
+        )
+    )
+    assert all(r.status_code == 200 for r in responses)
+    assert sum(not r.json()["data"]["replayed"] for r in responses) == 1
+    assert (await viewer.data("GET", "/api/wallet"))["coins"] == 90
+    detail = await host1.data("GET", f"/api/pk-battles/{battle['id']}")
+    assert detail["scores"]["host1"] == 10
+
+
+async def test_deadline_passing_while_stopped_ends_battle_on_restart(settings) -> None:  # type: ignore[no-untyped-def]
+    with running_server(settings) as live:
+        async with httpx.AsyncClient(base_url=live.url) as http:
+            host1, host2 = await register(http), await register(http)
+            viewer = await register(http, coins=100)
+            battle = await start_battle(host1, host2, duration=1)
+            await viewer.data(
+                "POST",
+                f"/api/pk-battles/{battle['id']}/gift",
+                json={"giftId": "star", "quantity": 2, "toHost": host1.id},
+            )
+    # While the server is down the deadline passes.
+    db = Database(settings.db_path)
+    past = iso(utc_now())
+    db.execute("UPDATE deadlines SET dueAt = ? WHERE refId = ?", (past, battle["id"]))
+    db.execute("UPDATE pk_battles SET endsAt = ? WHERE id = ?", (past, battle["id"]))
+    db.close()
+    with running_server(settings) as live:
+        async with httpx.AsyncClient(base_url=live.url) as http:
+            host1.client = http
+            for _ in range(100):
+                detail = await host1.data("GET", f"/api/pk-battles/{battle['id']}")
+                if detail["status"] == "ended":
+                    break
+                await asyncio.sleep(0.05)
+            assert detail["status"] == "ended"
+            assert detail["winner"] == host1.id
+            assert (await host1.data("GET", "/api/wallet"))["coins"] == 20 + 50 + 2

@@ -1,0 +1,63 @@
+"""Real uvicorn servers on loopback for tests: started in a thread, stopped cleanly."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+
+from backend.app import create_app
+from backend.server import WS_IMPLEMENTATION
+from backend.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    app: FastAPI
+    settings: Settings
+    url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http", "ws", 1) + "/ws"
+
+
+@contextmanager
+def running_server(settings: Settings) -> Iterator[LiveServer]:
+    port = settings.port if settings.port else free_port()
+    settings = settings.with_overrides(host="127.0.0.1", port=port)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        ws=WS_IMPLEMENTATION,
+        log_level="warning",
+        ws_max_size=settings.max_ws_message_bytes,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("test server did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(app=app, settings=settings, url=f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
