@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from backend.storage.schema import MIGRATIONS
+from backend.storage.schema import ALL
 
 Row = dict[str, Any]
 
@@ -65,17 +65,25 @@ class Database:
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        """How many migration steps have run."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0])
 
     def migrate(self) -> None:
         with self.transaction():
-            current = self.schema_version
-            for version, statements in enumerate(MIGRATIONS, start=1):
-                if version <= current:
+            self.conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (name TEXT PRIMARY KEY, appliedAt TEXT NOT NULL)"
+            )
+            done = {row[0] for row in self.conn.execute("SELECT name FROM schema_migrations")}
+            for name, statements in ALL:
+                if name in done:
                     continue
                 for statement in statements:
                     self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version={version}")
+                self.conn.execute(
+                    "INSERT INTO schema_migrations (name, appliedAt) VALUES (?, ?)",
+                    (name, now_iso()),
+                )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

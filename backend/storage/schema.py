@@ -1,46 +1,52 @@
-"""Schema migrations, applied in order; ``PRAGMA user_version`` records how many ran.
+"""Schema migrations of the core and PK battles.
 
-Append new migrations; never edit one that has shipped.
+Each feature keeps its migrations in its own ``schema_<feature>.py`` as named steps; ``ALL``
+lists them in order. A step runs once: its name is recorded in ``schema_migrations``. Add new
+steps at the end of a feature's list; never edit a step that has shipped.
 """
 
 from __future__ import annotations
 
-_STAMPS = '"id" TEXT PRIMARY KEY, "createdAt" TEXT NOT NULL, "updatedAt" TEXT NOT NULL'
+STAMPS = '"id" TEXT PRIMARY KEY, "createdAt" TEXT NOT NULL, "updatedAt" TEXT NOT NULL'
 
-MIGRATIONS: list[list[str]] = [
-    [
-        f"""CREATE TABLE users ({_STAMPS},
+Migration = tuple[str, list[str]]
+
+CORE: list[Migration] = [
+    (
+        "core-001",
+        [
+            f"""CREATE TABLE users ({STAMPS},
             username TEXT NOT NULL UNIQUE COLLATE NOCASE,
             displayName TEXT NOT NULL,
             passwordHash TEXT NOT NULL,
             role TEXT NOT NULL DEFAULT 'user')""",
-        f"""CREATE TABLE ledger ({_STAMPS},
+            f"""CREATE TABLE ledger ({STAMPS},
             userId TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
             coins INTEGER NOT NULL,
             xp INTEGER NOT NULL DEFAULT 0,
             kind TEXT NOT NULL,
             refId TEXT)""",
-        "CREATE INDEX ledger_user ON ledger(userId)",
-        "CREATE INDEX ledger_kind_ref ON ledger(kind, refId)",
-        f"""CREATE TABLE gifts ({_STAMPS},
+            "CREATE INDEX ledger_user ON ledger(userId)",
+            "CREATE INDEX ledger_kind_ref ON ledger(kind, refId)",
+            f"""CREATE TABLE gifts ({STAMPS},
             name TEXT NOT NULL,
             coins INTEGER NOT NULL CHECK (coins > 0),
             icon TEXT NOT NULL,
             sortOrder INTEGER NOT NULL DEFAULT 0)""",
-        """CREATE TABLE idempotency (
+            """CREATE TABLE idempotency (
             userId TEXT NOT NULL,
             scope TEXT NOT NULL,
             key TEXT NOT NULL,
             response TEXT NOT NULL,
             createdAt TEXT NOT NULL,
             PRIMARY KEY (userId, scope, key))""",
-        f"""CREATE TABLE deadlines ({_STAMPS},
+            f"""CREATE TABLE deadlines ({STAMPS},
             kind TEXT NOT NULL,
             refId TEXT NOT NULL,
             dueAt TEXT NOT NULL,
             UNIQUE (kind, refId))""",
-        "CREATE INDEX deadlines_due ON deadlines(dueAt)",
-        f"""CREATE TABLE pk_battles ({_STAMPS},
+            "CREATE INDEX deadlines_due ON deadlines(dueAt)",
+            f"""CREATE TABLE pk_battles ({STAMPS},
             host1Id TEXT NOT NULL REFERENCES users(id),
             host2Id TEXT NOT NULL REFERENCES users(id),
             status TEXT NOT NULL,
@@ -57,26 +63,29 @@ MIGRATIONS: list[list[str]] = [
             endedAt TEXT,
             endReason TEXT,
             rewards TEXT)""",
-        "CREATE INDEX pk_battles_status ON pk_battles(status, host1Id, host2Id)",
-        f"""CREATE TABLE pk_gifts ({_STAMPS},
+            "CREATE INDEX pk_battles_status ON pk_battles(status, host1Id, host2Id)",
+            f"""CREATE TABLE pk_gifts ({STAMPS},
             battleId TEXT NOT NULL REFERENCES pk_battles(id),
             senderId TEXT NOT NULL REFERENCES users(id),
             toHostId TEXT NOT NULL,
             giftId TEXT NOT NULL,
             quantity INTEGER NOT NULL,
             coins INTEGER NOT NULL)""",
-        "CREATE INDEX pk_gifts_battle ON pk_gifts(battleId, toHostId, senderId)",
-        "CREATE INDEX pk_gifts_created ON pk_gifts(createdAt)",
-        f"""CREATE TABLE pk_supporters ({_STAMPS},
+            "CREATE INDEX pk_gifts_battle ON pk_gifts(battleId, toHostId, senderId)",
+            "CREATE INDEX pk_gifts_created ON pk_gifts(createdAt)",
+            f"""CREATE TABLE pk_supporters ({STAMPS},
             battleId TEXT NOT NULL REFERENCES pk_battles(id),
             userId TEXT NOT NULL REFERENCES users(id),
             toHostId TEXT NOT NULL,
             coins INTEGER NOT NULL DEFAULT 0,
             UNIQUE (battleId, toHostId, userId))""",
-        "CREATE INDEX pk_supporters_rank ON pk_supporters(battleId, toHostId, coins)",
-        f"""CREATE TABLE pk_viewers ({_STAMPS},
+            "CREATE INDEX pk_supporters_rank ON pk_supporters(battleId, toHostId, coins)",
+            f"""CREATE TABLE pk_viewers ({STAMPS},
             battleId TEXT NOT NULL REFERENCES pk_battles(id),
             userId TEXT NOT NULL,
             UNIQUE (battleId, userId))""",
-    ],
+        ],
+    ),
 ]
+
+ALL: list[Migration] = [*CORE]
