@@ -47,6 +47,9 @@ class Settings:
     rate_per_second: float = 30.0
     rate_burst: int = 120
     pk_invite_ttl_seconds: int = 120
+    multihost_invite_ttl_seconds: int = 300
+    # A co-host whose last connection to the session room drops counts as left after this.
+    multihost_grace_seconds: float = 20.0
     ice_servers: tuple[IceServer, ...] = ()
     public_url: str = ""
 
