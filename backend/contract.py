@@ -56,6 +56,7 @@ class MultiHost:
     ENDED = "multihost:ended"
     STARTED = "multihost:started"
     JOIN_REQUESTED = "multihost:join-requested"
+    REQUEST_DECLINED = "multihost:request-declined"
 
 
 class Shopping:
@@ -67,6 +68,8 @@ class Shopping:
     VOUCHER = "live-shopping:voucher"
     STARTED = "live-shopping:started"
     ENDED = "live-shopping:ended"
+    FLASH_SALE_ENDED = "live-shopping:flash-sale-ended"
+    ORDER_UPDATED = "live-shopping:order-updated"
 
 
 class Hub:
