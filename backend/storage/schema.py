@@ -89,3 +89,8 @@ CORE: list[Migration] = [
 ]
 
 ALL: list[Migration] = [*CORE]
+
+# Feature steps import STAMPS from here, so they are imported after it is defined.
+from backend.storage import schema_multihost, schema_shopping  # noqa: E402
+
+ALL += [*schema_multihost.MIGRATIONS, *schema_shopping.MIGRATIONS]
