@@ -1,0 +1,167 @@
+"""Video sources: the sample clip (works without a camera), a camera and a video file.
+
+A source's ``read()`` blocks until its next frame is due and returns it as BGR uint8; it is
+called from the frame flow's worker thread, never from the event loop. Live sources never
+hand out stale frames: a reader that falls behind skips to the frame that is due now.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from studio.core.marker import draw_marker
+
+Image = NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    image: Image
+    index: int
+    captured_at: float  # time.monotonic() when the frame was taken
+
+
+class VideoSource(Protocol):
+    width: int
+    height: int
+    fps: float
+
+    def read(self) -> SourceFrame | None:
+        """The next frame (blocking), or None once the source has ended or was closed."""
+
+    def close(self) -> None: ...
+
+
+class _Clock:
+    """Paces a synthetic or file source at ``fps`` against the monotonic clock."""
+
+    def __init__(self, fps: float) -> None:
+        self.fps = fps
+        self.start = time.monotonic()
+        self.next_index = 0
+        self.closed = threading.Event()
+
+    def wait_next(self) -> int | None:
+        due = self.start + self.next_index / self.fps
+        if self.closed.wait(max(0.0, due - time.monotonic())):
+            return None
+        now_index = int((time.monotonic() - self.start) * self.fps)
+        index = max(self.next_index, now_index)  # skip frames we are too late for
+        self.next_index = index + 1
+        return index
+
+
+class SampleSource:
+    """A looping clip of a real face moving (``filters.synthetic.SyntheticFaceClip``).
+
+    With ``marker=True`` every frame carries its index (see :mod:`studio.core.marker`), so a
+    receiver can check which frame it got and how long it took.
+    """
+
+    def __init__(
+        self, width: int = 1280, height: int = 720, fps: float = 30.0, marker: bool = False
+    ) -> None:
+        from filters.synthetic import SyntheticFaceClip
+
+        self.width, self.height, self.fps = width, height, fps
+        self.marker = marker
+        self._clip = SyntheticFaceClip(width, height, fps=fps)
+        self._clock = _Clock(fps)
+        self.captured: dict[int, float] = {}  # marker value -> capture time, when marked
+
+    def read(self) -> SourceFrame | None:
+        index = self._clock.wait_next()
+        if index is None:
+            return None
+        image = self._clip.frame(index)
+        captured_at = time.monotonic()
+        if self.marker:
+            draw_marker(image, index)
+            self.captured[index % 65536] = captured_at
+            self.captured.pop((index - 1024) % 65536, None)
+        return SourceFrame(image, index, captured_at)
+
+    def close(self) -> None:
+        self._clock.closed.set()
+
+
+class CameraSource:
+    """A local camera through OpenCV (device index or path, e.g. ``0`` or ``/dev/video0``)."""
+
+    def __init__(
+        self, device: int | str = 0, width: int = 1280, height: int = 720, fps: float = 30.0
+    ) -> None:
+        self._capture = cv2.VideoCapture(device)
+        if not self._capture.isOpened():
+            raise OSError(f"cannot open camera {device!r}")
+        self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self._capture.set(cv2.CAP_PROP_FPS, fps)
+        self._capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a backlog
+        self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.fps = float(self._capture.get(cv2.CAP_PROP_FPS)) or fps
+        self._index = 0
+        self._lock = threading.Lock()
+
+    def read(self) -> SourceFrame | None:
+        with self._lock:
+            if not self._capture.isOpened():
+                return None
+            ok, image = self._capture.read()
+        if not ok:
+            return None
+        self._index += 1
+        return SourceFrame(np.asarray(image, np.uint8), self._index - 1, time.monotonic())
+
+    def close(self) -> None:
+        with self._lock:
+            self._capture.release()
+
+
+class FileSource:
+    """A video file played in real time, looping at its end."""
+
+    def __init__(self, path: str | Path, loop: bool = True) -> None:
+        self._capture = cv2.VideoCapture(str(path))
+        if not self._capture.isOpened():
+            raise OSError(f"cannot open video file {path}")
+        self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.fps = float(self._capture.get(cv2.CAP_PROP_FPS)) or 30.0
+        self.loop = loop
+        self._clock = _Clock(self.fps)
+        self._position = 0  # index of the next frame the decoder returns
+
+    def read(self) -> SourceFrame | None:
+        index = self._clock.wait_next()
+        if index is None:
+            return None
+        image = None
+        while self._position <= index:
+            ok, image = self._capture.read()
+            if not ok:
+                if not self.loop or self._position == 0:
+                    return None
+                self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                self._position = 0
+                index = 0
+                self._clock.start = time.monotonic()
+                self._clock.next_index = 1
+                continue
+            self._position += 1
+        if image is None:
+            return None
+        return SourceFrame(np.asarray(image, np.uint8), index, time.monotonic())
+
+    def close(self) -> None:
+        self._clock.closed.set()
+        self._capture.release()
