@@ -1,0 +1,212 @@
+"""The backend's REST API as typed async methods (httpx), with errors a person can act on.
+
+Every response is the backend's envelope: ``{"success": true, "data": ...}`` or
+``{"success": false, "error": {"code", "message"}}``. Failures raise :class:`ApiError` with
+that code and message; a backend that cannot be reached raises :class:`BackendUnreachable`,
+so the UI can show its banner and retry instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from studio.core.models import AuthSession, Battle, Gift, GiftEvent, User, Wallet
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+class ApiError(Exception):
+    """The backend answered with an error (``status`` 4xx/5xx, a stable ``code``)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BackendUnreachable(ApiError):
+    """No answer at all: the backend is down, the URL is wrong, or the network dropped."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(0, "unreachable", f"Cannot reach the backend at {url} ({reason}).")
+        self.url = url
+
+
+class NotSignedIn(ApiError):
+    def __init__(self) -> None:
+        super().__init__(401, "not_signed_in", "Sign in first.")
+
+
+def ws_url_for(base_url: str) -> str:
+    """The ``/ws`` endpoint of a backend given by its HTTP base URL."""
+    return base_url.rstrip("/").replace("http", "ws", 1) + "/ws"
+
+
+class ApiClient:
+    """One backend, one signed-in user (``token``); safe to share across tasks on one loop."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    @property
+    def ws_url(self) -> str:
+        return ws_url_for(self.base_url)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- transport ------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        auth: bool = True,
+    ) -> Any:
+        """The ``data`` of a successful response; raises :class:`ApiError` otherwise."""
+        headers: dict[str, str] = {}
+        if auth:
+            if not self.token:
+                raise NotSignedIn()
+            headers["Authorization"] = f"Bearer {self.token}"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            response = await self._http.request(
+                method, path, json=json, params=params, headers=headers
+            )
+        except httpx.TimeoutException:
+            raise BackendUnreachable(self.base_url, "timed out") from None
+        except httpx.TransportError as exc:
+            raise BackendUnreachable(self.base_url, type(exc).__name__) from None
+        return _unwrap(response)
+
+    # ---- auth -----------------------------------------------------------------------
+    async def register(
+        self, username: str, password: str, display_name: str | None = None
+    ) -> AuthSession:
+        body: dict[str, Any] = {"username": username, "password": password}
+        if display_name:
+            body["displayName"] = display_name
+        data = await self.request("POST", "/api/auth/register", json=body, auth=False)
+        return self._signed_in(data)
+
+    async def login(self, username: str, password: str) -> AuthSession:
+        body = {"username": username, "password": password}
+        data = await self.request("POST", "/api/auth/login", json=body, auth=False)
+        return self._signed_in(data)
+
+    async def me(self) -> User:
+        return User.from_wire(await self.request("GET", "/api/auth/me"))
+
+    async def search_users(self, query: str) -> list[User]:
+        data = await self.request("GET", "/api/auth/users", params={"q": query})
+        return [User.from_wire(u) for u in data]
+
+    async def health(self) -> dict[str, Any]:
+        data: dict[str, Any] = await self.request("GET", "/api/health", auth=False)
+        return data
+
+    def _signed_in(self, data: dict[str, Any]) -> AuthSession:
+        self.token = str(data["token"])
+        return AuthSession(User.from_wire(data["user"]), self.token)
+
+    # ---- wallet and gifts -----------------------------------------------------------
+    async def wallet(self) -> Wallet:
+        return Wallet.from_wire(await self.request("GET", "/api/wallet"))
+
+    async def topup(self, coins: int) -> Wallet:
+        data = await self.request("POST", "/api/wallet/topup", json={"coins": coins})
+        return Wallet.from_wire(data)
+
+    async def gifts(self) -> list[Gift]:
+        return [Gift.from_wire(g) for g in await self.request("GET", "/api/gifts")]
+
+    # ---- PK battles -----------------------------------------------------------------
+    async def create_battle(self, opponent_id: str, duration: int, title: str = "") -> Battle:
+        body = {"opponent": opponent_id, "duration": duration, "title": title}
+        return Battle.from_wire(await self.request("POST", "/api/pk-battles", json=body))
+
+    async def accept_battle(self, battle_id: str) -> Battle:
+        data = await self.request("POST", f"/api/pk-battles/{battle_id}/accept")
+        return Battle.from_wire(data)
+
+    async def cancel_battle(self, battle_id: str) -> Battle:
+        """Cancel a challenge or a running battle; the invited opponent declines with it."""
+        return Battle.from_wire(await self.request("DELETE", f"/api/pk-battles/{battle_id}"))
+
+    async def battle(self, battle_id: str) -> Battle:
+        return Battle.from_wire(await self.request("GET", f"/api/pk-battles/{battle_id}"))
+
+    async def active_battles(self) -> list[Battle]:
+        data = await self.request("GET", "/api/pk-battles/active/list")
+        return [Battle.from_wire(b) for b in data]
+
+    async def user_battles(self, user_id: str) -> list[Battle]:
+        data = await self.request("GET", f"/api/pk-battles/user/{user_id}")
+        return [Battle.from_wire(b) for b in data["battles"]]
+
+    async def send_gift(
+        self,
+        battle_id: str,
+        gift_id: str,
+        to_host: str,
+        quantity: int = 1,
+        idempotency_key: str | None = None,
+    ) -> GiftEvent:
+        body = {"giftId": gift_id, "quantity": quantity, "toHost": to_host}
+        data = await self.request(
+            "POST",
+            f"/api/pk-battles/{battle_id}/gift",
+            json=body,
+            idempotency_key=idempotency_key or uuid.uuid4().hex,
+        )
+        return GiftEvent.from_wire(data)
+
+    async def leaderboard(
+        self, period: str = "all-time", metric: str = "wins", limit: int = 20
+    ) -> list[dict[str, Any]]:
+        params = {"period": period, "metric": metric, "limit": limit}
+        data = await self.request("GET", "/api/pk-battles/leaderboard/rankings", params=params)
+        entries: list[dict[str, Any]] = data["entries"]
+        return entries
+
+
+def _unwrap(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("success") is True and response.is_success:
+        return body.get("data")
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        code = str(error.get("code") or "error")
+        message = str(error.get("message") or response.reason_phrase)
+    else:  # not our backend's envelope: a proxy, another server on that port
+        code = "bad_response"
+        message = f"The backend answered {response.status_code} {response.reason_phrase}."
+    retry = response.headers.get("retry-after", "")
+    retry_after = float(retry) if retry.isdigit() else None
+    raise ApiError(response.status_code, code, message, retry_after)
