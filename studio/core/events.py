@@ -73,6 +73,7 @@ class EventClient:
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._wake = asyncio.Event()
 
     # ---- subscriptions --------------------------------------------------------------
     def subscribe(self, handler: EventHandler) -> Callable[[], None]:
@@ -121,6 +122,10 @@ class EventClient:
     async def wait_connected(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self._connected.wait(), timeout)
 
+    def retry_now(self) -> None:
+        """Skip the rest of the backoff wait and try to connect again."""
+        self._wake.set()
+
     def set_token(self, token: str) -> None:
         """Use a new token (after signing in again); reconnects if running."""
         self.token = token
@@ -161,7 +166,9 @@ class EventClient:
                 self._connected.clear()
                 self._fail_pending()
             self._set_state(LinkState.RECONNECTING)
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay * random.uniform(0.8, 1.2))
             delay = min(self.max_backoff, delay * 2)
 
     async def _session(self, ws: ClientConnection) -> None:
