@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api import auth, health, pk_battles, wallet, ws
+from backend.api import auth, health, multihost, pk_battles, wallet, ws
 from backend.api.middleware import BodySizeLimit, RateLimit
 from backend.api.responses import failure
 from backend.errors import DomainError, RateLimited
@@ -28,7 +28,14 @@ from backend.storage.db import Database
 
 log = logging.getLogger(__name__)
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
-ROUTERS = [auth.router, wallet.router, pk_battles.router, health.router, ws.router]
+ROUTERS = [
+    auth.router,
+    wallet.router,
+    pk_battles.router,
+    multihost.router,
+    health.router,
+    ws.router,
+]
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.contract import battle_room
+from backend.contract import battle_room, multihost_room
 from backend.identity import AuthUser
 from backend.realtime.hub import Connection, Hub
 from backend.services.container import Services
@@ -20,3 +20,26 @@ def register_room_rules(hub: Hub, services: Services) -> None:
             services.pk.note_viewer(room[len(prefix) :], conn.user.id)
 
     hub.join_listeners.append(note_battle_viewer)
+    _register_multihost(hub, services)
+
+
+def _register_multihost(hub: Hub, services: Services) -> None:
+    """Who may watch a co-host session; a host whose last connection leaves may be gone."""
+    prefix = multihost_room("")
+
+    def may_watch(user: AuthUser, session_id: str) -> bool:
+        return services.multihost.can_watch(session_id, user.id)
+
+    def host_back(conn: Connection, room: str) -> None:
+        if room.startswith(prefix) and not conn.user.is_guest:
+            services.multihost.host_reconnected(room[len(prefix) :], conn.user.id)
+
+    def host_away(conn: Connection, room: str) -> None:
+        if not room.startswith(prefix) or conn.user.is_guest:
+            return
+        if all(other.user.id != conn.user.id for other in hub.members(room)):
+            services.multihost.host_disconnected(room[len(prefix) :], conn.user.id)
+
+    hub.authorize_rooms(prefix, may_watch)
+    hub.join_listeners.append(host_back)
+    hub.leave_listeners.append(host_away)

@@ -8,6 +8,7 @@ from backend.contract import EventSink
 from backend.services.auth import AuthService
 from backend.services.gifts import GiftService
 from backend.services.idempotency import IdempotencyService
+from backend.services.multihost import MultiHostService
 from backend.services.pk_battles import PKBattleService
 from backend.services.scheduler import Scheduler
 from backend.services.wallet import WalletService
@@ -26,6 +27,7 @@ class Services:
     idempotency: IdempotencyService
     scheduler: Scheduler
     pk: PKBattleService
+    multihost: MultiHostService
 
 
 def build_services(settings: Settings, db: Database, events: EventSink) -> Services:
@@ -34,6 +36,13 @@ def build_services(settings: Settings, db: Database, events: EventSink) -> Servi
     scheduler = Scheduler(db)
     auth = AuthService(db, settings.resolved_secret(), settings.token_ttl_seconds)
     pk = PKBattleService(db, events, wallet, gifts, scheduler, settings.pk_invite_ttl_seconds)
+    multihost = MultiHostService(
+        db,
+        events,
+        scheduler,
+        settings.multihost_invite_ttl_seconds,
+        settings.multihost_grace_seconds,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -44,4 +53,5 @@ def build_services(settings: Settings, db: Database, events: EventSink) -> Servi
         idempotency=IdempotencyService(db),
         scheduler=scheduler,
         pk=pk,
+        multihost=multihost,
     )
