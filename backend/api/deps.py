@@ -1,4 +1,8 @@
-"""Dependencies: the service container and the caller's identity, injected per request."""
+"""Dependencies: the service container and the caller's identity, injected per request.
+
+They are ``async def`` on purpose: FastAPI runs plain ``def`` dependencies in a thread pool,
+which costs a thread hop per request and would touch the hub off the event loop.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from backend.identity import AuthUser
 from backend.services.container import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -28,14 +32,14 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def any_viewer(
+async def any_viewer(
     services: ServicesDep, authorization: Annotated[str | None, Header()] = None
 ) -> AuthUser:
     """A signed-in user or an anonymous viewer (guest token)."""
     return services.auth.verify(bearer_token(authorization))
 
 
-def signed_in(viewer: Annotated[AuthUser, Depends(any_viewer)]) -> AuthUser:
+async def signed_in(viewer: Annotated[AuthUser, Depends(any_viewer)]) -> AuthUser:
     """A signed-in account; guests are told to sign in."""
     if viewer.is_guest:
         raise Forbidden("Sign in or create an account to do this.", code="account_required")

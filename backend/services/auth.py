@@ -19,6 +19,7 @@ ALGORITHM = "HS256"
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
+TOKEN_CACHE_SIZE = 10_000
 
 
 def public_user(row: Row) -> dict[str, Any]:
@@ -37,6 +38,7 @@ class AuthService:
         self.ttl_seconds = ttl_seconds
         # Lower-cost argon2 parameters than the library default keep login snappy on 2 cores.
         self.hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+        self._verified: dict[str, dict[str, Any]] = {}
 
     def register(self, username: str, password: str, display_name: str | None = None) -> Row:
         if not USERNAME_PATTERN.match(username):
@@ -88,6 +90,17 @@ class AuthService:
         return self.issue_token(guest.id, guest.username, role="guest"), guest
 
     def decode(self, token: str) -> dict[str, Any]:
+        """Verified claims; a token seen before is not re-verified until it expires."""
+        cached = self._verified.get(token)
+        if cached is not None and cached["exp"] > time.time():
+            return cached
+        claims = self._decode(token)
+        if len(self._verified) >= TOKEN_CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = claims
+        return claims
+
+    def _decode(self, token: str) -> dict[str, Any]:
         try:
             return jwt.decode(
                 token,

@@ -21,6 +21,7 @@ MAX_QUANTITY = 999
 class GiftService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._by_id: dict[str, Row] = {}
 
     def ensure_catalog(self) -> None:
         with self.db.transaction():
@@ -41,7 +42,9 @@ class GiftService:
         return self.db.all("SELECT id, name, coins, icon FROM gifts ORDER BY sortOrder, coins")
 
     def get(self, gift_id: str) -> Row:
-        row = self.db.one("SELECT id, name, coins, icon FROM gifts WHERE id = ?", (gift_id,))
+        if not self._by_id:
+            self._by_id = {row["id"]: row for row in self.catalog()}
+        row = self._by_id.get(gift_id)
         if row is None:
             raise NotFound(f"There is no gift '{gift_id}'.", code="gift_not_found")
         return row

@@ -186,7 +186,7 @@ class PKBattleService:
             side = self._side(row, to_host)
             if to_host == sender_id:
                 raise InvalidInput("You cannot send a gift to yourself.", code="self_gift")
-            self.wallet.move(sender_id, -coins, "gift:sent", battle_id)
+            balance = self.wallet.move(sender_id, -coins, "gift:sent", battle_id)
             self.wallet.move(to_host, coins, "gift:received", battle_id)
             self.db.insert(
                 "pk_gifts",
@@ -205,11 +205,11 @@ class PKBattleService:
                 " updatedAt = ? WHERE id = ?",
                 (coins, now_iso(), battle_id),
             )
-            scores = self._scores(battle_id)
+            row[f"{side}Score"] += coins
             sender = self.db.one(
                 "SELECT username, displayName FROM users WHERE id = ?", (sender_id,)
             )
-            balance = self.wallet.balance(sender_id)
+            supporters = self._top_supporters(row)
         assert sender is not None
         payload = {
             "battleId": battle_id,
@@ -223,8 +223,8 @@ class PKBattleService:
                 "side": side,
                 "sender": {"id": sender_id, **sender},
             },
-            "scores": scores,
-            "topSupporters": self.top_supporters(battle_id),
+            "scores": self._scores(row),
+            "topSupporters": supporters,
         }
         self.db.after_commit(lambda: self.events.publish(battle_room(battle_id), PK.GIFT, payload))
         return {**payload, "balance": balance}
@@ -333,13 +333,15 @@ class PKBattleService:
         return {"period": period, "metric": metric, "entries": entries}
 
     def top_supporters(self, battle_id: str) -> dict[str, list[dict]]:
-        row = self._row(battle_id)
+        return self._top_supporters(self._row(battle_id))
+
+    def _top_supporters(self, row: Row) -> dict[str, list[dict]]:
         return {
             side: self.db.all(
                 "SELECT s.userId AS id, u.username, u.displayName, s.coins FROM pk_supporters s"
                 " JOIN users u ON u.id = s.userId WHERE s.battleId = ? AND s.toHostId = ?"
                 " ORDER BY s.coins DESC, s.updatedAt LIMIT ?",
-                (battle_id, row[f"{side}Id"], TOP_SUPPORTERS),
+                (row["id"], row[f"{side}Id"], TOP_SUPPORTERS),
             )
             for side in ("host1", "host2")
         }
@@ -383,8 +385,8 @@ class PKBattleService:
             return "host2"
         raise InvalidInput("toHost must be the id of one of the two hosts.", code="invalid_host")
 
-    def _scores(self, battle_id: str) -> dict[str, int]:
-        row = self._row(battle_id)
+    @staticmethod
+    def _scores(row: Row) -> dict[str, int]:
         return {
             "host1": row["host1Score"],
             "host2": row["host2Score"],

@@ -15,6 +15,11 @@ class WalletService:
         self.db = db
 
     def balance(self, user_id: str) -> dict[str, int]:
+        row = self.db.one("SELECT coins, xp FROM wallets WHERE userId = ?", (user_id,))
+        return {"coins": row["coins"], "xp": row["xp"]} if row else {"coins": 0, "xp": 0}
+
+    def ledger_balance(self, user_id: str) -> dict[str, int]:
+        """The balance recomputed from the ledger: always equal to ``balance``."""
         row = self.db.one(
             "SELECT COALESCE(SUM(coins), 0) AS coins, COALESCE(SUM(xp), 0) AS xp "
             "FROM ledger WHERE userId = ?",
@@ -36,6 +41,11 @@ class WalletService:
             self.db.insert(
                 "ledger",
                 {"userId": user_id, "coins": coins, "xp": xp, "kind": kind, "refId": ref_id},
+            )
+            self.db.execute("INSERT OR IGNORE INTO wallets (userId) VALUES (?)", (user_id,))
+            self.db.execute(
+                "UPDATE wallets SET coins = coins + ?, xp = xp + ? WHERE userId = ?",
+                (coins, xp, user_id),
             )
             return {"coins": current["coins"] + coins, "xp": current["xp"] + xp}
 

@@ -88,6 +88,22 @@ CORE: list[Migration] = [
     ),
 ]
 
+CORE.append(
+    (
+        "core-002-wallets",
+        [
+            # A running balance per user, kept in the same transaction as each ledger row so a
+            # gift does not sum the whole ledger; the ledger stays the record of truth.
+            """CREATE TABLE wallets (
+                userId TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                coins INTEGER NOT NULL DEFAULT 0 CHECK (coins >= 0),
+                xp INTEGER NOT NULL DEFAULT 0)""",
+            """INSERT INTO wallets (userId, coins, xp)
+                SELECT userId, SUM(coins), SUM(xp) FROM ledger GROUP BY userId""",
+        ],
+    )
+)
+
 ALL: list[Migration] = [*CORE]
 
 # Feature steps import STAMPS from here, so they are imported after it is defined.

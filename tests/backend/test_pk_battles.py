@@ -156,7 +156,7 @@ async def test_permissions_and_state_rules(client: httpx.AsyncClient) -> None:
     assert no_auth.status_code == 401
 
 
-async def test_gift_storm_totals_are_exact(client: httpx.AsyncClient) -> None:
+async def test_gift_storm_totals_are_exact(server: LiveServer, client: httpx.AsyncClient) -> None:
     host1, host2 = await register(client), await register(client)
     battle = await start_battle(host1, host2)
     viewers = await asyncio.gather(*(register(client, coins=15) for _ in range(50)))
@@ -184,6 +184,9 @@ async def test_gift_storm_totals_are_exact(client: httpx.AsyncClient) -> None:
     assert detail["giftCount"] == len(accepted)
     for viewer in viewers:
         assert (await viewer.data("GET", "/api/wallet"))["coins"] == 0
+    wallet = server.app.state.services.wallet
+    for user in [host1, host2, *viewers]:
+        assert wallet.balance(user.id) == wallet.ledger_balance(user.id)
 
 
 async def test_idempotency_key_charges_once(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,40 @@
+"""A backend process for benchmarks: real uvicorn, limits raised so the load is not throttled."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from backend.app import create_app
+from backend.server import WS_IMPLEMENTATION
+from backend.settings import Settings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    settings = Settings(
+        db_path=args.db,
+        port=args.port,
+        jwt_secret="bench-" + "s" * 40,
+        allow_topup=True,
+        rate_per_second=1e6,
+        rate_burst=1_000_000,
+        ws_queue_size=1024,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host="127.0.0.1",
+        port=args.port,
+        ws=WS_IMPLEMENTATION,
+        log_level="warning",
+        backlog=4096,
+    )
+
+
+if __name__ == "__main__":
+    main()

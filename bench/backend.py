@@ -1,0 +1,180 @@
+"""Backend benchmark: sustained gifts per second with exact totals, and WS fan-out latency.
+
+Prints numbers; asserts nothing. The server runs in its own process; the load generator and
+the 1,000 WebSocket viewers run in this one (their own overhead is part of the figure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from bench._http import RawClient
+from tests.servers import free_port
+
+GIFTS = 3000
+CONCURRENCY = 64
+VIEWERS = 1000
+FANOUT_ROUNDS = 20
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def wait_until_up(client: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await client.get("/api/health")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError("backend did not start")
+
+
+async def account(client: httpx.AsyncClient, coins: int = 0) -> dict[str, Any]:
+    name = "b" + uuid.uuid4().hex[:12]
+    r = await client.post("/api/auth/register", json={"username": name, "password": "benchmark!"})
+    data = r.json()["data"]
+    headers = {"Authorization": f"Bearer {data['token']}"}
+    if coins:
+        await client.post("/api/wallet/topup", json={"coins": coins}, headers=headers)
+    return {"id": data["user"]["id"], "token": data["token"], "headers": headers}
+
+
+async def start_battle(client: httpx.AsyncClient) -> tuple[str, dict, dict]:
+    host1, host2 = await account(client), await account(client)
+    r = await client.post(
+        "/api/pk-battles",
+        json={"opponent": host2["id"], "duration": 10},
+        headers=host1["headers"],
+    )
+    battle_id = r.json()["data"]["id"]
+    await client.post(f"/api/pk-battles/{battle_id}/accept", headers=host2["headers"])
+    return battle_id, host1, host2
+
+
+async def gift_throughput(client: httpx.AsyncClient) -> None:
+    battle_id, host1, host2 = await start_battle(client)
+    senders = [await account(client, coins=100_000) for _ in range(CONCURRENCY)]
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(GIFTS):
+        queue.put_nowait(i)
+    accepted = {host1["id"]: 0, host2["id"]: 0}
+
+    url = httpx.URL(str(client.base_url))
+
+    async def worker(sender: dict[str, Any]) -> None:
+        raw = RawClient(url.host, url.port or 80)
+        while not queue.empty():
+            i = queue.get_nowait()
+            to_host = host1["id"] if i % 2 else host2["id"]
+            status, _ = await raw.request(
+                "POST",
+                f"/api/pk-battles/{battle_id}/gift",
+                {"giftId": "rose", "quantity": 1, "toHost": to_host},
+                sender["headers"],
+            )
+            if status == 200:
+                accepted[to_host] += 1
+        await raw.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(s) for s in senders))
+    elapsed = time.perf_counter() - started
+    detail = (await client.get(f"/api/pk-battles/{battle_id}", headers=host1["headers"])).json()
+    scores = detail["data"]["scores"]
+    exact = scores["host1"] == accepted[host1["id"]] and scores["host2"] == accepted[host2["id"]]
+    total = sum(accepted.values())
+    print(
+        f"gifts: {total}/{GIFTS} accepted in {elapsed:.2f} s = {total / elapsed:,.0f} gifts/s "
+        f"(concurrency {CONCURRENCY}); totals exact: {exact}"
+    )
+
+
+async def fanout_latency(base_url: str, client: httpx.AsyncClient) -> None:
+    battle_id, host1, _ = await start_battle(client)
+    viewer = await account(client, coins=100_000)
+    room = f"pk-battle:{battle_id}"
+    ws_url = base_url.replace("http", "ws", 1) + "/ws"
+    arrivals: list[float] = []
+    sockets = []
+    for _ in range(VIEWERS):
+        ws = await websockets.connect(f"{ws_url}?token={viewer['token']}", max_size=None)
+        await ws.recv()  # hello
+        await ws.send(f'{{"event":"join","data":{{"room":"{room}"}}}}')
+        await ws.recv()  # joined
+        sockets.append(ws)
+
+    async def receive_one(ws: Any) -> None:
+        await ws.recv()
+        arrivals.append(time.perf_counter())
+
+    p50s, p99s = [], []
+    for _ in range(FANOUT_ROUNDS):
+        arrivals.clear()
+        waiting = [asyncio.create_task(receive_one(ws)) for ws in sockets]
+        await asyncio.sleep(0.05)
+        sent = time.perf_counter()
+        await client.post(
+            f"/api/pk-battles/{battle_id}/gift",
+            json={"giftId": "rose", "quantity": 1, "toHost": host1["id"]},
+            headers=viewer["headers"],
+        )
+        await asyncio.wait_for(asyncio.gather(*waiting), timeout=30)
+        latencies = [(t - sent) * 1000 for t in arrivals]
+        p50s.append(percentile(latencies, 0.50))
+        p99s.append(percentile(latencies, 0.99))
+    for ws in sockets:
+        await ws.close()
+    print(
+        f"fan-out of pk-battle:gift to {VIEWERS} WS viewers (request sent → received, "
+        f"{FANOUT_ROUNDS} rounds): p50 {statistics.median(p50s):.1f} ms, "
+        f"p99 {statistics.median(p99s):.1f} ms (worst round p99 {max(p99s):.1f} ms)"
+    )
+
+
+async def run(base_url: str) -> None:
+    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        await wait_until_up(client)
+        await gift_throughput(client)
+        await fanout_latency(base_url, client)
+
+
+def main() -> None:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench._backend_server",
+                "--db",
+                str(Path(tmp) / "b.sqlite3"),
+                "--port",
+                str(port),
+            ],
+        )
+        try:
+            print("== backend benchmark (server in its own process, 2-core machine) ==")
+            asyncio.run(run(f"http://127.0.0.1:{port}"))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
