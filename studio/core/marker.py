@@ -16,8 +16,9 @@ CELLS = 2 + VALUE_BITS + CHECK_BITS
 MODULO = 1 << VALUE_BITS
 
 
-def _cell(width: int) -> int:
-    return max(4, width // (CELLS + 2))
+def _cell(width: int) -> float:
+    """Cell size in pixels; positions scale with the width, so they survive resizing."""
+    return width / (CELLS + 2)
 
 
 def _checksum(value: int) -> int:
@@ -35,20 +36,21 @@ def draw_marker(frame: NDArray[np.uint8], value: int) -> None:
     """Draw ``value`` (mod 65536) into ``frame`` (H x W x 3, modified in place)."""
     cell = _cell(frame.shape[1])
     for index, bit in enumerate(_bits(value)):
-        x = index * cell
-        frame[0:cell, x : x + cell] = 255 if bit else 0
+        frame[0 : round(cell), round(index * cell) : round((index + 1) * cell)] = 255 if bit else 0
 
 
 def read_marker(frame: NDArray[np.uint8]) -> int | None:
     """The value drawn by :func:`draw_marker`, or None when the frame carries no valid marker."""
     cell = _cell(frame.shape[1])
-    if frame.shape[0] < cell:
+    if frame.shape[0] < cell or cell < 4:
         return None
-    inner = max(1, cell // 4)
+    inner = cell / 4
     bits = []
     for index in range(CELLS):
         x = index * cell
-        patch = frame[inner : cell - inner, x + inner : x + cell - inner]
+        patch = frame[
+            round(inner) : round(cell - inner), round(x + inner) : round(x + cell - inner)
+        ]
         bits.append(1 if float(patch.mean()) > 127.5 else 0)
     if bits[:2] != [1, 0]:
         return None

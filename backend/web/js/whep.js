@@ -1,0 +1,232 @@
+// WHEP player: plays a stream from POST /whep/{stream} in a <video>, and recovers by itself.
+//
+//   import { WhepPlayer } from "/web/js/whep.js";
+//   const player = new WhepPlayer(videoElement, {
+//     url: "/whep/alice", token: () => tokenString, onState: (state, detail) => {},
+//   });
+//   player.start();  // ... player.stop();
+//
+// States: "connecting", "playing", "offline" (stream not live yet), "reconnecting", "stopped",
+// "error" (cannot recover without the user, e.g. no permission). The player reconnects with
+// backoff when the connection fails or closes, or when no video frame was decoded for a few
+// seconds (a server that went away), and keeps the same <video> element: no page reload.
+//
+// Loaded as /web/js/whep.js?mount, the module plays every <video data-whep-stream="name">.
+
+const STALL_MS = 3000;
+const DISCONNECTED_MS = 2000;
+const MAX_BACKOFF_MS = 3000;
+const GATHER_TIMEOUT_MS = 2000;
+
+export class WhepError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export class WhepPlayer {
+  constructor(video, { url, token = null, iceServers = [], onState = () => {} }) {
+    this.video = video;
+    this.url = url;
+    this.token = typeof token === "function" ? token : () => token;
+    this.iceServers = iceServers;
+    this.onState = onState;
+    this.state = "idle";
+    this.pc = null;
+    this.resource = null;
+    this.attempt = 0;
+    this.reconnects = 0;
+    this._running = false;
+    this._timer = null;
+    this._watch = null;
+    this._stream = new MediaStream();
+  }
+
+  start() {
+    if (this._running) return;
+    this._running = true;
+    this.video.srcObject = this._stream;
+    this._connect();
+  }
+
+  stop() {
+    this._running = false;
+    clearTimeout(this._timer);
+    this._teardown();
+    this._setState("stopped");
+  }
+
+  async _connect() {
+    if (!this._running) return;
+    this._setState(this.attempt ? "reconnecting" : "connecting");
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    this.pc = pc;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    pc.ontrack = (event) => this._useTrack(event.track);
+    pc.onconnectionstatechange = () => {
+      if (pc !== this.pc) return;
+      if (pc.connectionState === "connected") {
+        this.attempt = 0;
+        this._setState("playing");
+      } else if (pc.connectionState === "failed" || pc.connectionState === "closed") {
+        this._retry(`connection ${pc.connectionState}`);
+      }
+    };
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await gathered(pc);
+      const headers = { "Content-Type": "application/sdp" };
+      const token = await this.token();
+      if (token) headers.Authorization = `Bearer ${token}`;
+      const response = await fetch(this.url, {
+        method: "POST", headers, body: pc.localDescription.sdp,
+      });
+      if (pc !== this.pc) return;
+      if (response.status !== 201) {
+        throw new WhepError(response.status, await response.text());
+      }
+      this.resource = new URL(response.headers.get("Location"), new URL(this.url, location.href)).href;
+      await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+      this._watchStats(pc);
+    } catch (error) {
+      if (pc !== this.pc) return;
+      const status = error instanceof WhepError ? error.status : 0;
+      if (status === 401 || status === 403) {
+        this._teardown();
+        this._setState("error", { status, message: error.message });
+        return;
+      }
+      this._retry(status === 404 ? "offline" : String(error), status === 404);
+    }
+  }
+
+  _useTrack(track) {
+    for (const old of this._stream.getTracks()) {
+      if (old.kind === track.kind) this._stream.removeTrack(old);
+    }
+    this._stream.addTrack(track);
+    const playing = this.video.play();
+    if (playing) playing.catch(() => {});  // autoplay rules: muted video always plays
+  }
+
+  _watchStats(pc) {
+    let frames = -1;
+    let stalledSince = performance.now();
+    let disconnectedSince = null;
+    clearInterval(this._watch);
+    this._watch = setInterval(async () => {
+      if (pc !== this.pc) return;
+      const now = performance.now();
+      if (pc.connectionState === "disconnected") {
+        disconnectedSince ??= now;
+        if (now - disconnectedSince > DISCONNECTED_MS) return this._retry("disconnected");
+      } else {
+        disconnectedSince = null;
+      }
+      const stats = await pc.getStats();
+      let decoded = 0;
+      stats.forEach((report) => {
+        if (report.type === "inbound-rtp" && report.kind === "video") {
+          decoded = report.framesDecoded || 0;
+        }
+      });
+      if (decoded !== frames) {
+        frames = decoded;
+        stalledSince = now;
+      } else if (now - stalledSince > STALL_MS) {
+        this._retry("no video");
+      }
+    }, 500);
+  }
+
+  _retry(reason, offline = false) {
+    if (!this._running) return;
+    this._teardown();
+    this.attempt += 1;
+    this.reconnects += 1;
+    this._setState(offline ? "offline" : "reconnecting", { reason });
+    const delay = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.attempt - 1));
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => this._connect(), delay * (0.8 + 0.2 * Math.random()));
+  }
+
+  _teardown() {
+    clearInterval(this._watch);
+    const pc = this.pc;
+    this.pc = null;
+    if (pc) pc.close();
+    const resource = this.resource;
+    this.resource = null;
+    if (resource) {
+      Promise.resolve(this.token()).then((token) => fetch(resource, {
+        method: "DELETE",
+        keepalive: true,
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+      })).catch(() => {});
+    }
+  }
+
+  _setState(state, detail = {}) {
+    if (state === this.state && state !== "reconnecting") return;
+    this.state = state;
+    this.onState(state, detail);
+  }
+}
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+// A viewer token: the signed-in user's, else an anonymous guest token (kept for the tab).
+export async function viewerToken() {
+  const saved = localStorage.getItem("onair.token") || sessionStorage.getItem("onair.guest");
+  if (saved) return saved;
+  const response = await fetch("/api/auth/guest", { method: "POST" });
+  if (!response.ok) throw new WhepError(response.status, "no viewer token");
+  const token = (await response.json()).data.token;
+  sessionStorage.setItem("onair.guest", token);
+  return token;
+}
+
+export function mount(root = document) {
+  const players = [];
+  for (const video of root.querySelectorAll("video[data-whep-stream]")) {
+    const stream = video.dataset.whepStream;
+    const status = video.dataset.whepStatus ? document.getElementById(video.dataset.whepStatus) : null;
+    const player = new WhepPlayer(video, {
+      url: `/whep/${encodeURIComponent(stream)}`,
+      token: viewerToken,
+      onState: (state) => {
+        video.dataset.whepState = state;
+        if (status) status.textContent = state;
+      },
+    });
+    video.whepPlayer = player;
+    player.start();
+    players.push(player);
+  }
+  return players;
+}
+
+if (new URL(import.meta.url).searchParams.has("mount")) {
+  const start = () => {
+    const stream = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
+    for (const video of document.querySelectorAll("video[data-whep-stream='']")) {
+      video.dataset.whepStream = stream;
+    }
+    mount();
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+}
