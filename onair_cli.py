@@ -49,6 +49,8 @@ def _settings_from(args: argparse.Namespace) -> object:
     )
     if args.db is not None:
         settings = settings.with_overrides(db_path=args.db)
+    if getattr(args, "redis_url", ""):
+        settings = settings.with_overrides(redis_url=args.redis_url)
     return settings
 
 
@@ -57,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from backend.server import serve
 
-        return serve(_settings_from(args))  # type: ignore[arg-type]
+        return serve(_settings_from(args), workers=args.workers)  # type: ignore[arg-type]
     if args.command == "run":
         from backend.server import run_everything
 

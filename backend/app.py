@@ -16,12 +16,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api import auth, health, multihost, pk_battles, wallet, ws
+from backend.api import auth, health, media, multihost, pk_battles, streams, wallet, web, ws
 from backend.api.middleware import BodySizeLimit, RateLimit
 from backend.api.responses import failure
 from backend.errors import DomainError, RateLimited
 from backend.realtime.hub import Hub
 from backend.realtime.rooms import register_room_rules
+from backend.realtime.viewers import register_viewer_rooms
 from backend.services.container import Services, build_services
 from backend.settings import Settings
 from backend.storage.db import Database
@@ -35,6 +36,9 @@ ROUTERS = [
     multihost.router,
     health.router,
     ws.router,
+    media.router,
+    streams.router,
+    web.router,
 ]
 
 
@@ -77,10 +81,18 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        broker = None
+        if settings.redis_url:
+            from backend.realtime.redis_broker import RedisBroker
+
+            broker = RedisBroker(hub, settings.redis_url)
+            await broker.start()
         scheduler = asyncio.create_task(services.scheduler.run_forever())
         try:
             yield
         finally:
+            if broker is not None:
+                await broker.stop()
             scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
@@ -91,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.services = services
     app.state.hub = hub
     register_room_rules(hub, services)
+    register_viewer_rooms(hub, services)
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

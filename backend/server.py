@@ -6,6 +6,7 @@ import logging
 import os
 
 import uvicorn
+from fastapi import FastAPI
 
 from backend.app import create_app
 from backend.settings import Settings
@@ -26,12 +27,32 @@ def banner(settings: Settings) -> str:
     return "\n".join(lines)
 
 
-def serve(settings: Settings) -> int:
+SETTINGS_ENV = "ONAIR_SETTINGS_JSON"
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each worker process calls (settings come from the parent)."""
+    return create_app(Settings.from_json(os.environ[SETTINGS_ENV]))
+
+
+def serve(settings: Settings, workers: int = 1) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(settings)
+    if workers > 1 and not settings.redis_url:
+        print("onair serve: --workers > 1 needs --redis-url so workers share events.")
+        return 2
+    # Resolve the secret once so every worker signs and verifies tokens with the same key.
+    settings = settings.with_overrides(jwt_secret=settings.resolved_secret())
     print(banner(settings), flush=True)
+    target: FastAPI | str
+    if workers > 1:
+        os.environ[SETTINGS_ENV] = settings.to_json()
+        target = "backend.server:app_from_environment"
+    else:
+        target = create_app(settings)
     uvicorn.run(
-        app,
+        target,
+        factory=workers > 1,
+        workers=workers if workers > 1 else None,
         host=settings.host,
         port=settings.port,
         ws=WS_IMPLEMENTATION,

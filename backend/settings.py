@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -52,9 +53,28 @@ class Settings:
     multihost_grace_seconds: float = 20.0
     ice_servers: tuple[IceServer, ...] = ()
     public_url: str = ""
+    redis_url: str = ""
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_json(self) -> str:
+        """Serialised for worker processes (``onair serve --workers``)."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values["db_path"] = str(self.db_path)
+        values["ice_servers"] = [server.as_dict() for server in self.ice_servers]
+        return json.dumps(values)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        values = json.loads(text)
+        values["db_path"] = Path(values["db_path"])
+        values["cors_origins"] = tuple(values["cors_origins"])
+        values["ice_servers"] = tuple(
+            IceServer(s["urls"], s.get("username"), s.get("credential"))
+            for s in values["ice_servers"]
+        )
+        return cls(**values)
 
     def resolved_secret(self) -> str:
         """The JWT secret: given, or persisted beside the database so tokens survive restarts."""
