@@ -1,0 +1,37 @@
+"""/api/streams/{stream}: everything a viewer page needs about a stream, in one public read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from backend.api.deps import AnyViewer, ServicesDep
+from backend.api.responses import ok
+from backend.realtime.viewers import stream_room
+from backend.services.streams import LiveCheck, snapshot
+
+router = APIRouter(prefix="/api/streams", tags=["streams"])
+
+
+def _live_check(request: Request) -> LiveCheck | None:
+    """Whether a stream has a publisher, from the media server when this backend runs one."""
+    media = getattr(request.app.state, "media", None)
+    streams = getattr(media, "streams", None)
+    if streams is None:
+        return None
+
+    def is_live(name: str) -> bool:
+        stream = streams.get(name)
+        return bool(stream is not None and stream.live)
+
+    return is_live
+
+
+@router.get("/{stream}")
+async def stream_state(
+    stream: str, request: Request, viewer: AnyViewer, services: ServicesDep
+) -> dict[str, Any]:
+    hub = request.app.state.hub
+    viewers = hub.room_size(stream_room(stream))
+    return ok(snapshot(services, stream, viewer.id, viewers, _live_check(request)))

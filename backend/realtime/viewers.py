@@ -1,0 +1,64 @@
+"""Live viewer counts: viewer pages join ``stream:{name}``; its size is the count.
+
+Joins and leaves are coalesced: at most one ``stream:viewers`` event per stream per
+``interval`` seconds, so a crowd arriving at once costs one broadcast, not one per viewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from backend.errors import NotFound
+from backend.identity import AuthUser
+from backend.realtime.hub import Connection, Hub
+from backend.services.container import Services
+from backend.services.streams import resolve_streamer
+
+STREAM_ROOM_PREFIX = "stream:"
+VIEWERS_EVENT = "stream:viewers"
+
+
+def stream_room(stream: str) -> str:
+    return f"{STREAM_ROOM_PREFIX}{stream}"
+
+
+class ViewerCounter:
+    def __init__(self, hub: Hub, interval: float = 0.5) -> None:
+        self.hub = hub
+        self.interval = interval
+        self._pending: set[str] = set()
+
+    def count(self, stream: str) -> int:
+        return self.hub.room_size(stream_room(stream))
+
+    def changed(self, conn: Connection, room: str) -> None:
+        if not room.startswith(STREAM_ROOM_PREFIX) or room in self._pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the event loop (a test calling in directly): no broadcast
+            return
+        self._pending.add(room)
+        loop.call_later(self.interval, self._flush, room)
+
+    def _flush(self, room: str) -> None:
+        self._pending.discard(room)
+        stream = room[len(STREAM_ROOM_PREFIX) :]
+        self.hub.publish(room, VIEWERS_EVENT, {"stream": stream, "viewers": self.count(stream)})
+
+
+def register_viewer_rooms(hub: Hub, services: Services) -> ViewerCounter:
+    """Anyone with a token (guests too) may join the room of a stream that exists."""
+
+    def may_watch(user: AuthUser, stream: str) -> bool:
+        try:
+            resolve_streamer(services, stream)
+        except NotFound:
+            return False
+        return True
+
+    hub.authorize_rooms(STREAM_ROOM_PREFIX, may_watch)
+    counter = ViewerCounter(hub)
+    hub.join_listeners.append(counter.changed)
+    hub.leave_listeners.append(counter.changed)
+    return counter

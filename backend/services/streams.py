@@ -1,0 +1,81 @@
+"""A stream's public state in one read: who streams it and what is on (battle, co-hosts, shop).
+
+A stream is named after its streamer (``username`` or ``username~label``). The viewer page
+reads this once on load and after every reconnect; live changes then arrive as events. Features
+built separately (co-host sessions, live shopping) are read when present and reported as
+``None`` when the running backend has no such service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from backend.errors import NotFound
+from backend.services.container import Services
+from backend.storage.db import Row, iso, now_iso, utc_now
+
+# An ended battle stays in the snapshot this long, so a viewer arriving late sees the result.
+RECENT_RESULT = timedelta(seconds=60)
+MAX_STREAM_NAME = 64
+
+LiveCheck = Callable[[str], bool]
+
+
+def owner_of(stream: str) -> str:
+    """A stream is named after its owner: ``username`` or ``username~label``."""
+    return stream.split("~", 1)[0]
+
+
+def resolve_streamer(services: Services, stream: str) -> Row:
+    if not stream or len(stream) > MAX_STREAM_NAME:
+        raise NotFound("There is no such stream.", code="stream_not_found")
+    row = services.db.one(
+        "SELECT id, username, displayName FROM users WHERE username = ? COLLATE NOCASE",
+        (owner_of(stream),),
+    )
+    if row is None:
+        raise NotFound(f"There is no stream called '{stream}'.", code="stream_not_found")
+    return row
+
+
+def _streamer_battle(services: Services, user_id: str, viewer_id: str) -> dict[str, Any] | None:
+    row = services.db.one(
+        "SELECT id FROM pk_battles WHERE (host1Id = :u OR host2Id = :u) AND (status = 'active'"
+        " OR (status = 'ended' AND endedAt >= :recent))"
+        " ORDER BY status = 'active' DESC, COALESCE(endedAt, startedAt) DESC LIMIT 1",
+        {"u": user_id, "recent": iso(utc_now() - RECENT_RESULT)},
+    )
+    if row is None:
+        return None
+    battle = services.pk.get(row["id"], viewer_id)
+    return {**battle, "topSupporters": services.pk.top_supporters(row["id"])}
+
+
+def _optional_feature(services: Services, name: str, method: str, user_id: str) -> Any:
+    """Ask a feature service that may not exist in this build for the streamer's current state."""
+    service = getattr(services, name, None)
+    reader = getattr(service, method, None)
+    return reader(user_id) if reader is not None else None
+
+
+def snapshot(
+    services: Services,
+    stream: str,
+    viewer_id: str,
+    viewers: int,
+    is_live: LiveCheck | None = None,
+) -> dict[str, Any]:
+    streamer = resolve_streamer(services, stream)
+    user_id = streamer["id"]
+    return {
+        "stream": stream,
+        "streamer": streamer,
+        "live": bool(is_live(stream)) if is_live else None,
+        "viewerCount": viewers,
+        "battle": _streamer_battle(services, user_id, viewer_id),
+        "multihost": _optional_feature(services, "multihost", "current_for_host", user_id),
+        "shopping": _optional_feature(services, "shopping", "current_for_seller", user_id),
+        "serverTime": now_iso(),
+    }

@@ -1,0 +1,128 @@
+// The viewer page: wires the stream's state (REST snapshot + live events) to the components.
+
+import { setupAuth } from "./auth.js";
+import { setupBattle } from "./battle.js";
+import { byId } from "./dom.js";
+import { setupFeed } from "./feed.js";
+import { coins, count, displayName } from "./format.js";
+import { setupGifts } from "./gifts.js";
+import { Realtime } from "./realtime.js";
+import { Session } from "./session.js";
+import { setupStage } from "./stage.js";
+
+const REFRESH_MS = 5000;
+const stream = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+
+const session = new Session();
+const realtime = new Realtime(() => session.token);
+const feed = setupFeed();
+const auth = setupAuth(session);
+const stage = setupStage(() => session.token);
+const battle = setupBattle({ realtime, feed, onChange: arrange });
+const gifts = setupGifts({ session, auth, battle });
+let snapshot = null;
+let connectedAs = null;
+
+function entryFor(user, extra = {}) {
+  return { stream: user.stream ?? user.username, name: displayName(user), ...extra };
+}
+
+/** Decide what the stage shows from the current state. */
+function arrange() {
+  gifts.setBattle(battle.current);
+  if (!snapshot) return;
+  const current = battle.current;
+  if (current) {
+    stage.show("pk", [entryFor(current.host1), entryFor(current.host2)]);
+  } else {
+    stage.show("single", [entryFor(snapshot.streamer)]);
+  }
+}
+
+function renderHeader() {
+  const streamer = snapshot.streamer;
+  const name = displayName(streamer);
+  byId("streamer-name").textContent = name;
+  byId("streamer-avatar").textContent = name.trim().charAt(0).toUpperCase();
+  document.title = `${name} · OnAir`;
+  const badge = byId("live-badge");
+  badge.dataset.live = String(snapshot.live);
+  badge.textContent = snapshot.live === false ? "Offline" : "Live";
+  renderViewers(snapshot.viewerCount);
+}
+
+function renderViewers(viewers) {
+  const el = byId("viewer-count");
+  el.textContent = `${count(viewers)} watching`;
+  el.setAttribute("aria-label", `${viewers} ${viewers === 1 ? "viewer" : "viewers"} watching`);
+}
+
+function renderAccount() {
+  const signedIn = session.signedIn;
+  byId("sign-in").hidden = signedIn;
+  byId("sign-out").hidden = !signedIn;
+  byId("account-name").hidden = !signedIn;
+  byId("account-coins").hidden = !signedIn;
+  if (signedIn) {
+    byId("account-name").textContent = displayName(session.user);
+    byId("account-coins").textContent = coins(session.coins);
+    byId("account-coins").setAttribute("aria-label", `${session.coins} coins`);
+  }
+  gifts.render();
+  stage.retryRefused();
+  if (connectedAs !== session.token) {
+    connectedAs = session.token;
+    realtime.connect(); // events for this identity (orders, balance) need its token
+  }
+}
+
+async function refresh() {
+  try {
+    snapshot = await session.api.get(`/api/streams/${encodeURIComponent(stream)}`);
+  } catch (error) {
+    if (error.status === 404) return showMissing(error.message);
+    if (error.status === 401) await session.expired();
+    return;
+  }
+  renderHeader();
+  battle.set(snapshot.battle);
+}
+
+function showMissing(message) {
+  byId("streamer-name").textContent = "Stream not found";
+  byId("live-badge").hidden = true;
+  const stageEl = byId("stage");
+  stageEl.dataset.mode = "missing";
+  byId("tiles").textContent = message;
+}
+
+let lostConnection = false;
+
+function setConnection(state) {
+  const el = byId("connection");
+  if (state === "closed") lostConnection = true;
+  el.hidden = !lostConnection;
+  el.textContent = "Connection lost. Reconnecting…";
+  if (state === "open" && lostConnection) {
+    lostConnection = false;
+    el.hidden = true;
+    refresh(); // events may have been missed while away
+  }
+}
+
+async function main() {
+  realtime.join(`stream:${stream}`);
+  realtime.on("status", setConnection);
+  realtime.on("stream:viewers", (data) => {
+    if (data.stream === stream) renderViewers(data.viewers);
+  });
+  session.addEventListener("change", renderAccount);
+  byId("sign-in").addEventListener("click", () => auth.open());
+  byId("sign-out").addEventListener("click", () => session.signOut());
+  await session.start();
+  gifts.setCatalog(await session.api.get("/api/gifts"));
+  await refresh();
+  setInterval(refresh, REFRESH_MS);
+}
+
+main();

@@ -1,0 +1,23 @@
+// Numbers and times as people read them.
+
+const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
+
+export const coins = (n) => integer.format(n ?? 0);
+export const count = (n) => (n >= 10000 ? compact.format(n) : integer.format(n ?? 0));
+
+export function money(amount, currency = "USD") {
+  if (amount === null || amount === undefined) return "";
+  return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+}
+
+/** 83_000 → "1:23"; an hour or more → "1:02:03". Never negative. */
+export function countdown(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+export const displayName = (user) => user?.displayName || user?.username || "Someone";

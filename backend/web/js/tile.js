@@ -1,0 +1,81 @@
+// One host's video: the player, their name, muted/camera-off flags and the connection state.
+
+import { h } from "./dom.js";
+import { WhepPlayer } from "./whep.js";
+
+const STATE_TEXT = {
+  connecting: () => "Connecting…",
+  reconnecting: () => "Reconnecting…",
+  offline: (name) => `${name} is offline. The video starts when they go live.`,
+  error: (name) => `Sign in to watch ${name}.`,
+};
+
+export function createTile(stream, getToken) {
+  const video = h("video", { playsinline: true, muted: true, autoplay: true });
+  const stateText = h("p", {});
+  const state = h("div", { class: "tile-state", role: "status" }, h("span", { class: "spinner" }), stateText);
+  const name = h("span", { class: "tile-name" });
+  const mic = h("span", { class: "flag flag-mic", role: "img", "aria-label": "Microphone muted" });
+  const cam = h("span", { class: "flag flag-cam", role: "img", "aria-label": "Camera off" });
+  const initial = h("span", { class: "tile-initial", "aria-hidden": "true" });
+  const el = h(
+    "figure",
+    { class: "tile", "data-state": "connecting", "data-stream": stream },
+    video,
+    initial,
+    state,
+    h("figcaption", { class: "tile-caption" }, name, mic, cam),
+  );
+  let label = stream;
+  let shown = "connecting";
+  const player = new WhepPlayer(video, {
+    url: `/whep/${encodeURIComponent(stream)}`,
+    token: getToken,
+    onState: (state, detail) => {
+      // A retry announces "reconnecting" without a reason; while offline, stay "offline".
+      const retrying = state === "reconnecting" && !detail?.reason;
+      shown = retrying && shown === "offline" ? shown : state;
+      renderState();
+    },
+  });
+
+  function renderState() {
+    el.dataset.state = shown;
+    const text = STATE_TEXT[shown];
+    stateText.textContent = text ? text(label) : "";
+  }
+  player.start();
+  renderState();
+
+  return {
+    el,
+    video,
+    player,
+    update({ name: displayName, muted = false, cameraOff = false }) {
+      label = displayName || stream;
+      name.textContent = label;
+      initial.textContent = label.trim().charAt(0).toUpperCase();
+      video.setAttribute("aria-label", `Live video of ${label}`);
+      el.classList.toggle("is-mic-off", muted);
+      el.classList.toggle("is-cam-off", cameraOff);
+      mic.hidden = !muted;
+      cam.hidden = !cameraOff;
+      renderState();
+    },
+    setMuted(value) {
+      video.muted = value;
+      if (!value) video.play().catch(() => {});
+    },
+    /** After signing in: a stream that refused a guest may play now. */
+    retry() {
+      if (player.state !== "error") return;
+      player.stop();
+      shown = "connecting";
+      player.start();
+    },
+    destroy() {
+      player.stop();
+      el.remove();
+    },
+  };
+}
