@@ -1,0 +1,292 @@
+"""Per-frame context: face landmarks and person mask, computed lazily and at most once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any
+
+import cv2
+import numpy as np
+
+from filters import landmarks as lm
+from filters.types import Image, Mask, Points
+
+# A generic head (x right, y down, z away from the camera, arbitrary units ~0.2 mm) at six
+# FaceMesh landmarks: nose tip, chin, eye outer corners, mouth corners.
+POSE_LANDMARKS = (lm.NOSE_TIP, lm.CHIN, lm.RIGHT_EYE_OUTER, lm.LEFT_EYE_OUTER,
+                  lm.MOUTH_RIGHT, lm.MOUTH_LEFT)  # fmt: skip
+POSE_MODEL = np.array(
+    [[0, 0, 0], [0, 330, 65], [-225, -170, 135], [225, -170, 135],
+     [-150, 150, 125], [150, 150, 125]],
+    np.float64,
+)  # fmt: skip
+NO_DISTORTION = np.zeros(4, np.float64)
+
+
+@dataclass(frozen=True)
+class HeadPose:
+    """Head rotation and position relative to the camera (solvePnP on a generic head model).
+
+    ``yaw`` turns the head left/right, ``pitch`` nods, ``roll`` tilts, in degrees; a frontal
+    face is about (0, 0, 0). ``project`` maps head-model points (``POSE_MODEL`` units) into
+    the frame.
+    """
+
+    rvec: np.ndarray
+    tvec: np.ndarray
+    camera: np.ndarray
+    yaw: float
+    pitch: float
+    roll: float
+
+    def project(self, points: np.ndarray) -> Points:
+        projected, _ = cv2.projectPoints(
+            np.asarray(points, np.float64), self.rvec, self.tvec, self.camera, NO_DISTORTION
+        )
+        return projected.reshape(-1, 2).astype(np.float32)
+
+
+def camera_matrix(width: int, height: int) -> np.ndarray:
+    """A pinhole camera with a ~53° horizontal field of view, centred."""
+    return np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], np.float64)
+
+
+def solve_pose(points: Points, width: int, height: int, guess: HeadPose | None) -> HeadPose:
+    camera = camera_matrix(width, height)
+    image_points = points[list(POSE_LANDMARKS)].astype(np.float64)
+    if guess is None:
+        ok, rvec, tvec = cv2.solvePnP(POSE_MODEL, image_points, camera, NO_DISTORTION)
+    else:
+        ok, rvec, tvec = cv2.solvePnP(
+            POSE_MODEL, image_points, camera, NO_DISTORTION,
+            guess.rvec.copy(), guess.tvec.copy(), useExtrinsicGuess=True,
+        )  # fmt: skip
+    if not ok:
+        raise RuntimeError("head pose did not converge")
+    rotation, _ = cv2.Rodrigues(rvec)
+    pitch, yaw, roll = cv2.RQDecomp3x3(rotation)[0]
+    return HeadPose(rvec, tvec, camera, float(yaw), float(pitch), float(roll))
+
+
+@dataclass
+class Face:
+    """One tracked face: 478 landmarks in frame pixels (x, y) and relative depth."""
+
+    points: Points
+    depth: np.ndarray
+    frame_size: tuple[int, int]
+    pose_guess: HeadPose | None = field(default=None, repr=False)
+
+    def at(self, indices: Sequence[int] | int) -> Points:
+        return self.points[list(indices) if not isinstance(indices, int) else indices]
+
+    @cached_property
+    def bbox(self) -> tuple[int, int, int, int]:
+        """Integer box ``(x0, y0, x1, y1)`` around the face oval."""
+        oval = self.at(lm.FACE_OVAL)
+        x0, y0 = np.floor(oval.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(oval.max(axis=0)).astype(int)
+        return int(x0), int(y0), int(x1), int(y1)
+
+    @cached_property
+    def width(self) -> float:
+        """Face width: distance between the two ends of the jaw contour."""
+        return float(np.linalg.norm(self.points[lm.JAW[0]] - self.points[lm.JAW[-1]]))
+
+    @cached_property
+    def eye_distance(self) -> float:
+        return float(
+            np.linalg.norm(self.points[lm.RIGHT_IRIS_CENTER] - self.points[lm.LEFT_IRIS_CENTER])
+        )
+
+    @cached_property
+    def roll(self) -> float:
+        """In-plane tilt in radians (eye line angle, image coordinates)."""
+        dx, dy = self.points[lm.LEFT_IRIS_CENTER] - self.points[lm.RIGHT_IRIS_CENTER]
+        return float(np.arctan2(dy, dx))
+
+    @cached_property
+    def pose(self) -> HeadPose:
+        width, height = self.frame_size
+        return solve_pose(self.points, width, height, self.pose_guess)
+
+    def roi(self, margin: float, width: int, height: int) -> tuple[int, int, int, int]:
+        """The face box grown by ``margin`` × its size on each side, clipped to the frame."""
+        x0, y0, x1, y1 = self.bbox
+        mx, my = (x1 - x0) * margin, (y1 - y0) * margin
+        return (
+            max(int(x0 - mx), 0),
+            max(int(y0 - my), 0),
+            min(int(x1 + mx), width),
+            min(int(y1 + my), height),
+        )
+
+    def moved(self, points: Points) -> Face:
+        """The same face with landmarks moved (after a geometric warp)."""
+        return Face(points.astype(np.float32), self.depth, self.frame_size, self.pose_guess)
+
+
+class FaceTracker:
+    """MediaPipe FaceMesh with iris (478 points), tracking between detections.
+
+    Frames are downscaled so their longer side is at most ``max_side`` before inference;
+    landmarks come back in full-frame pixels.
+    """
+
+    def __init__(
+        self,
+        max_faces: int = 1,
+        max_side: int = 640,
+        static: bool = False,
+        min_detection: float = 0.5,
+        min_tracking: float = 0.5,
+    ) -> None:
+        import mediapipe as mp
+
+        self.max_side = max_side
+        self._mesh = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=static,
+            max_num_faces=max_faces,
+            refine_landmarks=True,
+            min_detection_confidence=min_detection,
+            min_tracking_confidence=min_tracking,
+        )
+        self._last_poses: list[HeadPose] = []
+
+    def detect(self, frame: Image) -> list[Face]:
+        height, width = frame.shape[:2]
+        small = _downscale(frame, self.max_side)
+        result = self._mesh.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+        found = result.multi_face_landmarks or []
+        faces = [self._face(face.landmark, width, height, i) for i, face in enumerate(found)]
+        self._last_poses = [face.pose for face in faces]
+        return faces
+
+    def _face(self, marks: Any, width: int, height: int, slot: int) -> Face:
+        raw = np.array([(p.x, p.y, p.z) for p in marks], np.float32)
+        points = raw[:, :2] * np.array([width, height], np.float32)
+        guess = self._last_poses[slot] if slot < len(self._last_poses) else None
+        return Face(points, raw[:, 2] * width, (width, height), guess)
+
+    def close(self) -> None:
+        self._mesh.close()
+
+
+class PersonSegmenter:
+    """MediaPipe selfie segmentation (landscape model) at reduced resolution."""
+
+    def __init__(self, max_side: int = 256) -> None:
+        import mediapipe as mp
+
+        self.max_side = max_side
+        self._model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
+
+    def mask(self, frame: Image) -> Mask:
+        """Person probability, float32 0..1, at the reduced resolution."""
+        small = _downscale(frame, self.max_side)
+        result = self._model.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+        return np.asarray(result.segmentation_mask, np.float32)
+
+    def close(self) -> None:
+        self._model.close()
+
+
+def _downscale(frame: Image, max_side: int) -> Image:
+    height, width = frame.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1.0:
+        return frame
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+
+
+@lru_cache(maxsize=1)
+def still_tracker() -> FaceTracker:
+    """A shared static-image tracker for one-off frames (tests, thumbnails, presets)."""
+    return FaceTracker(max_faces=2, max_side=1280, static=True)
+
+
+@lru_cache(maxsize=1)
+def still_segmenter() -> PersonSegmenter:
+    return PersonSegmenter()
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A one-shot event delivered to the filters with the next frame (for example a gift)."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class FrameContext:
+    """What filters may ask about the current frame, computed lazily at most once.
+
+    Landmarks and the person mask describe the frame as it entered the pipeline; a filter
+    that moves the face (a mesh warp) reports the moved landmarks with ``replace_faces``.
+    """
+
+    def __init__(
+        self,
+        frame: Image,
+        *,
+        index: int = 0,
+        time: float = 0.0,
+        tracker: FaceTracker | None = None,
+        segmenter: PersonSegmenter | None = None,
+        events: Sequence[Trigger] = (),
+    ) -> None:
+        self.frame = frame
+        self.index = index
+        self.time = time
+        self.events = tuple(events)
+        self.height, self.width = frame.shape[:2]
+        self._tracker = tracker
+        self._segmenter = segmenter
+        self._faces: list[Face] | None = None
+        self._mask_small: Mask | None = None
+        self._masks: dict[tuple[int, int], Mask] = {}
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def faces(self) -> list[Face]:
+        if self._faces is None:
+            tracker = self._tracker or still_tracker()
+            self._faces = tracker.detect(self.frame)
+        return self._faces
+
+    @property
+    def face(self) -> Face | None:
+        """The first (largest-confidence) face, or ``None``."""
+        faces = self.faces
+        return faces[0] if faces else None
+
+    def replace_faces(self, faces: list[Face]) -> None:
+        self._faces = faces
+        self._cache.clear()
+
+    def person_mask_small(self) -> Mask:
+        """Person probability at the segmenter's reduced resolution (float32 0..1)."""
+        if self._mask_small is None:
+            segmenter = self._segmenter or still_segmenter()
+            self._mask_small = segmenter.mask(self.frame)
+        return self._mask_small
+
+    def person_mask(self, size: tuple[int, int] | None = None) -> Mask:
+        """Person probability (float32 0..1) resized to ``size`` (w, h; default: the frame)."""
+        size = size or (self.width, self.height)
+        if size not in self._masks:
+            small = self.person_mask_small()
+            self._masks[size] = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
+        return self._masks[size]
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Per-frame memo for data several filters derive from the landmarks (skin masks)."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def triggered(self, name: str) -> list[Trigger]:
+        return [event for event in self.events if event.name == name]

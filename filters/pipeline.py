@@ -1,0 +1,196 @@
+"""Run an ordered chain of video filters with per-filter timings and failure containment."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from filters.base import VideoFilter
+from filters.context import FaceTracker, FrameContext, PersonSegmenter, Trigger
+from filters.types import Image
+
+log = logging.getLogger(__name__)
+
+TIMING_WINDOW = 120
+
+
+@dataclass(frozen=True)
+class FilterFailure:
+    """A filter that raised and was switched off."""
+
+    position: int
+    filter_id: str
+    error: str
+    traceback: str
+    frame_index: int
+
+
+@dataclass
+class FilterTiming:
+    """Recent per-frame times of one chain entry, in milliseconds."""
+
+    filter_id: str
+    samples: deque[float] = field(default_factory=lambda: deque(maxlen=TIMING_WINDOW))
+
+    @property
+    def last_ms(self) -> float:
+        return self.samples[-1] if self.samples else 0.0
+
+    @property
+    def median_ms(self) -> float:
+        return float(np.median(self.samples)) if self.samples else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.filter_id, "last_ms": self.last_ms, "median_ms": self.median_ms}
+
+
+@dataclass
+class _Entry:
+    filter: VideoFilter
+    enabled: bool = True
+    timing: FilterTiming = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.timing = FilterTiming(self.filter.id)
+
+
+class Pipeline:
+    """An ordered chain of video filters sharing one face tracker and one segmenter.
+
+    ``process`` never raises because of a filter: a filter that raises is switched off,
+    reported through ``failures`` and ``on_failure``, and the frame continues through the
+    rest of the chain. Neutral filters (no visible effect) are skipped.
+    """
+
+    def __init__(
+        self,
+        filters: Iterable[VideoFilter] = (),
+        *,
+        max_faces: int = 1,
+        on_failure: Callable[[FilterFailure], None] | None = None,
+    ) -> None:
+        self._entries = [_Entry(f) for f in filters]
+        self._max_faces = max_faces
+        self._tracker: FaceTracker | None = None
+        self._segmenter: PersonSegmenter | None = None
+        self._pending: list[Trigger] = []
+        self._index = 0
+        self._start = time.monotonic()
+        self.failures: list[FilterFailure] = []
+        self.on_failure = on_failure
+        self.total = FilterTiming("total")
+
+    # chain editing -----------------------------------------------------------------
+    @property
+    def filters(self) -> list[VideoFilter]:
+        return [entry.filter for entry in self._entries]
+
+    def set_filters(self, filters: Iterable[VideoFilter]) -> None:
+        """Replace the chain (timings restart; tracker and segmenter are kept)."""
+        self._entries = [_Entry(f) for f in filters]
+
+    def add(self, video_filter: VideoFilter, position: int | None = None) -> None:
+        entry = _Entry(video_filter)
+        if position is None:
+            self._entries.append(entry)
+        else:
+            self._entries.insert(position, entry)
+
+    def remove(self, position: int) -> VideoFilter:
+        return self._entries.pop(position).filter
+
+    def move(self, source: int, target: int) -> None:
+        self._entries.insert(target, self._entries.pop(source))
+
+    def enabled(self, position: int) -> bool:
+        return self._entries[position].enabled
+
+    def set_enabled(self, position: int, enabled: bool) -> None:
+        """Switch a filter on or off (also re-enables a filter that failed)."""
+        self._entries[position].enabled = enabled
+
+    # events ------------------------------------------------------------------------
+    def trigger(self, name: str, **data: Any) -> None:
+        """Deliver a one-shot event (for example ``"gift"``) to the filters with the next frame."""
+        self._pending.append(Trigger(name, data))
+
+    # processing --------------------------------------------------------------------
+    def process(self, frame: Image, timestamp: float | None = None) -> Image:
+        """Run the chain on a BGR uint8 frame; ``frame`` itself is never modified."""
+        started = time.perf_counter()
+        ctx = self._context(frame, timestamp)
+        out = frame
+        for position, entry in enumerate(self._entries):
+            if not entry.enabled or entry.filter.is_neutral():
+                continue
+            out = self._run(position, entry, out, ctx)
+        self._index += 1
+        self.total.samples.append((time.perf_counter() - started) * 1000.0)
+        return out
+
+    def timings(self) -> list[dict[str, Any]]:
+        """Per-filter last and median milliseconds, in chain order, then the total."""
+        return [entry.timing.as_dict() for entry in self._entries] + [self.total.as_dict()]
+
+    def close(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+        if self._segmenter is not None:
+            self._segmenter.close()
+        self._tracker = self._segmenter = None
+
+    def _context(self, frame: Image, timestamp: float | None) -> FrameContext:
+        needs = {need for e in self._entries if e.enabled for need in e.filter.needs}
+        if "face" in needs and self._tracker is None:
+            self._tracker = FaceTracker(max_faces=self._max_faces)
+        if "person_mask" in needs and self._segmenter is None:
+            self._segmenter = PersonSegmenter()
+        events, self._pending = self._pending, []
+        now = time.monotonic() - self._start if timestamp is None else timestamp
+        return FrameContext(
+            frame,
+            index=self._index,
+            time=now,
+            tracker=self._tracker,
+            segmenter=self._segmenter,
+            events=events,
+        )
+
+    def _run(self, position: int, entry: _Entry, frame: Image, ctx: FrameContext) -> Image:
+        started = time.perf_counter()
+        try:
+            out = entry.filter.process(frame, ctx)
+            _check_frame(out, frame)
+        except Exception as exc:
+            self._fail(position, entry, exc, ctx.index)
+            return frame
+        finally:
+            entry.timing.samples.append((time.perf_counter() - started) * 1000.0)
+        return out
+
+    def _fail(self, position: int, entry: _Entry, exc: Exception, index: int) -> None:
+        entry.enabled = False
+        failure = FilterFailure(
+            position=position,
+            filter_id=entry.filter.id,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+            frame_index=index,
+        )
+        self.failures.append(failure)
+        log.error("filter %s failed and was switched off: %s", failure.filter_id, failure.error)
+        if self.on_failure is not None:
+            self.on_failure(failure)
+
+
+def _check_frame(out: Any, frame: Image) -> None:
+    if not isinstance(out, np.ndarray) or out.shape != frame.shape or out.dtype != frame.dtype:
+        got = getattr(out, "shape", type(out).__name__)
+        raise TypeError(f"filter returned {got}, expected a {frame.shape} {frame.dtype} frame")

@@ -1,0 +1,147 @@
+"""Beauty: skin smoothing, face brightening, skin whitening (all limited to the face)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import cv2
+import numpy as np
+
+from filters.base import Category, VideoFilter
+from filters.context import Face, FrameContext
+from filters.params import Param, amount
+from filters.types import Image, Mask
+from filters.video.common import Region, apply_in_region, blend, skin_mask
+
+SMOOTH_WORK_WIDTH = 160
+DETAIL_KEPT = 0.2
+
+
+def face_region(ctx: FrameContext, face: Face, margin: float = 0.08) -> Region:
+    return Region(*face.roi(margin, ctx.width, ctx.height))
+
+
+class SkinSmoothing(VideoFilter):
+    """Edge-preserving smoothing (guided filter) computed at reduced size, on skin only."""
+
+    id = "beauty.smooth"
+    name = "Skin smoothing"
+    category = Category.BEAUTY
+    description = "Softens skin texture and blemishes while eyes, brows and lips stay sharp."
+    tags = ("beauty", "skin", "smooth", "soft")
+    needs = ("face",)
+    params: ClassVar[tuple[Param, ...]] = (
+        amount("amount", "Smoothing", 60.0, "0 = off, 100 = strongest"),
+    )
+
+    def process(self, frame: Image, ctx: FrameContext) -> Image:
+        out = frame
+        for face in ctx.faces:
+            out = self._smooth(out, ctx, face)
+        return out
+
+    def _smooth(self, frame: Image, ctx: FrameContext, face: Face) -> Image:
+        region = face_region(ctx, face)
+        if region.empty:
+            return frame
+        patch = region.crop(frame)
+        width, height = region.size
+        scale = min(1.0, SMOOTH_WORK_WIDTH / width)
+        small_size = (max(8, round(width * scale)), max(8, round(height * scale)))
+        small = cv2.resize(patch, small_size, interpolation=cv2.INTER_AREA)
+        radius = max(2, round(small_size[0] * 0.03))
+        guide = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        smooth = cv2.ximgproc.guidedFilter(guide, small, radius, (0.06 * 255) ** 2)
+        smoothed = cv2.resize(smooth, region.size, interpolation=cv2.INTER_LINEAR)
+        weight = skin_mask(ctx, face, region) * (self.fraction("amount") * (1.0 - DETAIL_KEPT))
+        return apply_in_region(frame, region, blend(patch, smoothed, weight))
+
+
+class Brighten(VideoFilter):
+    """Lifts the mid-tones of the face and neck with a soft falloff (a face light)."""
+
+    id = "beauty.brighten"
+    name = "Brightness"
+    category = Category.BEAUTY
+    description = "A soft light on the face: brighter mid-tones, highlights kept."
+    tags = ("beauty", "brightness", "light", "glow")
+    needs = ("face",)
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Brightness", 40.0),)
+
+    def process(self, frame: Image, ctx: FrameContext) -> Image:
+        out = frame
+        curve = _lift_curve(self.fraction("amount") * 0.6)
+        for face in ctx.faces:
+            region = face_region(ctx, face, margin=0.35)
+            if region.empty:
+                continue
+            patch = region.crop(out)
+            light = _face_light(face, region)
+            out = apply_in_region(out, region, blend(patch, cv2.LUT(patch, curve), light))
+        return out
+
+
+def _lift_curve(strength: float) -> np.ndarray:
+    """A tone curve raising mid-tones by up to ``strength`` (0..1) with fixed end points."""
+    x = np.arange(256, dtype=np.float32) / 255.0
+    gamma = 1.0 / (1.0 + 1.2 * strength)
+    return np.clip(np.power(x, gamma) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+LIGHT_SIZE = 64
+
+
+def _unit_light() -> Mask:
+    """A ``LIGHT_SIZE`` square soft disc: 1 in the middle, 0 at the inscribed circle."""
+    axis = np.linspace(-1.0, 1.0, LIGHT_SIZE, dtype=np.float32)
+    dist = axis[:, None] ** 2 + axis[None, :] ** 2
+    return np.clip(1.0 - dist, 0.0, 1.0) ** 1.5
+
+
+UNIT_LIGHT = _unit_light()
+
+
+def _face_light(face: Face, region: Region) -> Mask:
+    """The unit light stretched over the face (centred on the nose tip), inside ``region``."""
+    cx, cy = region.local(face.points[[1]])[0]
+    x0, y0, x1, y1 = face.bbox
+    rx, ry = (x1 - x0) * 0.85, (y1 - y0) * 0.9
+    half = LIGHT_SIZE / 2.0
+    matrix = np.array([[rx / half, 0, cx - rx], [0, ry / half, cy - ry]], np.float32)
+    return cv2.warpAffine(UNIT_LIGHT, matrix, region.size, flags=cv2.INTER_LINEAR)
+
+
+class Whiten(VideoFilter):
+    """Brighter, less yellow skin (LAB lightness up, b* towards neutral), on skin only."""
+
+    id = "beauty.whiten"
+    name = "Skin whitening"
+    category = Category.BEAUTY
+    description = "Evens and brightens skin tone; eyes, brows and lips untouched."
+    tags = ("beauty", "skin", "whitening", "tone")
+    needs = ("face",)
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Whitening", 35.0),)
+
+    def process(self, frame: Image, ctx: FrameContext) -> Image:
+        out = frame
+        curves = _whiten_curves(self.fraction("amount"))
+        for face in ctx.faces:
+            region = face_region(ctx, face)
+            if region.empty:
+                continue
+            patch = region.crop(out)
+            whiter = cv2.LUT(patch, curves)
+            weight = skin_mask(ctx, face, region)
+            out = apply_in_region(out, region, blend(patch, whiter, weight))
+        return out
+
+
+WHITEN_LIFT = (0.42, 0.34, 0.28)
+"""Per-channel (B, G, R) lift towards white at full strength: more blue, less yellow."""
+
+
+def _whiten_curves(strength: float) -> np.ndarray:
+    """A ``(256, 1, 3)`` per-channel LUT lifting values towards 255 with a soft shoulder."""
+    x = np.arange(256, dtype=np.float32)
+    lifts = [x + (255.0 - x) * lift * strength * (x / 255.0) ** 0.5 for lift in WHITEN_LIFT]
+    return np.clip(np.stack(lifts, axis=-1) + 0.5, 0, 255).astype(np.uint8)[:, None, :]

@@ -1,0 +1,160 @@
+"""Small image helpers shared by the video effects: regions, masks, blending."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from filters import landmarks as lm
+from filters.context import Face, FrameContext
+from filters.types import Image, Mask, Points
+
+SUBPIXEL_BITS = 4
+SUBPIXEL = 1 << SUBPIXEL_BITS
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle of the frame, ``(x0, y0, x1, y1)``, and helpers to work inside it."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @classmethod
+    def around(cls, points: Points, pad: float, width: int, height: int) -> Region:
+        """The box around ``points`` grown by ``pad`` pixels, clipped to the frame."""
+        x0, y0 = points.min(axis=0) - pad
+        x1, y1 = points.max(axis=0) + pad
+        return cls(
+            max(int(x0), 0), max(int(y0), 0), min(int(np.ceil(x1)), width),
+            min(int(np.ceil(y1)), height),
+        )  # fmt: skip
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.x1 - self.x0, self.y1 - self.y0
+
+    @property
+    def empty(self) -> bool:
+        return self.x1 <= self.x0 or self.y1 <= self.y0
+
+    def crop(self, image: Image) -> Image:
+        return image[self.y0 : self.y1, self.x0 : self.x1]
+
+    def local(self, points: Points) -> Points:
+        return (points - np.array([self.x0, self.y0], np.float32)).astype(np.float32)
+
+
+def polygon_mask(size: tuple[int, int], polygons: list[Points], scale: float = 1.0) -> Mask:
+    """A uint8 mask (``size`` = w, h) with the polygons filled at sub-pixel precision."""
+    mask = np.zeros((size[1], size[0]), np.uint8)
+    contours = [np.round(p * scale * SUBPIXEL).astype(np.int32) for p in polygons]
+    cv2.fillPoly(mask, contours, (255,), cv2.LINE_AA, SUBPIXEL_BITS)
+    return mask
+
+
+FEATHER_SIGMA_AT_FULL_SIZE = 3.0
+
+
+def feather(mask: Mask, sigma: float) -> Mask:
+    """A float32 0..1 copy of ``mask`` blurred by ``sigma`` pixels (wide blurs are computed
+    on a downscaled copy, which looks the same and costs a fraction)."""
+    soft = mask.astype(np.float32) * (1.0 / 255.0) if mask.dtype == np.uint8 else mask
+    if sigma <= 0:
+        return soft
+    factor = sigma / FEATHER_SIGMA_AT_FULL_SIZE
+    height, width = soft.shape[:2]
+    if factor <= 1.5 or min(width, height) / factor < 8:
+        return cv2.GaussianBlur(soft, (0, 0), sigma)
+    small = (max(1, round(width / factor)), max(1, round(height / factor)))
+    reduced = cv2.resize(soft, small, interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(reduced, (0, 0), FEATHER_SIGMA_AT_FULL_SIZE)
+    return cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def blend(base: Image, layer: Image, alpha: Mask) -> Image:
+    """``base`` mixed towards ``layer`` by the float32 0..1 ``(h, w)`` ``alpha``."""
+    weight = np.asarray(alpha, np.float32)
+    return cv2.blendLinear(layer, base, weight, 1.0 - weight)
+
+
+def apply_in_region(frame: Image, region: Region, patch: Image) -> Image:
+    """A copy of ``frame`` with ``region`` replaced by ``patch``."""
+    out = frame.copy()
+    out[region.y0 : region.y1, region.x0 : region.x1] = patch
+    return out
+
+
+def solid(size: tuple[int, int], bgr: tuple[int, int, int]) -> Image:
+    return np.full((size[1], size[0], 3), bgr, np.uint8)
+
+
+_UNIT = np.arange(256, dtype=np.float32)[:, None] / 255.0
+
+
+def _channel_lut(values: np.ndarray) -> np.ndarray:
+    """A ``(256, 1, 3)`` uint8 table for ``cv2.LUT`` from ``(256, 3)`` values in 0..1."""
+    return np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)[:, None, :]
+
+
+def soft_light(base: Image, color: tuple[int, int, int]) -> Image:
+    """Soft light of a flat colour over ``base`` (keeps texture and shading)."""
+    c = np.array(color, np.float32)[None, :] / 255.0
+    return cv2.LUT(base, _channel_lut((1.0 - 2.0 * c) * _UNIT**2 + 2.0 * c * _UNIT))
+
+
+def multiply(base: Image, color: tuple[int, int, int]) -> Image:
+    """Multiply blend of a flat colour over ``base``."""
+    c = np.array(color, np.float32)[None, :] / 255.0
+    return cv2.LUT(base, _channel_lut(_UNIT * c))
+
+
+def recolor_lab(base: Image, color: tuple[int, int, int], keep_lightness: float) -> Image:
+    """``base`` with the colour's hue and chroma; lightness mixes base and colour."""
+    lab = cv2.cvtColor(base, cv2.COLOR_BGR2LAB).astype(np.float32)
+    target = cv2.cvtColor(np.array([[color]], np.uint8), cv2.COLOR_BGR2LAB)[0, 0]
+    target = target.astype(np.float32)
+    mean_l = float(lab[..., 0].mean())
+    lab[..., 0] = (
+        lab[..., 0] - mean_l + (keep_lightness * mean_l + (1 - keep_lightness) * target[0])
+    )
+    lab[..., 1] = target[1]
+    lab[..., 2] = target[2]
+    return cv2.cvtColor(np.clip(lab, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def skin_mask(ctx: FrameContext, face: Face, region: Region) -> Mask:
+    """Float32 0..1 skin mask of ``face`` inside ``region``: the face oval without eyes,
+    brows and lips, gated by a skin-colour test; shared by every filter of the frame."""
+    key = f"skin:{id(face)}:{region}"
+    return ctx.shared(key, lambda: _skin_mask(ctx.frame, face, region))
+
+
+SKIN_WORK_WIDTH = 160
+SKIN_YCRCB_LOW = np.array([30, 133, 77], np.uint8)
+SKIN_YCRCB_HIGH = np.array([255, 180, 130], np.uint8)
+
+
+def _skin_mask(frame: Image, face: Face, region: Region) -> Mask:
+    width, height = region.size
+    scale = min(1.0, SKIN_WORK_WIDTH / max(width, 1))
+    small = (max(1, round(width * scale)), max(1, round(height * scale)))
+    oval = polygon_mask(small, [region.local(face.at(lm.FACE_OVAL))], scale)
+    holes = polygon_mask(
+        small,
+        [region.local(face.at(group)) for group in
+         (lm.RIGHT_EYE, lm.LEFT_EYE, lm.RIGHT_BROW, lm.LEFT_BROW, lm.LIPS_OUTER)],
+        scale,
+    )  # fmt: skip
+    grow = max(1, round(face.width * scale * 0.025))
+    holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1,) * 2))
+    geometric = cv2.subtract(oval, holes)
+    ycrcb = cv2.cvtColor(cv2.resize(region.crop(frame), small), cv2.COLOR_BGR2YCrCb)
+    skin = cv2.inRange(ycrcb, SKIN_YCRCB_LOW, SKIN_YCRCB_HIGH)
+    skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    mask = feather(cv2.min(geometric, skin), max(1.0, grow * 0.8))
+    return cv2.resize(mask, region.size, interpolation=cv2.INTER_LINEAR)

@@ -1,0 +1,143 @@
+"""3D colour lookup tables: ``.cube`` reading/writing and a fast apply.
+
+Applying a 3D LUT is done as one ``cv2.remap`` into an "atlas" image: the table resampled
+to 64 red × 64 green samples for each of the 256 blue levels, stacked vertically. Per
+pixel, x depends on red only and y on green and blue, so a single 3-channel ``cv2.LUT``
+plus a channel mix give the remap coordinates; red and green are interpolated bilinearly
+and blue is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from filters.types import Image
+
+ATLAS_RG = 64
+F32 = NDArray[np.float32]
+Look = Callable[[F32], F32]
+"""A colour transform on ``(..., 3)`` RGB floats in 0..1."""
+
+
+class CubeError(ValueError):
+    """A ``.cube`` file that cannot be parsed."""
+
+
+@dataclass(frozen=True)
+class Lut3D:
+    """A 3D LUT: ``table[b, g, r]`` is the output RGB (0..1) for input grid point (r, g, b)."""
+
+    table: F32
+    title: str = ""
+
+    @property
+    def size(self) -> int:
+        return int(self.table.shape[0])
+
+    @classmethod
+    def from_look(cls, look: Look, size: int = 33, title: str = "") -> Lut3D:
+        grid = np.linspace(0.0, 1.0, size, dtype=np.float32)
+        b, g, r = np.meshgrid(grid, grid, grid, indexing="ij")
+        rgb = np.stack([r, g, b], axis=-1)
+        return cls(np.clip(look(rgb), 0.0, 1.0).astype(np.float32), title)
+
+    def sample(self, rgb: F32) -> F32:
+        """Trilinear lookup of ``(..., 3)`` RGB floats in 0..1 (the reference transform)."""
+        n = self.size - 1
+        pos = np.clip(rgb, 0.0, 1.0) * n
+        low = np.minimum(np.floor(pos).astype(int), n - 1)
+        frac = (pos - low)[..., None, :]
+        out = np.zeros(rgb.shape, np.float32)
+        for db in (0, 1):
+            for dg in (0, 1):
+                for dr in (0, 1):
+                    weight = (
+                        (frac[..., 0, 0] if dr else 1 - frac[..., 0, 0])
+                        * (frac[..., 0, 1] if dg else 1 - frac[..., 0, 1])
+                        * (frac[..., 0, 2] if db else 1 - frac[..., 0, 2])
+                    )
+                    corner = self.table[low[..., 2] + db, low[..., 1] + dg, low[..., 0] + dr]
+                    out += weight[..., None] * corner
+        return out
+
+
+def read_cube(path: Path) -> Lut3D:
+    """Parse an Adobe/Resolve ``.cube`` 3D LUT (``LUT_3D_SIZE``, optional domain)."""
+    size = 0
+    title = ""
+    domain_min, domain_max = np.zeros(3, np.float32), np.ones(3, np.float32)
+    rows: list[list[float]] = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, _, rest = line.partition(" ")
+        try:
+            if key == "TITLE":
+                title = rest.strip().strip('"')
+            elif key == "LUT_3D_SIZE":
+                size = int(rest)
+            elif key == "DOMAIN_MIN":
+                domain_min = np.array(rest.split(), np.float32)
+            elif key == "DOMAIN_MAX":
+                domain_max = np.array(rest.split(), np.float32)
+            elif key == "LUT_1D_SIZE":
+                raise CubeError("1D LUTs are not supported; use a 3D .cube")
+            elif key[0].isdigit() or key[0] in "-.":
+                rows.append([float(v) for v in line.split()[:3]])
+        except ValueError as exc:
+            raise CubeError(f"{path.name}:{number}: {exc}") from None
+    if not 2 <= size <= 256 or len(rows) != size**3:
+        raise CubeError(f"{path.name}: expected {size}³ rows for LUT_3D_SIZE {size}")
+    table = (np.array(rows, np.float32) - domain_min) / (domain_max - domain_min)
+    return Lut3D(np.clip(table, 0, 1).reshape(size, size, size, 3), title)
+
+
+def write_cube(lut: Lut3D, path: Path) -> None:
+    lines = [f'TITLE "{lut.title}"', f"LUT_3D_SIZE {lut.size}", ""]
+    lines += [f"{r:.5f} {g:.5f} {b:.5f}" for r, g, b in lut.table.reshape(-1, 3)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class CompiledLut:
+    """A LUT prepared for ``apply``: the BGR atlas and the per-channel coordinate table."""
+
+    atlas: Image
+    coords: F32
+
+    def apply(self, frame: Image) -> Image:
+        coords = cv2.LUT(frame, self.coords)
+        maps = cv2.transform(coords, _MIX)
+        return cv2.remap(self.atlas, maps, _NO_MAP, cv2.INTER_LINEAR)
+
+
+_NO_MAP = np.empty((0, 0), np.float32)
+_MIX = np.array([[0.0, 0.0, 1.0], [1.0, 1.0, 0.0]], np.float32)
+"""Remap x = the red entry; y = green entry + blue entry (channels are B, G, R)."""
+
+
+def compile_lut(lut: Lut3D) -> CompiledLut:
+    steps = np.arange(256, dtype=np.float32) / 255.0
+    rg = np.linspace(0.0, 1.0, ATLAS_RG, dtype=np.float32)
+    r, g, b = np.meshgrid(rg, rg, steps, indexing="ij")
+    rgb = lut.sample(np.stack([r, g, b], axis=-1))  # (r, g, b, 3)
+    atlas = rgb.transpose(2, 1, 0, 3).reshape(256 * ATLAS_RG, ATLAS_RG, 3)  # rows: b, g
+    atlas_bgr = np.clip(atlas[..., ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    coords = np.zeros((256, 1, 3), np.float32)
+    coords[:, 0, 0] = np.arange(256) * ATLAS_RG  # blue picks the slice
+    coords[:, 0, 1] = steps * (ATLAS_RG - 1)  # green within the slice
+    coords[:, 0, 2] = steps * (ATLAS_RG - 1)  # red along x
+    return CompiledLut(np.ascontiguousarray(atlas_bgr), coords)
+
+
+@lru_cache(maxsize=16)
+def load_compiled(path: Path) -> CompiledLut:
+    return compile_lut(read_cube(path))

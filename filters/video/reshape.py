@@ -1,0 +1,171 @@
+"""Face reshaping as one smooth mesh warp: slimming, eyes, nose, chin, V-line.
+
+The displacement field is evaluated on a coarse grid over the face, upsampled, and applied
+with a single ``cv2.remap`` of the face region; the moved landmarks are handed on to the
+rest of the chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import cv2
+import numpy as np
+
+from filters import landmarks as lm
+from filters.base import Category, VideoFilter
+from filters.context import Face, FrameContext
+from filters.params import Param, amount
+from filters.types import Image, Points
+from filters.video.common import Region, apply_in_region
+
+GRID_STEP = 12
+SLIM_MAX = 0.08
+VLINE_MAX = 0.06
+CHIN_MAX = 0.06
+NOSE_MAX = 0.3
+EYES_MAX = 0.25
+
+
+@dataclass
+class WarpField:
+    """Pushes (translate a neighbourhood) and zooms (magnify around a point)."""
+
+    push_at: list[Points] = field(default_factory=list)
+    push_by: list[Points] = field(default_factory=list)
+    push_radius: list[float] = field(default_factory=list)
+    zooms: list[tuple[np.ndarray, float, float]] = field(default_factory=list)
+
+    def push(self, at: Points, by: Points, radius: float) -> None:
+        self.push_at.append(np.atleast_2d(at).astype(np.float32))
+        self.push_by.append(np.atleast_2d(by).astype(np.float32))
+        self.push_radius.extend([radius] * len(np.atleast_2d(at)))
+
+    def zoom(self, center: np.ndarray, strength: float, radius: float) -> None:
+        self.zooms.append((center.astype(np.float32), strength, radius))
+
+    def at(self, points: Points) -> Points:
+        """Displacement at ``points`` (N, 2): content at ``p - d`` moves to ``p``."""
+        out = np.zeros_like(points, dtype=np.float32)
+        if self.push_at:
+            centers = np.concatenate(self.push_at)
+            shifts = np.concatenate(self.push_by)
+            radii = np.array(self.push_radius, np.float32)
+            dist2 = (
+                (points * points).sum(axis=1)[:, None]
+                + (centers * centers).sum(axis=1)[None, :]
+                - 2.0 * points @ centers.T
+            )
+            weights = np.exp(-np.maximum(dist2, 0.0) / (2.0 * radii[None, :] ** 2))
+            total = np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
+            out += (weights @ shifts) / total
+        for center, strength, radius in self.zooms:
+            offset = points - center
+            r2 = (offset**2).sum(axis=1, keepdims=True) / (radius * radius)
+            out += strength * np.clip(1.0 - r2, 0.0, 1.0) ** 2 * offset
+        return out
+
+    def forward(self, points: Points, iterations: int = 2) -> Points:
+        """Where ``points`` end up after the warp (solves ``q - d(q) = p``)."""
+        moved = points.astype(np.float32)
+        for _ in range(iterations):
+            moved = points + self.at(moved)
+        return moved
+
+
+class FaceReshape(VideoFilter):
+    """Slimmer face, bigger eyes, slimmer nose, chin length and V-line in one mesh warp."""
+
+    id = "beauty.reshape"
+    name = "Face reshape"
+    category = Category.BEAUTY
+    description = "Face slimming, eye enlargement, nose slimming and face shape (chin, V-line)."
+    tags = ("beauty", "slim", "eyes", "nose", "face shape", "chin", "v-line")
+    needs = ("face",)
+    params: ClassVar[tuple[Param, ...]] = (
+        amount("slim", "Face slimming", 40.0, "at 100 the jaw moves in by 8% of the face width"),
+        amount("eyes", "Eye enlargement", 30.0, "at 100 the eyes are 25% larger"),
+        amount("nose", "Nose slimming", 30.0, "at 100 the nose wings move in by 30%"),
+        amount("chin", "Chin length", 0.0, "negative shortens, positive lengthens", -100.0),
+        amount("vline", "V-line jaw", 0.0, "narrows the jaw towards the chin"),
+    )
+
+    def process(self, frame: Image, ctx: FrameContext) -> Image:
+        out = frame
+        moved = []
+        for face in ctx.faces:
+            warp = self.field(face)
+            region = Region(*face.roi(0.35, ctx.width, ctx.height))
+            if not region.empty:
+                out = apply_in_region(out, region, _remap(region.crop(out), region, warp))
+            moved.append(face.moved(warp.forward(face.points)))
+        ctx.replace_faces(moved)
+        return out
+
+    def field(self, face: Face) -> WarpField:
+        """The displacement field this filter applies to ``face``."""
+        warp = WarpField()
+        self._jaw(face, warp)
+        self._nose(face, warp)
+        self._eyes(face, warp)
+        return warp
+
+    def _jaw(self, face: Face, warp: WarpField) -> None:
+        right, down = _face_axes(face)
+        jaw = face.at(lm.JAW)
+        half = (len(lm.JAW) - 1) // 2
+        t = 1.0 - np.abs(np.arange(len(lm.JAW)) - half) / half  # 0 at the ears, 1 at the chin
+        inward = -np.sign((jaw - face.points[lm.CHIN]) @ right)[:, None] * right
+        slim = np.sin(np.pi * (0.15 + 0.85 * t)) * self.fraction("slim") * SLIM_MAX
+        vline = np.clip(np.sin(2 * np.pi * (t - 0.5)), 0, 1) * self.fraction("vline") * VLINE_MAX
+        chin = np.clip(t - 0.6, 0, None) / 0.4 * self.fraction("chin") * CHIN_MAX
+        shift = ((slim + vline)[:, None] * inward + chin[:, None] * down) * face.width
+        warp.push(jaw, shift.astype(np.float32), face.width * 0.1)
+
+    def _nose(self, face: Face, warp: WarpField) -> None:
+        right, _ = _face_axes(face)
+        wings = face.at(lm.RIGHT_NOSE_WING + lm.LEFT_NOSE_WING)
+        offset = (wings - face.points[lm.NOSE_TIP]) @ right
+        shift = -offset[:, None] * right * (self.fraction("nose") * NOSE_MAX)
+        nose_width = float(np.abs(offset).max()) * 2.0
+        warp.push(wings, shift.astype(np.float32), max(nose_width * 0.22, 2.0))
+
+    def _eyes(self, face: Face, warp: WarpField) -> None:
+        strength = self.fraction("eyes") * EYES_MAX
+        for center, (outer, inner) in (
+            (lm.RIGHT_IRIS_CENTER, (lm.RIGHT_EYE_OUTER, lm.RIGHT_EYE_INNER)),
+            (lm.LEFT_IRIS_CENTER, (lm.LEFT_EYE_OUTER, lm.LEFT_EYE_INNER)),
+        ):
+            eye_width = float(np.linalg.norm(face.points[outer] - face.points[inner]))
+            warp.zoom(face.points[center], -strength, eye_width * 1.1)
+
+
+def _face_axes(face: Face) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors across the face (towards image right) and down the face."""
+    down = face.points[lm.CHIN] - face.points[lm.NOSE_BRIDGE]
+    down = down / max(float(np.linalg.norm(down)), 1e-6)
+    right = np.array([-down[1], down[0]], np.float32)
+    return right.astype(np.float32), down.astype(np.float32)
+
+
+def _remap(patch: Image, region: Region, warp: WarpField) -> Image:
+    width, height = region.size
+    gx = np.linspace(0, width - 1, max(2, width // GRID_STEP + 1), dtype=np.float32)
+    gy = np.linspace(0, height - 1, max(2, height // GRID_STEP + 1), dtype=np.float32)
+    nodes = np.empty((len(gy), len(gx), 2), np.float32)
+    nodes[..., 0] = gx[None, :] + region.x0
+    nodes[..., 1] = gy[:, None] + region.y0
+    shift = warp.at(nodes.reshape(-1, 2)).reshape(len(gy), len(gx), 2)
+    shift *= _taper(len(gx))[None, :, None] * _taper(len(gy))[:, None, None]
+    dense = cv2.resize(shift, (width, height), interpolation=cv2.INTER_LINEAR)
+    map_x = np.arange(width, dtype=np.float32)[None, :] - dense[..., 0]
+    map_y = np.arange(height, dtype=np.float32)[:, None] - dense[..., 1]
+    return cv2.remap(patch, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _taper(count: int) -> np.ndarray:
+    """1 inside, falling smoothly to 0 over the outer eighth at each end."""
+    position = np.linspace(0.0, 1.0, count, dtype=np.float32)
+    edge = np.minimum(position, 1.0 - position) * 8.0
+    return np.clip(edge, 0.0, 1.0) ** 2 * (3.0 - 2.0 * np.clip(edge, 0.0, 1.0))
