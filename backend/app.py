@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api import auth, health, media, multihost, pk_battles, streams, wallet, web, ws
+from backend.api import auth, health, media, multihost, pk_battles, streams, wallet, web, webrtc, ws
 from backend.api.middleware import BodySizeLimit, RateLimit
 from backend.api.responses import failure
 from backend.errors import DomainError, RateLimited
@@ -37,6 +37,7 @@ ROUTERS = [
     health.router,
     ws.router,
     media.router,
+    webrtc.router,
     streams.router,
     web.router,
 ]

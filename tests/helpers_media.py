@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import aioice.ice
 import av
@@ -18,11 +19,13 @@ import pytest
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from studio.core.audio import sample_audio
+from studio.core.audio import AudioFactory, sample_audio
 from studio.core.frames import FrameFlow, Pipeline
 from studio.core.marker import read_marker
 from studio.core.publisher import Publisher
 from studio.core.sources import SampleSource
+
+DEFAULT_AUDIO = sample_audio()
 
 
 def _loopback_only(use_ipv4: bool, use_ipv6: bool) -> list[str]:
@@ -94,17 +97,13 @@ async def live_publisher(
     *,
     size: tuple[int, int] = (640, 360),
     pipeline: Pipeline | None = None,
-    **options: object,
+    audio: AudioFactory | None = DEFAULT_AUDIO,
+    marker_base: int = 0,
+    **options: Any,
 ) -> AsyncIterator[Publisher]:
-    source = SampleSource(*size, fps=30.0, marker=True)
+    source = SampleSource(*size, fps=30.0, marker=True, marker_base=marker_base)
     flow = FrameFlow(source, pipeline)
-    publisher = Publisher(
-        f"{base_url}/whip/{stream}",
-        flow,
-        token=token,
-        audio=sample_audio(),
-        **options,  # type: ignore[arg-type]
-    )
+    publisher = Publisher(f"{base_url}/whip/{stream}", flow, token=token, audio=audio, **options)
     await publisher.start()
     try:
         await asyncio.wait_for(publisher.wait_live(), 20)

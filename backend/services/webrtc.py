@@ -57,6 +57,7 @@ class Channel(Protocol):
 class Host:
     user_id: str
     username: str
+    stream_id: str
 
 
 HostLookup = Callable[[str, str], list[Host]]  # (group id, asking user id) -> hosts
@@ -163,8 +164,8 @@ class WebRTCService:
                 {
                     "userId": h.user_id,
                     "username": h.username,
-                    **stream_urls(h.username),
-                    "live": h.username in self.live_streams,
+                    **stream_urls(h.stream_id or h.username),
+                    "live": (h.stream_id or h.username) in self.live_streams,
                     "joined": h.user_id in self.rooms.get(room_id, {}),
                 }
                 for h in hosts

@@ -20,26 +20,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import av
-import cv2
 import httpx
-import numpy as np
 from aiortc import (
-    MediaStreamTrack,
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError
 
 from studio.core import rtc_hooks
 from studio.core.audio import AudioFactory
-from studio.core.encoder import VideoEncoder
 from studio.core.frames import FrameFlow
 from studio.core.quality import QualityController, QualityLevel, StatsReader
-from studio.core.sources import Image
+from studio.core.video_track import EncodedVideoTrack
 
 log = logging.getLogger(__name__)
 
@@ -77,66 +71,6 @@ class PublisherStatus:
 
 class PublishRejected(Exception):
     """The WHIP server refused the offer in a way retrying cannot fix."""
-
-
-class EncodedVideoTrack(MediaStreamTrack):
-    """Takes the newest processed frame, scales it to the current level and encodes it."""
-
-    kind = "video"
-
-    def __init__(self, publisher: Publisher) -> None:
-        super().__init__()
-        self._publisher = publisher
-        self._encoder = VideoEncoder(publisher.codec)
-        self._seq = 0
-        self._start: float | None = None
-        self._last_pts = -1
-        self._last_sent = 0.0
-        self._keyframe = True
-        self.sent = 0
-        self.encode_ms = 0.0
-
-    @property
-    def mime_type(self) -> str:
-        return self._encoder.mime_type
-
-    def request_keyframe(self) -> None:
-        self._keyframe = True
-
-    async def recv(self) -> av.Packet:
-        loop = asyncio.get_running_loop()
-        while True:
-            if self.readyState != "live":
-                raise MediaStreamError
-            try:
-                frame = await self._publisher.flow.next(self._seq)
-            except EOFError as exc:
-                raise MediaStreamError from exc
-            self._seq = frame.seq
-            level = self._publisher.level
-            if frame.captured_at - self._last_sent < 0.9 / level.fps:
-                continue  # this level sends fewer frames per second
-            if self._start is None:
-                self._start = frame.captured_at
-            pts = max(self._last_pts + 1, round((frame.captured_at - self._start) * 90000))
-            keyframe, self._keyframe = self._keyframe, False
-            started = time.perf_counter()
-            packet = await loop.run_in_executor(None, self._encode, frame.image, pts, keyframe)
-            self.encode_ms = 0.9 * self.encode_ms + 0.1 * (time.perf_counter() - started) * 1e3
-            if packet is None:
-                continue
-            self._last_pts = pts
-            self._last_sent = frame.captured_at
-            self.sent += 1
-            return packet
-
-    def _encode(self, image: Image, pts: int, keyframe: bool) -> av.Packet | None:
-        level = self._publisher.level
-        height, width = image.shape[:2]
-        size = level.size_for(width, height)
-        if size != (width, height):
-            image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
-        return self._encoder.encode(image, pts, level.bitrate, level.fps, keyframe)
 
 
 @dataclass
@@ -261,7 +195,7 @@ class Publisher:
 
     async def _connect(self) -> None:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
-        video = EncodedVideoTrack(self)
+        video = EncodedVideoTrack(self.flow, lambda: self.level, self.codec)
         transceiver = pc.addTransceiver(video, direction="sendonly")
         transceiver.setCodecPreferences(
             [

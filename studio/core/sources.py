@@ -62,17 +62,24 @@ class _Clock:
 class SampleSource:
     """A looping clip of a real face moving (``filters.synthetic.SyntheticFaceClip``).
 
-    With ``marker=True`` every frame carries its index (see :mod:`studio.core.marker`), so a
-    receiver can check which frame it got and how long it took.
+    With ``marker=True`` every frame carries ``marker_base`` + its index (see
+    :mod:`studio.core.marker`), so a receiver can tell which frame of which source it got and
+    how long it took.
     """
 
     def __init__(
-        self, width: int = 1280, height: int = 720, fps: float = 30.0, marker: bool = False
+        self,
+        width: int = 1280,
+        height: int = 720,
+        fps: float = 30.0,
+        marker: bool = False,
+        marker_base: int = 0,
     ) -> None:
         from filters.synthetic import SyntheticFaceClip
 
         self.width, self.height, self.fps = width, height, fps
         self.marker = marker
+        self.marker_base = marker_base
         self._clip = SyntheticFaceClip(width, height, fps=fps)
         self._clock = _Clock(fps)
         self.captured: dict[int, float] = {}  # marker value -> capture time, when marked
@@ -84,9 +91,10 @@ class SampleSource:
         image = self._clip.frame(index)
         captured_at = time.monotonic()
         if self.marker:
-            draw_marker(image, index)
-            self.captured[index % 65536] = captured_at
-            self.captured.pop((index - 1024) % 65536, None)
+            value = self.marker_base + index
+            draw_marker(image, value)
+            self.captured[value % 65536] = captured_at
+            self.captured.pop((value - 1024) % 65536, None)
         return SourceFrame(image, index, captured_at)
 
     def close(self) -> None:

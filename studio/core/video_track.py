@@ -1,0 +1,86 @@
+"""The outgoing video track: newest processed frame → scaled to the level → encoded packet.
+
+It pulls from the frame flow only when aiortc asks for the next frame, so a slow encoder or
+network never builds a queue: frames that were not taken in time are simply skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import av
+import cv2
+import numpy as np
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+
+from studio.core.encoder import VideoEncoder
+from studio.core.frames import FrameFlow
+from studio.core.quality import QualityLevel
+from studio.core.sources import Image
+
+
+class EncodedVideoTrack(MediaStreamTrack):
+    kind = "video"
+
+    def __init__(
+        self, flow: FrameFlow, level: Callable[[], QualityLevel], codec: str = "vp8"
+    ) -> None:
+        super().__init__()
+        self._flow = flow
+        self._level = level
+        self._encoder = VideoEncoder(codec)
+        self._seq = 0
+        self._start: float | None = None
+        self._last_pts = -1
+        self._last_sent = 0.0
+        self._keyframe = True
+        self.sent = 0
+        self.encode_ms = 0.0
+
+    @property
+    def mime_type(self) -> str:
+        return self._encoder.mime_type
+
+    def request_keyframe(self) -> None:
+        self._keyframe = True
+
+    async def recv(self) -> av.Packet:
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.readyState != "live":
+                raise MediaStreamError
+            try:
+                frame = await self._flow.next(self._seq)
+            except EOFError as exc:
+                raise MediaStreamError from exc
+            self._seq = frame.seq
+            level = self._level()
+            if frame.captured_at - self._last_sent < 0.9 / level.fps:
+                continue  # this level sends fewer frames per second
+            if self._start is None:
+                self._start = frame.captured_at
+            pts = max(self._last_pts + 1, round((frame.captured_at - self._start) * 90000))
+            keyframe, self._keyframe = self._keyframe, False
+            started = time.perf_counter()
+            packet = await loop.run_in_executor(
+                None, self._encode, frame.image, pts, level, keyframe
+            )
+            self.encode_ms = 0.9 * self.encode_ms + 0.1 * (time.perf_counter() - started) * 1e3
+            if packet is None:
+                continue
+            self._last_pts = pts
+            self._last_sent = frame.captured_at
+            self.sent += 1
+            return packet
+
+    def _encode(
+        self, image: Image, pts: int, level: QualityLevel, keyframe: bool
+    ) -> av.Packet | None:
+        height, width = image.shape[:2]
+        size = level.size_for(width, height)
+        if size != (width, height):
+            image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+        return self._encoder.encode(image, pts, level.bitrate, level.fps, keyframe)
