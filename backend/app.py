@@ -16,7 +16,20 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.api import auth, health, media, multihost, pk_battles, streams, wallet, web, webrtc, ws
+from backend.api import (
+    auth,
+    health,
+    live_shopping,
+    media,
+    multihost,
+    pk_battles,
+    products,
+    streams,
+    wallet,
+    web,
+    webrtc,
+    ws,
+)
 from backend.api.middleware import BodySizeLimit, RateLimit
 from backend.api.responses import failure
 from backend.errors import DomainError, RateLimited
@@ -34,6 +47,8 @@ ROUTERS = [
     wallet.router,
     pk_battles.router,
     multihost.router,
+    live_shopping.router,
+    products.router,
     health.router,
     ws.router,
     media.router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from backend.contract import battle_room, multihost_room
+from backend.contract import battle_room, multihost_room, shopping_room
 from backend.identity import AuthUser
 from backend.realtime.hub import Connection, Hub
 from backend.services.container import Services
@@ -21,6 +21,11 @@ def register_room_rules(hub: Hub, services: Services) -> None:
 
     hub.join_listeners.append(note_battle_viewer)
     _register_multihost(hub, services)
+
+    def may_shop(user: AuthUser, session_id: str) -> bool:
+        return services.shopping.can_watch(session_id, user.id)
+
+    hub.authorize_rooms(shopping_room(""), may_shop)
 
 
 def _register_multihost(hub: Hub, services: Services) -> None:

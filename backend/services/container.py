@@ -8,7 +8,9 @@ from backend.contract import EventSink
 from backend.services.auth import AuthService
 from backend.services.gifts import GiftService
 from backend.services.idempotency import IdempotencyService
+from backend.services.live_shopping import LiveShoppingService, ProductCatalog
 from backend.services.multihost import MultiHostService
+from backend.services.payments import PaymentProvider, WalletPayments
 from backend.services.pk_battles import PKBattleService
 from backend.services.scheduler import Scheduler
 from backend.services.wallet import WalletService
@@ -28,6 +30,9 @@ class Services:
     scheduler: Scheduler
     pk: PKBattleService
     multihost: MultiHostService
+    products: ProductCatalog
+    payments: PaymentProvider
+    shopping: LiveShoppingService
 
 
 def build_services(settings: Settings, db: Database, events: EventSink) -> Services:
@@ -43,6 +48,7 @@ def build_services(settings: Settings, db: Database, events: EventSink) -> Servi
         settings.multihost_invite_ttl_seconds,
         settings.multihost_grace_seconds,
     )
+    payments = WalletPayments(wallet)
     return Services(
         settings=settings,
         db=db,
@@ -54,4 +60,7 @@ def build_services(settings: Settings, db: Database, events: EventSink) -> Servi
         scheduler=scheduler,
         pk=pk,
         multihost=multihost,
+        products=ProductCatalog(db),
+        payments=payments,
+        shopping=LiveShoppingService(db, events, payments, scheduler),
     )

@@ -93,3 +93,9 @@ MIGRATIONS: list[Migration] = [
         ],
     ),
 ]
+MIGRATIONS.append(
+    (
+        "shopping-002-order-flash-price",
+        ["ALTER TABLE shopping_orders ADD COLUMN flashPrice INTEGER"],
+    )
+)
