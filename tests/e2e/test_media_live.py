@@ -1,4 +1,5 @@
-"""Going live end to end: studio publisher (sample source, marker) → backend SFU → viewers."""
+"""Going live end to end: studio publisher (sample source, beauty filters, marker) → backend
+SFU → viewers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import httpx
 import numpy as np
 import pytest
 
+from filters.pipeline import Pipeline
+from filters.video.beauty import Brighten, SkinSmoothing, Whiten
 from studio.core.subscriber import WhepPlayer
 from tests.backend.api_helpers import register
 from tests.helpers_media import Collector, dominant_frequency, live_publisher, loopback_ice  # noqa: F401
@@ -24,7 +27,10 @@ async def test_publisher_to_aiortc_viewer_frames_are_the_right_ones(server: Live
     async with httpx.AsyncClient(base_url=server.url) as client:
         alice = await register(client)
         token = await guest_token(client)
-    async with live_publisher(server.url, alice.username, alice.token) as publisher:
+    beauty = Pipeline([SkinSmoothing(), Brighten(), Whiten()])
+    async with live_publisher(
+        server.url, alice.username, alice.token, pipeline=beauty
+    ) as publisher:
         player = WhepPlayer(f"{server.url}/whep/{alice.username}", token=token)
         await player.start()
         assert player.video is not None and player.audio is not None
@@ -43,6 +49,7 @@ async def test_publisher_to_aiortc_viewer_frames_are_the_right_ones(server: Live
         assert max(video.markers) <= max(source.captured)  # type: ignore[attr-defined]
         tone = np.concatenate(audio.audio[-25:])
         assert abs(dominant_frequency(tone) - 440.0) < 10.0
+        assert beauty.total.samples and not beauty.failures  # the filters ran
         media = server.app.state.media
         stream = media.streams[alice.username]
         assert stream.codecs["video"].mimeType == "video/VP8"
