@@ -30,6 +30,11 @@ FLASH_MIN_MS, FLASH_MAX_MS = 1_000, 24 * 3600 * 1000
 VOUCHER_HOLD = timedelta(minutes=10)
 VOUCHER_CODE = re.compile(r"^[A-Z0-9_-]{3,32}$")
 VOUCHER_TYPES = ("percent", "fixed")
+VOUCHER_LIMITS = {
+    "minOrder": (0, MAX_PRICE * MAX_ORDER_QUANTITY),
+    "usageLimit": (1, MAX_STOCK),
+    "perUserLimit": (1, MAX_ORDER_QUANTITY),
+}
 INTERACTIONS = ("view", "click", "cart-add")
 ORDER_MOVES = {("placed", "fulfilled"), ("placed", "cancelled")}
 FLASH_DEADLINE = "shopping:flash-end"
@@ -962,15 +967,10 @@ def _check_voucher(code: str, spec: dict[str, Any]) -> None:
     top = 100 if spec["type"] == "percent" else MAX_PRICE
     if not 1 <= spec["value"] <= top:
         raise InvalidInput(f"value must be 1–{top}.", code="invalid_voucher_value")
-    usage = spec.get("usageLimit")
-    if (
-        spec.get("minOrder", 0) < 0
-        or (usage is not None and usage < 1)
-        or spec.get("perUserLimit", 1) < 1
-    ):
-        raise InvalidInput(
-            "minOrder must be ≥ 0 and the usage limits ≥ 1.", code="invalid_voucher_limits"
-        )
+    for field, (low, high) in VOUCHER_LIMITS.items():
+        value = spec.get(field)
+        if value is not None and not low <= value <= high:
+            raise InvalidInput(f"{field} must be {low}–{high}.", code="invalid_voucher_limits")
     expires_in = spec.get("expiresIn")
     if expires_in is not None and not FLASH_MIN_MS <= expires_in <= 30 * FLASH_MAX_MS:
         raise InvalidInput("expiresIn must be 1 s to 30 days, in ms.", code="invalid_expiry")
