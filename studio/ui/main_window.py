@@ -1,0 +1,363 @@
+"""The studio's main window: toolbar, live preview, dockable panels, banner, toasts, shortcuts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.contract import PK
+from studio.core.api_client import BackendUnreachable
+from studio.core.effects_chain import EffectsChain
+from studio.core.events import LinkState, ServerEvent
+from studio.core.models import User
+from studio.core.session import Session
+from studio.core.source_switch import SAMPLE, cameras, describe
+from studio.ui import theme
+from studio.ui.banner import ConnectionBanner
+from studio.ui.preview import PreviewFeed, PreviewView
+from studio.ui.sign_in import SignInDialog
+from studio.ui.tasks import Tasks
+from studio.ui.toasts import ToastHost
+
+log = logging.getLogger(__name__)
+
+MAX_PROBE_DELAY_S = 8.0
+OPEN_FILE = "open-file"
+
+
+class MainWindow(QMainWindow):
+    """Owns the session's UI; panels plug in as docks and receive server events."""
+
+    closed = Signal()
+    signed_in = Signal(object)  # User, or None after signing out
+    server_event = Signal(object)  # ServerEvent
+    resynced = Signal()  # the event link came back: panels fetch fresh state
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = session.settings
+        self.tasks = Tasks(self)
+        self.setWindowTitle("OnAir Studio")
+        self.resize(1440, 880)
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+
+        self.chain = EffectsChain()
+        self.preview = PreviewView()
+        self.preview.compare = self.settings.compare
+        self.feed = PreviewFeed(self.preview, self.chain)
+        self.banner = ConnectionBanner()
+        self.toasts = ToastHost(self)
+        self.sign_in_dialog: SignInDialog | None = None
+        self.docks: dict[str, QDockWidget] = {}
+        self._probing = False
+        self._retry = asyncio.Event()
+        self._unsubscribe: Callable[[], None] | None = None
+
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.preview, 1)
+        self.setCentralWidget(central)
+        self._build_toolbar()
+        self.link_label = QLabel("○ Offline")
+        self.link_label.setProperty("dim", True)
+        self.statusBar().addPermanentWidget(self.link_label)
+
+        self.banner.retry.connect(self._retry_now)
+        self.tasks.failed.connect(lambda text: self.toasts.show_toast(text, kind="error"))
+        self.tasks.unreachable.connect(self._backend_down)
+        self.feed.source_failed.connect(lambda text: self.toasts.show_toast(text, kind="error"))
+        self.feed.source_changed.connect(self._source_changed)
+        self.session.on_change(self._session_changed)
+        self.server_event.connect(self.notify)
+        self._shortcut("Ctrl+Q", self.close)
+        self._shortcut("F11", self._toggle_fullscreen)
+
+    # ---- building -------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Studio")
+        bar.setObjectName("toolbar")
+        bar.setMovable(False)
+        brand = QLabel(f"On<span style='color:{theme.ACCENT}'>Air</span> Studio")
+        brand.setObjectName("brand")
+        bar.addWidget(brand)
+        bar.addSeparator()
+        self.source_box = QComboBox()
+        self.source_box.setMinimumWidth(170)
+        self.source_box.setToolTip("Video source (Ctrl+O opens a file)")
+        self._fill_sources()
+        self.source_box.activated.connect(self._source_picked)
+        bar.addWidget(self.source_box)
+        self.compare_button = QPushButton("Before / After")
+        self.compare_button.setCheckable(True)
+        self.compare_button.setChecked(self.settings.compare)
+        self.compare_button.setToolTip("Compare the raw source with the effects (Ctrl+B)")
+        self.compare_button.toggled.connect(self._set_compare)
+        bar.addWidget(self.compare_button)
+        self._shortcut("Ctrl+B", self.compare_button.toggle)
+        self._shortcut("Ctrl+O", self._open_file)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        self.toolbar_end = bar.addSeparator()
+        self.account = QToolButton()
+        self.account.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.account.setText("Not signed in")
+        menu = QMenu(self.account)
+        menu.addAction("Refresh balance", lambda: self.tasks.spawn(self._refresh_user()))
+        menu.addAction("Sign out", lambda: self.tasks.spawn(self.session.sign_out()))
+        self.account.setMenu(menu)
+        bar.addWidget(self.account)
+        self.toolbar = bar
+
+    def _fill_sources(self) -> None:
+        self.source_box.clear()
+        specs = [SAMPLE, *cameras()]
+        current = self.settings.source
+        if current.startswith("file:"):
+            specs.append(current)
+        for spec in specs:
+            self.source_box.addItem(describe(spec), spec)
+        self.source_box.addItem("Open a video file…", OPEN_FILE)
+        self.source_box.setCurrentIndex(max(0, self.source_box.findData(current)))
+
+    def add_panel(
+        self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea, shortcut: str
+    ) -> QDockWidget:
+        """A dockable, closable, floatable panel; ``shortcut`` shows or hides it."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{key}")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(area, dock)
+        toggle = dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence(shortcut))
+        self.addAction(toggle)
+        self.docks[key] = dock
+        return dock
+
+    def add_toolbar_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` at the toolbar's right end, before the account button."""
+        self.toolbar.insertWidget(self.toolbar_end, widget)
+
+    def restore_layout(self) -> None:
+        """Geometry, dock placement and sizes from the last run (after panels are added)."""
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
+        if self.settings.window_state:
+            self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
+
+    def _shortcut(self, keys: str, slot: Callable[[], object]) -> QAction:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    # ---- lifecycle ------------------------------------------------------------------
+    def start(self) -> None:
+        self.tasks.spawn(self.feed.use(self.settings.source), "Opening the source")
+        self.tasks.spawn(self._resume(), "Signing in")
+
+    async def shutdown(self) -> None:
+        await self.feed.stop()
+        await self.tasks.cancel_all()
+        self.chain.close()
+        await self.session.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    def save_settings(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        self.settings.window_state = bytes(self.saveState().toBase64().data()).decode()
+        self.settings.compare = self.compare_button.isChecked()
+        self.settings.source = self.feed.spec or self.settings.source
+        self.settings.effects = self.chain.saved_values()
+        self.settings.enabled_effects = self.chain.enabled
+        self.session.store.save(self.settings)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.toasts.relayout()
+
+    # ---- signing in -----------------------------------------------------------------
+    async def _resume(self) -> None:
+        try:
+            user = await self.session.resume()
+        except BackendUnreachable as exc:
+            self._backend_down(str(exc))
+            return
+        if user is None:
+            self.ask_sign_in()
+
+    def ask_sign_in(self) -> None:
+        if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():
+            return
+        self.sign_in_dialog = SignInDialog(self.session, self.tasks, self)
+        self.sign_in_dialog.open()
+
+    def _session_changed(self, user: User | None) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        events = self.session.events
+        if user is not None and events is not None:
+            self._unsubscribe = events.subscribe(self.server_event.emit)
+            events.on_state(self._link_changed)
+            self._show_user(user)
+            self.toasts.show_toast(f"Welcome, {user.label}", kind="success", ms=2500)
+        else:
+            self.account.setText("Not signed in")
+            self.link_label.setText("○ Offline")
+            self.ask_sign_in()
+        self.signed_in.emit(user)
+
+    def _show_user(self, user: User) -> None:
+        self.account.setText(f"{user.label}  ·  {user.coins:,} coins")
+
+    async def _refresh_user(self) -> None:
+        self._show_user(await self.session.refresh_user())
+
+    def refresh_balance(self) -> None:
+        if self.session.signed_in:
+            self.tasks.spawn(self._refresh_user())
+
+    # ---- backend health -------------------------------------------------------------
+    def _link_changed(self, state: LinkState) -> None:
+        events = self.session.events
+        if state is LinkState.CONNECTED:
+            self.banner.hide()
+            self.link_label.setText("● Connected")
+            self.link_label.setStyleSheet(f"color: {theme.SUCCESS};")
+            if events is not None and events.connections > 1:
+                self.resynced.emit()
+                self.refresh_balance()
+        elif state is LinkState.RECONNECTING:
+            self.link_label.setText("◌ Reconnecting…")
+            self.link_label.setStyleSheet(f"color: {theme.WARNING};")
+            self.banner.show_down(f"Lost the connection to {self.session.api.base_url}.")
+        elif state is LinkState.UNAUTHORIZED:
+            self.toasts.show_toast("Your session expired", "Sign in again.", kind="warning")
+            self.tasks.spawn(self.session.sign_out())
+
+    def _backend_down(self, message: str) -> None:
+        self.banner.show_down(message)
+        if not self._probing:
+            self._probing = True
+            self.tasks.spawn(self._probe_backend())
+
+    def _retry_now(self) -> None:
+        self._retry.set()
+        if self.session.events is not None:
+            self.session.events.retry_now()
+
+    async def _probe_backend(self) -> None:
+        """Poll the backend until it answers, then carry on where the failure stopped us."""
+        delay = 1.0
+        try:
+            while True:
+                try:
+                    await self.session.api.health()
+                    break
+                except BackendUnreachable as exc:
+                    self.banner.show_down(str(exc))
+                self._retry.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._retry.wait(), delay)
+                delay = min(MAX_PROBE_DELAY_S, delay * 2)
+        finally:
+            self._probing = False
+        events = self.session.events
+        if events is None or events.state is LinkState.CONNECTED:
+            self.banner.hide()
+        if not self.session.signed_in:
+            await self._resume()
+
+    # ---- preview and sources --------------------------------------------------------
+    def _set_compare(self, on: bool) -> None:
+        self.preview.set_compare(on)
+        self.settings.compare = on
+
+    def _source_picked(self, index: int) -> None:
+        spec = self.source_box.itemData(index)
+        if spec == OPEN_FILE:
+            self._open_file()
+        elif spec != self.feed.spec:
+            self.tasks.spawn(self.feed.use(spec), "Switching the source")
+
+    def _open_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a video file", "", "Videos (*.mp4 *.mov *.mkv *.webm *.avi);;All files (*)"
+        )
+        if path:
+            self.tasks.spawn(self.feed.use(f"file:{path}"), "Opening the file")
+        else:
+            self._source_changed(self.feed.spec)
+
+    def _source_changed(self, spec: str) -> None:
+        self.settings.source = spec
+        if self.source_box.findData(spec) < 0:
+            self.source_box.insertItem(self.source_box.count() - 1, describe(spec), spec)
+        self.source_box.setCurrentIndex(self.source_box.findData(spec))
+
+    def _toggle_fullscreen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    # ---- server events --------------------------------------------------------------
+    def notify(self, event: ServerEvent) -> None:
+        """Toasts for events that concern the signed-in user (panels render the details)."""
+        user = self.session.user
+        if user is None:
+            return
+        if event.name == PK.CREATED:
+            battle = event.data["battle"]
+            if battle["host2"]["id"] == user.id:
+                challenger = battle["host1"].get("displayName") or battle["host1"]["username"]
+                self.toasts.show_toast(
+                    "PK challenge!", f"{challenger} wants a {battle['duration']}-minute battle."
+                )
+        elif event.name == PK.GIFT:
+            gift = event.data["gift"]
+            sender = gift["sender"].get("displayName") or gift["sender"]["username"]
+            if gift["toHost"] == user.id:
+                self.toasts.show_toast(
+                    f"{sender} sent {gift['quantity']}× {gift['name']}",
+                    f"+{gift['coins']:,} coins",
+                    kind="gift",
+                    ms=3000,
+                )
+                self.refresh_balance()
+        elif event.name == PK.ENDED:
+            self.refresh_balance()

@@ -1,0 +1,13 @@
+"""The main window's dockable panels."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from studio.ui.main_window import MainWindow
+from studio.ui.panels.pk import PKPanel
+
+
+def add_panels(window: MainWindow) -> None:
+    right = Qt.DockWidgetArea.RightDockWidgetArea
+    window.add_panel("pk", "PK Battle", PKPanel(window), right, "Ctrl+2")

@@ -1,0 +1,503 @@
+"""PK battle panel: challenge a streamer, answer a challenge, the live battle, the result.
+
+Everything shown comes from the server: the panel folds REST snapshots and ``pk-battle:*``
+events into :class:`studio.core.state.PKState` and renders the page for its phase. The
+countdown runs on the server's clock (its ``serverTime``), the score bar glides to each new
+score, and the battle room is joined so gifts arrive while it lasts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from html import escape
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.contract import PK, battle_room
+from filters.assets import asset
+from studio.core.api_client import ApiError
+from studio.core.events import ServerEvent
+from studio.core.models import Battle, GiftEvent, Supporter, User
+from studio.core.state import PKPhase, PKState
+from studio.ui import theme
+from studio.ui.main_window import MainWindow
+from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, section
+
+DURATIONS = (1, 3, 5, 10)
+SEARCH_DELAY_MS = 250
+RANK_COLOURS = ("#ffc83d", "#c9d1e0", "#e0925a")  # gold, silver, bronze
+
+
+def gift_icon(gift_id: str) -> QIcon:
+    path = asset("gifts", f"{gift_id}.svg")
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+class ChallengePage(QWidget):
+    """Search a streamer, pick a duration, send the challenge."""
+
+    def __init__(self, panel: PKPanel) -> None:
+        super().__init__()
+        self.panel = panel
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search streamers by name…")
+        self.search.setClearButtonEnabled(True)
+        self.results = QListWidget()
+        self.results.setIconSize(QSize(20, 20))
+        self.results.setMinimumHeight(160)
+        self.duration = QComboBox()
+        for minutes in DURATIONS:
+            self.duration.addItem(f"{minutes} min", minutes)
+        index = self.duration.findData(panel.studio.settings.battle_minutes)
+        self.duration.setCurrentIndex(max(0, index))
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("Battle title (optional)")
+        self.title.setMaxLength(120)
+        self.challenge = QPushButton("Send challenge")
+        self.challenge.setProperty("role", "primary")
+        self.challenge.setEnabled(False)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(self._timer.start)
+        self.results.currentItemChanged.connect(
+            lambda *_: self.challenge.setEnabled(self.results.currentItem() is not None)
+        )
+        self.results.itemDoubleClicked.connect(lambda *_: self._send())
+        self.challenge.clicked.connect(self._send)
+
+        options = QHBoxLayout()
+        options.addWidget(QLabel("Length"))
+        options.addWidget(self.duration)
+        options.addStretch()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(section("Challenge a streamer"))
+        layout.addWidget(self.search)
+        layout.addWidget(self.results, 1)
+        layout.addLayout(options)
+        layout.addWidget(self.title)
+        layout.addWidget(self.challenge)
+        layout.addWidget(
+            dim(
+                "Viewers send gifts; the side with more coins when time runs out "
+                "wins 50 coins plus 10% of everything gifted."
+            )
+        )
+
+    def run_search(self) -> None:
+        if self.panel.studio.session.signed_in:
+            self.panel.studio.tasks.spawn(self._search(self.search.text().strip()), "Search")
+
+    async def _search(self, query: str) -> None:
+        users = await self.panel.studio.session.api.search_users(query)
+        if query != self.search.text().strip():
+            return  # a newer search is on its way
+        self.results.clear()
+        for user in users:
+            item = QListWidgetItem(f"{user.label}   @{user.username}")
+            item.setData(Qt.ItemDataRole.UserRole, user)
+            self.results.addItem(item)
+        if not users:
+            self.results.addItem(QListWidgetItem("No streamers match."))
+            self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+
+    def _send(self) -> None:
+        item = self.results.currentItem()
+        opponent = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if isinstance(opponent, User):
+            minutes = int(self.duration.currentData())
+            self.panel.studio.settings.battle_minutes = minutes
+            self.panel.challenge(opponent, minutes, self.title.text().strip())
+
+
+class InvitePage(QWidget):
+    """A challenge waiting for an answer: mine (cancel) or theirs (accept / decline)."""
+
+    def __init__(self, panel: PKPanel) -> None:
+        super().__init__()
+        card = Card()
+        self.avatar = Avatar(size=56)
+        self.headline = QLabel()
+        self.headline.setObjectName("title")
+        self.headline.setWordWrap(True)
+        self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail = dim()
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.expires = QLabel()
+        self.expires.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.expires.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 12px;")
+        self.accept = QPushButton("Accept battle")
+        self.accept.setProperty("role", "primary")
+        self.decline = QPushButton("Decline")
+        self.decline.setProperty("role", "danger")
+        self.cancel = QPushButton("Cancel challenge")
+        self.cancel.setProperty("role", "danger")
+        self.accept.clicked.connect(panel.accept)
+        self.decline.clicked.connect(panel.cancel)
+        self.cancel.clicked.connect(panel.cancel)
+        card.body.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
+        card.body.addWidget(self.headline)
+        card.body.addWidget(self.detail)
+        card.body.addWidget(self.expires)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.decline)
+        buttons.addWidget(self.accept, 1)
+        card.body.addLayout(buttons)
+        card.body.addWidget(self.cancel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(card)
+        layout.addStretch()
+
+    def show_invite(self, state: PKState) -> None:
+        battle = state.battle
+        assert battle is not None
+        incoming = state.phase is PKPhase.INCOMING
+        other = battle.host1 if incoming else battle.host2
+        self.avatar.set_name(other.label)
+        self.headline.setText(
+            f"{other.label} challenges you!" if incoming else f"Waiting for {other.label}…"
+        )
+        title = f"“{battle.title}” · " if battle.title else ""
+        self.detail.setText(f"{title}{battle.duration}-minute PK battle")
+        for button in (self.accept, self.decline):
+            button.setVisible(incoming)
+        self.cancel.setVisible(not incoming)
+
+    def tick(self, state: PKState) -> None:
+        self.expires.setText(f"Invitation expires in {clock_text(state.seconds_left())}")
+
+
+class HostBadge(QWidget):
+    """A host's avatar and name over their side's colour."""
+
+    def __init__(self, colour: str) -> None:
+        super().__init__()
+        self.avatar = Avatar(size=44)
+        self.name = QLabel()
+        self.name.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.name.setStyleSheet(f"color: {colour}; font-weight: 700;")
+        self.name.setMaximumWidth(120)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.name)
+
+    def show_host(self, label: str) -> None:
+        self.avatar.set_name(label)
+        metrics = self.name.fontMetrics()
+        self.name.setText(metrics.elidedText(label, Qt.TextElideMode.ElideRight, 118))
+        self.name.setToolTip(label)
+
+
+class LivePage(QWidget):
+    """The running battle: timer, both hosts, the score bar, gifts and top supporters."""
+
+    def __init__(self, panel: PKPanel) -> None:
+        super().__init__()
+        self.me = HostBadge(theme.ACCENT)
+        self.them = HostBadge(theme.OPPONENT)
+        self.timer = QLabel("0:00")
+        self.timer.setObjectName("hero")
+        self.timer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        caption = dim("PK BATTLE")
+        caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        caption.setStyleSheet("font-size: 10px; font-weight: 800; letter-spacing: 2px;")
+        self.bar = ScoreBar()
+        self.feed = QListWidget()
+        self.feed.setIconSize(QSize(22, 22))
+        self.feed.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.feed.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.feed.setMinimumHeight(140)
+        self.my_fans = QLabel()
+        self.their_fans = QLabel()
+        self.forfeit = QPushButton("End battle early")
+        self.forfeit.setProperty("role", "danger")
+        self.forfeit.clicked.connect(panel.cancel)
+
+        clock = QVBoxLayout()
+        clock.setSpacing(0)
+        clock.addWidget(caption)
+        clock.addWidget(self.timer)
+        hosts = QHBoxLayout()
+        hosts.addWidget(self.me, 1)
+        hosts.addLayout(clock, 1)
+        hosts.addWidget(self.them, 1)
+        fans = QHBoxLayout()
+        for column in (self.my_fans, self.their_fans):
+            column.setAlignment(Qt.AlignmentFlag.AlignTop)
+            column.setTextFormat(Qt.TextFormat.RichText)
+            card = Card()
+            card.body.addWidget(column)
+            fans.addWidget(card, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addLayout(hosts)
+        layout.addWidget(self.bar)
+        layout.addWidget(section("Gifts"))
+        layout.addWidget(self.feed, 1)
+        layout.addWidget(section("Top supporters"))
+        layout.addLayout(fans)
+        layout.addWidget(self.forfeit)
+
+    def show_battle(self, state: PKState) -> None:
+        battle = state.battle
+        assert battle is not None
+        self.me.show_host(battle.host(state.my_side).label)
+        self.them.show_host(battle.host(state.their_side).label)
+        self.bar.set_scores(state.scores[state.my_side], state.scores[state.their_side])
+        self.feed.clear()
+        for gift in state.feed:
+            self.feed.addItem(self._gift_item(gift, battle, state))
+        self.my_fans.setText(self._fans("Your fans", state.supporters[state.my_side]))
+        self.their_fans.setText(self._fans("Their fans", state.supporters[state.their_side]))
+
+    def tick(self, state: PKState) -> None:
+        left = state.seconds_left()
+        self.timer.setText(clock_text(left))
+        colour = theme.DANGER if left <= 10 else theme.TEXT
+        self.timer.setStyleSheet(f"color: {colour};")
+
+    @staticmethod
+    def _gift_item(gift: GiftEvent, battle: Battle, state: PKState) -> QListWidgetItem:
+        to = "you" if gift.side == state.my_side else battle.host(gift.side).label
+        item = QListWidgetItem(
+            gift_icon(gift.gift_id), f"{gift.sender} sent {gift.quantity}× {gift.name} to {to}"
+        )
+        item.setToolTip(f"{gift.coins:,} coins")
+        colour = theme.ACCENT if gift.side == state.my_side else theme.OPPONENT
+        item.setForeground(QColor(colour))
+        return item
+
+    @staticmethod
+    def _fans(title: str, supporters: tuple[Supporter, ...]) -> str:
+        rows = [f"<span style='color:{theme.TEXT_DIM}; font-size:11px'>{title.upper()}</span>"]
+        for rank, fan in enumerate(supporters, start=1):
+            colour = RANK_COLOURS[rank - 1] if rank <= len(RANK_COLOURS) else theme.TEXT_DIM
+            rows.append(
+                f"<b style='color:{colour}'>{rank}</b>&nbsp; {escape(fan.label)}"
+                f" <span style='color:{theme.TEXT_DIM}'>{fan.coins:,}</span>"
+            )
+        if not supporters:
+            rows.append(f"<span style='color:{theme.TEXT_DIM}'>no gifts yet</span>")
+        return "<br>".join(rows)
+
+
+class ResultPage(QWidget):
+    def __init__(self, panel: PKPanel) -> None:
+        super().__init__()
+        card = Card()
+        self.headline = QLabel()
+        self.headline.setObjectName("hero")
+        self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.score = QLabel()
+        self.score.setObjectName("title")
+        self.score.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.rewards = QLabel()
+        self.rewards.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.rewards.setStyleSheet(f"color: {theme.WARNING}; font-size: 15px; font-weight: 700;")
+        again = QPushButton("New battle")
+        again.setProperty("role", "primary")
+        again.clicked.connect(panel.dismiss)
+        card.body.addWidget(self.headline)
+        card.body.addWidget(self.score)
+        card.body.addWidget(self.rewards)
+        card.body.addWidget(again)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(card)
+        layout.addStretch()
+
+    def show_result(self, state: PKState) -> None:
+        result = state.result
+        assert result is not None
+        colour = {"won": theme.SUCCESS, "lost": theme.DANGER}.get(result.outcome, theme.TEXT)
+        self.headline.setText(result.headline)
+        self.headline.setStyleSheet(f"color: {colour};")
+        finished = result.outcome in ("won", "lost", "draw")
+        self.score.setText(
+            f"{result.my_score:,} : {result.their_score:,}  vs {result.opponent}"
+            if finished
+            else f"with {result.opponent}"
+        )
+        self.rewards.setText(
+            f"+{result.coins:,} coins   +{result.xp} XP" if result.coins or result.xp else ""
+        )
+
+
+class PKPanel(QWidget):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.studio = window
+        self.state: PKState | None = None
+        self.pages = QStackedWidget()
+        self.signed_out = dim("Sign in to battle other streamers.")
+        self.signed_out.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.challenge_page = ChallengePage(self)
+        self.invite_page = InvitePage(self)
+        self.live_page = LivePage(self)
+        self.result_page = ResultPage(self)
+        for page in (
+            self.signed_out,
+            self.challenge_page,
+            self.invite_page,
+            self.live_page,
+            self.result_page,
+        ):
+            self.pages.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.addWidget(self.pages)
+        self.setMinimumWidth(320)
+        self._clock = QTimer(self)
+        self._clock.setInterval(250)
+        self._clock.timeout.connect(self._tick)
+        self._joined = ""
+        window.signed_in.connect(self._signed_in)
+        window.server_event.connect(self._event)
+        window.resynced.connect(self._reload)
+
+    @property
+    def phase(self) -> PKPhase | None:
+        return self.state.phase if self.state is not None else None
+
+    # ---- actions --------------------------------------------------------------------
+    def challenge(self, opponent: User, minutes: int, title: str) -> None:
+        self.studio.tasks.spawn(self._challenge(opponent, minutes, title), "The challenge")
+
+    def accept(self) -> None:
+        if self.state is not None and self.state.battle is not None:
+            self.studio.tasks.spawn(self._accept(self.state.battle.id), "Accepting")
+
+    def cancel(self) -> None:
+        if self.state is not None and self.state.battle is not None:
+            self.studio.tasks.spawn(self._cancel(self.state.battle.id), "Cancelling")
+
+    def dismiss(self) -> None:
+        if self.state is not None:
+            self.state.dismiss()
+            self.refresh()
+            self.challenge_page.run_search()
+
+    async def _challenge(self, opponent: User, minutes: int, title: str) -> None:
+        await self._show(await self.studio.session.api.create_battle(opponent.id, minutes, title))
+
+    async def _accept(self, battle_id: str) -> None:
+        await self._show(await self.studio.session.api.accept_battle(battle_id))
+
+    async def _cancel(self, battle_id: str) -> None:
+        await self._show(await self.studio.session.api.cancel_battle(battle_id))
+
+    async def _show(self, battle: Battle) -> None:
+        if self.state is None:
+            return
+        self.state.load(battle)
+        await self._follow()
+        self.refresh()
+
+    # ---- server state ---------------------------------------------------------------
+    def _signed_in(self, user: User | None) -> None:
+        self.state = PKState(user.id) if user is not None else None
+        self._joined = ""
+        self.refresh()
+        if user is not None:
+            self._reload()
+            self.challenge_page.run_search()
+
+    def _reload(self) -> None:
+        if self.state is not None:
+            self.studio.tasks.spawn(self._fetch(), "Loading your battles")
+
+    async def _fetch(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        battles = await self.studio.session.api.user_battles(state.me)
+        current = next((b for b in battles if b.status in ("pending", "active")), None)
+        if current is not None:
+            detail = await self.studio.session.api.battle(current.id)
+            state.load(detail)
+        elif state.battle is not None and state.result is None:
+            state.load(await self.studio.session.api.battle(state.battle.id))
+        await self._follow()
+        self.refresh()
+
+    def _event(self, event: ServerEvent) -> None:
+        state = self.state
+        if state is None or not event.name.startswith("pk-battle:"):
+            return
+        if state.apply(event):
+            if event.name in (PK.CREATED, PK.STARTED):
+                self.studio.tasks.spawn(self._follow(), "Joining the battle")
+            if event.name == PK.GIFT and self.phase is PKPhase.LIVE:
+                self.live_page.show_battle(state)
+            else:
+                self.refresh()
+
+    async def _follow(self) -> None:
+        """Be in the room of the battle being shown (gifts only go to the battle room)."""
+        events = self.studio.session.events
+        state = self.state
+        if events is None or state is None:
+            return
+        wanted = state.battle.id if state.battle is not None and state.result is None else ""
+        if wanted == self._joined:
+            return
+        if self._joined:
+            await events.leave(battle_room(self._joined))
+        self._joined = wanted
+        if wanted:
+            with contextlib.suppress(ApiError):
+                await events.join(battle_room(wanted))
+
+    # ---- rendering ------------------------------------------------------------------
+    def refresh(self) -> None:
+        state = self.state
+        if state is None:
+            self.pages.setCurrentWidget(self.signed_out)
+            self._clock.stop()
+            return
+        phase = state.phase
+        if phase is PKPhase.IDLE:
+            self.pages.setCurrentWidget(self.challenge_page)
+        elif phase in (PKPhase.OUTGOING, PKPhase.INCOMING):
+            self.invite_page.show_invite(state)
+            self.pages.setCurrentWidget(self.invite_page)
+        elif phase is PKPhase.LIVE:
+            self.live_page.show_battle(state)
+            self.pages.setCurrentWidget(self.live_page)
+        else:
+            self.result_page.show_result(state)
+            self.pages.setCurrentWidget(self.result_page)
+        if phase in (PKPhase.OUTGOING, PKPhase.INCOMING, PKPhase.LIVE):
+            self._tick()
+            self._clock.start()
+        else:
+            self._clock.stop()
+
+    def _tick(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        if state.phase is PKPhase.LIVE:
+            self.live_page.tick(state)
+        elif state.phase in (PKPhase.OUTGOING, PKPhase.INCOMING):
+            self.invite_page.tick(state)

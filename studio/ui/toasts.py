@@ -1,0 +1,117 @@
+"""Unobtrusive notifications: small cards stacked in the window's bottom-right corner."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QRect, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsOpacityEffect,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.ui import theme
+
+KINDS = {
+    "info": (theme.ACCENT_2, "●"),
+    "gift": (theme.ACCENT, "♥"),
+    "success": (theme.SUCCESS, "✓"),
+    "warning": (theme.WARNING, "!"),
+    "error": (theme.DANGER, "✕"),
+}
+MAX_VISIBLE = 4
+MARGIN = 16
+WIDTH = 320
+
+
+class Toast(QFrame):
+    expired = Signal()
+
+    def __init__(self, parent: QWidget, title: str, text: str, kind: str, ms: int) -> None:
+        super().__init__(parent)
+        colour, glyph = KINDS.get(kind, KINDS["info"])
+        self.setObjectName("toast")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        self.setStyleSheet(
+            f"QFrame#toast {{ background: {theme.SURFACE_HIGH}; border: 1px solid {theme.BORDER};"
+            f" border-left: 4px solid {colour}; border-radius: 10px; }}"
+        )
+        self.setFixedWidth(WIDTH)
+        icon = QLabel(glyph)
+        icon.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: 800;")
+        icon.setAlignment(Qt.AlignmentFlag.AlignTop)
+        heading = QLabel(title)
+        heading.setStyleSheet("font-weight: 700;")
+        body = QLabel(text)
+        body.setWordWrap(True)
+        body.setProperty("dim", True)
+        texts = QVBoxLayout()
+        texts.setSpacing(2)
+        texts.addWidget(heading)
+        if text:
+            texts.addWidget(body)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(12, 10, 12, 10)
+        row.addWidget(icon)
+        row.addLayout(texts, 1)
+        self.title, self.text = title, text
+        self._opacity = QGraphicsOpacityEffect(self)
+        self.setGraphicsEffect(self._opacity)
+        self._fade = QPropertyAnimation(self._opacity, b"opacity", self)
+        self._fade.setDuration(400)
+        self._fade.setEasingCurve(QEasingCurve.Type.InQuad)
+        self._fade.setStartValue(1.0)
+        self._fade.setEndValue(0.0)
+        self._fade.finished.connect(self.expired)
+        QTimer.singleShot(ms, self._fade.start)
+
+
+class ToastHost(QWidget):
+    """Owns the toasts of one window; lay them out whenever the window or the stack changes."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._window = window
+        self._toasts: list[Toast] = []
+        self.hide()
+
+    def show_toast(self, title: str, text: str = "", kind: str = "info", ms: int = 4500) -> Toast:
+        toast = Toast(self._window, title, text, kind, ms)
+        toast.expired.connect(lambda: self._expire(toast))
+        self._toasts.append(toast)
+        for old in self._toasts[:-MAX_VISIBLE]:
+            self._expire(old)
+        toast.show()
+        toast.raise_()
+        self.relayout()
+        return toast
+
+    @property
+    def messages(self) -> list[str]:
+        return [f"{t.title} {t.text}".strip() for t in self._toasts]
+
+    def relayout(self) -> None:
+        """Stack the toasts in the bottom-right corner of the area they float over."""
+        area = self._area()
+        bottom = area.bottom() - MARGIN
+        for toast in reversed(self._toasts):
+            toast.adjustSize()
+            bottom -= toast.height()
+            toast.move(area.right() - WIDTH - MARGIN, bottom)
+            bottom -= 8
+
+    def _area(self) -> QRect:
+        central = getattr(self._window, "centralWidget", None)
+        widget = central() if callable(central) else None
+        if isinstance(widget, QWidget):
+            return widget.geometry()
+        return self._window.rect()
+
+    def _expire(self, toast: Toast) -> None:
+        if toast in self._toasts:
+            self._toasts.remove(toast)
+            toast.deleteLater()
+            self.relayout()

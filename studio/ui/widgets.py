@@ -1,0 +1,143 @@
+"""Small reusable widgets: cards, section labels, avatars, the PK score bar, a countdown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEasingCurve, QRectF, QSize, Qt, QVariantAnimation
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPaintEvent
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from studio.ui import theme
+
+
+def clock_text(seconds: float) -> str:
+    whole = max(0, int(seconds + 0.999))  # 0.2 s left still shows 0:01
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def section(text: str) -> QLabel:
+    label = QLabel(text.upper())
+    label.setObjectName("section")
+    return label
+
+
+def dim(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setProperty("dim", True)
+    label.setWordWrap(True)
+    return label
+
+
+class Card(QFrame):
+    """A rounded, slightly raised box with a vertical layout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("card")
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(14, 12, 14, 12)
+        self.body.setSpacing(8)
+
+
+class Avatar(QWidget):
+    """A coloured circle with initials (colour derived from the name, stable across runs)."""
+
+    PALETTE = ("#ff3d7f", "#7c5cff", "#3da5ff", "#2fd38a", "#ffb02e", "#ff6b3d", "#c94dff")
+
+    def __init__(self, name: str = "", size: int = 36) -> None:
+        super().__init__()
+        self._size = size
+        self.name = name
+        self.setFixedSize(size, size)
+
+    def set_name(self, name: str) -> None:
+        self.name = name
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._size, self._size)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = self.PALETTE[sum(map(ord, self.name)) % len(self.PALETTE)]
+        painter.setBrush(QColor(colour))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawEllipse(self.rect())
+        initials = "".join(part[:1] for part in self.name.split()[:2]).upper() or "?"
+        font = QFont(self.font())
+        font.setPixelSize(int(self._size * 0.4))
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, initials)
+
+
+class ScoreBar(QWidget):
+    """Two colours meeting where the scores split; the meeting point glides to new scores."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumHeight(34)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.mine = 0
+        self.theirs = 0
+        self.target = 0.5
+        self._shown = 0.5
+        self._animation = QVariantAnimation(self)
+        self._animation.setDuration(450)
+        self._animation.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self._animation.valueChanged.connect(self._step)
+
+    def sizeHint(self) -> QSize:
+        return QSize(320, 34)
+
+    def set_scores(self, mine: int, theirs: int) -> None:
+        self.mine, self.theirs = mine, theirs
+        total = mine + theirs
+        share = 0.5 if total == 0 else mine / total
+        self.target = share
+        self._animation.stop()
+        self._animation.setStartValue(self._shown)
+        self._animation.setEndValue(share)
+        self._animation.start()
+
+    @property
+    def displayed_share(self) -> float:
+        """Where the bar's split is drawn right now (it glides towards ``target``)."""
+        return self._shown
+
+    def _step(self, value: object) -> None:
+        self._shown = float(value)  # type: ignore[arg-type]
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        bar = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        radius = bar.height() / 2
+        split = bar.left() + bar.width() * min(0.97, max(0.03, self._shown))
+        painter.setPen(Qt.PenStyle.NoPen)
+        right = QLinearGradient(split, 0, bar.right(), 0)
+        right.setColorAt(0, QColor(theme.OPPONENT))
+        right.setColorAt(1, QColor("#2463d9"))
+        painter.setBrush(right)
+        painter.drawRoundedRect(bar, radius, radius)
+        left = QLinearGradient(bar.left(), 0, split, 0)
+        left.setColorAt(0, QColor("#d92a66"))
+        left.setColorAt(1, QColor(theme.ACCENT))
+        painter.setBrush(left)
+        painter.save()
+        painter.setClipRect(QRectF(bar.left(), bar.top(), split - bar.left(), bar.height()))
+        painter.drawRoundedRect(bar, radius, radius)
+        painter.restore()
+        painter.setBrush(QColor("white"))
+        painter.drawRoundedRect(QRectF(split - 2, bar.top() - 1, 4, bar.height() + 2), 2, 2)
+        font = QFont(self.font())
+        font.setPixelSize(14)
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(QColor("white"))
+        inner = bar.adjusted(14, 0, -14, 0)
+        flags = Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(inner, flags | Qt.AlignmentFlag.AlignLeft, f"{self.mine:,}")
+        painter.drawText(inner, flags | Qt.AlignmentFlag.AlignRight, f"{self.theirs:,}")

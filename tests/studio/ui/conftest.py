@@ -1,0 +1,99 @@
+"""Qt + qasync fixtures: one themed QApplication, an asyncio loop inside it, studio windows."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import qasync
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from studio.core.settings_store import SettingsStore, StudioSettings
+from studio.ui.app import build_window, qt_application
+from studio.ui.main_window import MainWindow
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(scope="session")
+def qapp() -> QApplication:
+    return qt_application()
+
+
+@pytest.fixture
+def loop(qapp: QApplication, qtbot: QtBot) -> Iterator[qasync.QEventLoop]:
+    """An asyncio loop driven by Qt's: tasks run whenever the test waits with qtbot."""
+    event_loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(event_loop)
+    yield event_loop
+    pending = [t for t in asyncio.all_tasks(event_loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    qtbot.waitUntil(lambda: all(t.done() for t in pending), timeout=10_000)
+    event_loop.stop()
+    event_loop.close()
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+@dataclass
+class Account:
+    id: str
+    username: str
+    token: str
+
+    def call(self, base_url: str, method: str, path: str, **kwargs: object) -> object:
+        """A REST call as this user, outside the studio (the test's own client)."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        response = httpx.request(method, base_url + path, headers=headers, timeout=10, **kwargs)  # type: ignore[arg-type]
+        assert response.status_code < 300, response.text
+        return response.json()["data"]
+
+
+def make_account(base_url: str, coins: int = 0, display: str = "") -> Account:
+    username = f"u{uuid.uuid4().hex[:10]}"
+    body = {"username": username, "password": PASSWORD, "displayName": display or username}
+    response = httpx.post(f"{base_url}/api/auth/register", json=body, timeout=10)
+    assert response.status_code == 201, response.text
+    data = response.json()["data"]
+    account = Account(data["user"]["id"], username, data["token"])
+    if coins:
+        account.call(base_url, "POST", "/api/wallet/topup", json={"coins": coins})
+    return account
+
+
+StudioFactory = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def studio(loop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path) -> Iterator[StudioFactory]:
+    """Open studio windows: ``studio(backend_url, account=None)`` (signed in if given)."""
+    windows: list[MainWindow] = []
+
+    def open_window(backend_url: str, account: Account | None = None) -> MainWindow:
+        store = SettingsStore(tmp_path / f"config-{len(windows)}")
+        settings = StudioSettings(backend_url=backend_url)
+        if account is not None:
+            settings.username, settings.token = account.username, account.token
+        store.save(settings)
+        window = build_window(store=store)
+        window.resize(1280, 800)
+        window.show()
+        window.start()
+        windows.append(window)
+        return window
+
+    yield open_window
+    for window in windows:
+        window.close()
+        task = asyncio.ensure_future(window.shutdown())
+        qtbot.waitUntil(task.done, timeout=15_000)
+        window.deleteLater()

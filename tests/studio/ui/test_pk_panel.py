@@ -1,0 +1,92 @@
+"""Two studio windows run a PK battle end to end against the real backend."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from studio.core.state import PKPhase
+from studio.ui.main_window import MainWindow
+from studio.ui.panels.pk import PKPanel
+from tests.servers import LiveServer
+from tests.studio.ui.conftest import StudioFactory, make_account
+
+WAIT = 15_000
+
+
+def pk_panel(window: MainWindow) -> PKPanel:
+    panel = window.docks["pk"].widget()
+    assert isinstance(panel, PKPanel)
+    return panel
+
+
+def test_two_studios_battle_with_gifts_and_a_result(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    fan = make_account(server.url, coins=5_000, display="Big Fan")
+    left, right = studio(server.url, alice), studio(server.url, bob)
+    a, b = pk_panel(left), pk_panel(right)
+    qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE and b.phase is PKPhase.IDLE, timeout=WAIT)
+
+    # Alice finds Bob and challenges him.
+    page = a.challenge_page
+    page.search.setText(bob.username)
+    qtbot.waitUntil(
+        lambda: (
+            page.results.count() == 1
+            and page.results.item(0).data(Qt.ItemDataRole.UserRole) is not None
+        ),
+        timeout=WAIT,
+    )
+    page.results.setCurrentRow(0)
+    page.duration.setCurrentIndex(page.duration.findData(1))
+    page.challenge.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.OUTGOING, timeout=WAIT)
+
+    # Bob sees the incoming challenge (a server event) and accepts it.
+    qtbot.waitUntil(lambda: b.phase is PKPhase.INCOMING, timeout=WAIT)
+    assert "challenges you" in b.invite_page.headline.text()
+    assert b.invite_page.accept.isVisible() and not a.invite_page.accept.isVisible()
+    b.invite_page.accept.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.LIVE and b.phase is PKPhase.LIVE, timeout=WAIT)
+    assert a.state is not None and a.state.battle is not None
+    battle_id = a.state.battle.id
+    qtbot.waitUntil(lambda: a.live_page.timer.text() not in ("0:00", ""), timeout=WAIT)
+    assert a.live_page.timer.text().startswith(("1:00", "0:5"))
+
+    # A viewer gifts through the API; both score bars and feeds follow.
+    gift = {"giftId": "star", "quantity": 3, "toHost": alice.id}
+    fan.call(server.url, "POST", f"/api/pk-battles/{battle_id}/gift", json=gift)
+    fan.call(
+        server.url,
+        "POST",
+        f"/api/pk-battles/{battle_id}/gift",
+        json={"giftId": "heart", "quantity": 2, "toHost": bob.id},
+    )
+    qtbot.waitUntil(
+        lambda: (a.live_page.bar.mine, a.live_page.bar.theirs) == (30, 10), timeout=WAIT
+    )
+    qtbot.waitUntil(
+        lambda: (b.live_page.bar.mine, b.live_page.bar.theirs) == (10, 30), timeout=WAIT
+    )
+    assert a.live_page.bar.target == 0.75
+    qtbot.waitUntil(lambda: abs(a.live_page.bar.displayed_share - 0.75) < 1e-6, timeout=WAIT)
+    assert a.live_page.feed.count() == 2
+    assert "Big Fan" in a.live_page.feed.item(1).text()
+    assert "Big Fan" in a.live_page.my_fans.text()
+
+    # The server ends the battle (its deadline handler, run now instead of in a minute).
+    server.app.state.services.pk.end_battle(battle_id)
+    qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT and b.phase is PKPhase.RESULT, timeout=WAIT)
+    assert a.result_page.headline.text() == "Victory!"
+    assert b.result_page.headline.text() == "Defeat"
+    assert "+54 coins" in a.result_page.rewards.text()  # 50 + 10% of the 40 gifted
+    assert "+40 XP" in b.result_page.rewards.text()
+    qtbot.waitUntil(
+        lambda: "5,0" not in left.account.text() and "84" in left.account.text(), timeout=WAIT
+    )  # 30 gifted + 54 reward, refreshed from the server
+
+    a.dismiss()
+    assert a.phase is PKPhase.IDLE
