@@ -53,6 +53,17 @@ def _streamer_battle(services: Services, user_id: str, viewer_id: str) -> dict[s
     return {**battle, "topSupporters": services.pk.top_supporters(row["id"])}
 
 
+def _streamer_cohosting(services: Services, user_id: str, viewer_id: str) -> dict[str, Any] | None:
+    """The live co-host session the streamer is a host of, with its hosts and layout."""
+    row = services.db.one(
+        "SELECT s.id FROM multihost_sessions s JOIN multihost_hosts h ON h.sessionId = s.id"
+        " WHERE h.userId = ? AND h.status = 'active' AND s.status = 'live'"
+        " ORDER BY s.startedAt DESC LIMIT 1",
+        (user_id,),
+    )
+    return services.multihost.get(row["id"], viewer_id) if row else None
+
+
 def _optional_feature(services: Services, name: str, method: str, user_id: str) -> Any:
     """Ask a feature service that may not exist in this build for the streamer's current state."""
     service = getattr(services, name, None)
@@ -75,7 +86,7 @@ def snapshot(
         "live": bool(is_live(stream)) if is_live else None,
         "viewerCount": viewers,
         "battle": _streamer_battle(services, user_id, viewer_id),
-        "multihost": _optional_feature(services, "multihost", "current_for_host", user_id),
+        "multihost": _streamer_cohosting(services, user_id, viewer_id),
         "shopping": _optional_feature(services, "shopping", "current_for_seller", user_id),
         "serverTime": now_iso(),
     }

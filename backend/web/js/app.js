@@ -2,6 +2,7 @@
 
 import { setupAuth } from "./auth.js";
 import { setupBattle } from "./battle.js";
+import { setupCohost } from "./cohost.js";
 import { byId } from "./dom.js";
 import { setupFeed } from "./feed.js";
 import { coins, count, displayName } from "./format.js";
@@ -20,6 +21,7 @@ const auth = setupAuth(session);
 const stage = setupStage(() => session.token);
 const battle = setupBattle({ realtime, feed, onChange: arrange });
 const gifts = setupGifts({ session, auth, battle });
+const cohost = setupCohost({ realtime, feed, onChange: arrange, refresh });
 let snapshot = null;
 let connectedAs = null;
 
@@ -34,6 +36,9 @@ function arrange() {
   const current = battle.current;
   if (current) {
     stage.show("pk", [entryFor(current.host1), entryFor(current.host2)]);
+  } else if (cohost.active) {
+    const { mode, variant, entries } = cohost.arrangement();
+    stage.show(mode, entries, variant);
   } else {
     stage.show("single", [entryFor(snapshot.streamer)]);
   }
@@ -85,6 +90,7 @@ async function refresh() {
     return;
   }
   renderHeader();
+  cohost.set(snapshot.multihost);
   battle.set(snapshot.battle);
 }
 

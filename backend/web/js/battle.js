@@ -81,7 +81,7 @@ export function setupBattle({ realtime, feed, onChange }) {
     for (const side of SIDES) {
       const people = battle.topSupporters?.[side] ?? [];
       const list = byId(`pk-top-${side}`);
-      byId(`pk-top-title-${side}`).textContent = `Top supporters of ${displayName(battle[side])}`;
+      byId(`pk-top-title-${side}`).textContent = displayName(battle[side]);
       if (!people.length) {
         fill(list, h("li", { class: "muted" }, "No gifts yet — be the first!"));
         continue;
@@ -94,7 +94,7 @@ export function setupBattle({ realtime, feed, onChange }) {
             {},
             h("span", { class: `rank rank-${rank + 1}`, "aria-hidden": "true" }, rank + 1),
             h("span", { class: "who" }, displayName(person)),
-            h("span", { class: "amount" }, `${coins(person.coins)} coins`),
+            h("span", { class: "amount" }, coins(person.coins), h("span", { class: "visually-hidden" }, " coins")),
           ),
         ),
       );

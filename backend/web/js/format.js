@@ -4,6 +4,8 @@ const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
 
 export const coins = (n) => integer.format(n ?? 0);
+/** "1 coin", "1,250 coins" */
+export const coinsText = (n) => `${coins(n)} ${n === 1 ? "coin" : "coins"}`;
 export const count = (n) => (n >= 10000 ? compact.format(n) : integer.format(n ?? 0));
 
 export function money(amount, currency = "USD") {

@@ -2,7 +2,7 @@
 
 import { idempotencyKey } from "./api.js";
 import { byId, fill, h, safeImageUrl } from "./dom.js";
-import { coins, displayName } from "./format.js";
+import { coins, coinsText, displayName } from "./format.js";
 
 export function setupGifts({ session, auth, battle }) {
   const grid = byId("gift-grid");
@@ -15,7 +15,7 @@ export function setupGifts({ session, auth, battle }) {
   let current = null; // the battle gifts go to
   let target = null; // host id
   let sending = false;
-  let shown = ""; // which battle state the targets show, so gift events don't rebuild them
+  let shown = null; // which battle state the targets show, so gift events don't rebuild them
 
   function say(text, kind = "info") {
     status.textContent = text;
@@ -24,7 +24,7 @@ export function setupGifts({ session, auth, battle }) {
 
   function renderBalance() {
     if (session.signedIn) {
-      balance.textContent = `${coins(session.coins)} coins`;
+      balance.textContent = coinsText(session.coins);
       balance.title = "Your balance";
     } else {
       balance.textContent = "";
@@ -77,7 +77,7 @@ export function setupGifts({ session, auth, battle }) {
           {
             type: "button",
             class: "gift",
-            "aria-label": `Send ${gift.name}, ${coins(gift.coins)} coins each`,
+            "aria-label": `Send ${gift.name}, ${coinsText(gift.coins)} each`,
             onclick: () => send(gift),
           },
           icon ? h("img", { src: icon, alt: "", width: 40, height: 40 }) : null,

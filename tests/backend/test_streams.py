@@ -1,0 +1,165 @@
+"""GET /api/streams/{stream}, the viewer-count room and the viewer page's static files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from backend.storage.db import iso, utc_now
+from tests.backend.api_helpers import ApiUser, Listener, register
+from tests.servers import LiveServer
+
+
+@pytest.fixture
+async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        yield http
+
+
+async def guest(client: httpx.AsyncClient) -> ApiUser:
+    data = (await client.post("/api/auth/guest")).json()["data"]
+    return ApiUser(client, data["user"]["id"], data["user"]["username"], data["token"])
+
+
+async def test_a_quiet_stream_is_its_streamer(client: httpx.AsyncClient) -> None:
+    alice = await register(client)
+    viewer = await guest(client)
+    state = await viewer.data("GET", f"/api/streams/{alice.username.upper()}~travel")
+    assert state["stream"] == f"{alice.username.upper()}~travel"
+    assert state["streamer"] == {
+        "id": alice.id,
+        "username": alice.username,
+        "displayName": alice.username,
+    }
+    assert state["live"] is False
+    assert state["battle"] is None and state["multihost"] is None
+    assert state["viewerCount"] == 0
+    assert state["serverTime"].endswith("Z")
+
+
+async def test_unknown_streams_and_missing_tokens_are_refused(client: httpx.AsyncClient) -> None:
+    viewer = await guest(client)
+    response = await viewer.call("GET", "/api/streams/nobody")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "stream_not_found"
+    assert (await client.get("/api/streams/nobody")).status_code == 401
+
+
+async def test_an_active_battle_then_its_result_for_a_minute(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    alice, bob = await register(client), await register(client)
+    fan = await register(client, coins=100)
+    battle = await alice.data("POST", "/api/pk-battles", json={"opponent": bob.id, "duration": 2})
+    pending = await (await guest(client)).data("GET", f"/api/streams/{bob.username}")
+    assert pending["battle"] is None  # an invitation is private to the two hosts
+    await bob.data("POST", f"/api/pk-battles/{battle['id']}/accept")
+    await fan.data(
+        "POST",
+        f"/api/pk-battles/{battle['id']}/gift",
+        json={"giftId": "heart", "quantity": 2, "toHost": bob.id},
+    )
+    state = await fan.data("GET", f"/api/streams/{bob.username}")
+    assert state["battle"]["id"] == battle["id"]
+    assert state["battle"]["status"] == "active"
+    assert state["battle"]["scores"] == {"host1": 0, "host2": 10}
+    assert state["battle"]["topSupporters"]["host2"][0]["username"] == fan.username
+    assert state["battle"]["endsAt"] and state["battle"]["serverTime"]
+
+    services = server.app.state.services
+    services.pk.end_battle(battle["id"])
+    ended = (await fan.data("GET", f"/api/streams/{alice.username}"))["battle"]
+    assert ended["status"] == "ended" and ended["winner"] == bob.id
+    services.db.execute(
+        "UPDATE pk_battles SET endedAt = ? WHERE id = ?",
+        (iso(utc_now() - timedelta(minutes=2)), battle["id"]),
+    )
+    assert (await fan.data("GET", f"/api/streams/{alice.username}"))["battle"] is None
+
+
+async def test_a_live_cohost_session_with_its_layout(client: httpx.AsyncClient) -> None:
+    alice, bob = await register(client), await register(client)
+    session = await alice.data(
+        "POST", "/api/multihost", json={"title": "Panel", "type": "panel", "layout": "spotlight"}
+    )
+    viewer = await guest(client)
+    assert (await viewer.data("GET", f"/api/streams/{bob.username}"))["multihost"] is None
+    await alice.data("POST", f"/api/multihost/{session['id']}/start")
+    await alice.data("POST", f"/api/multihost/{session['id']}/invite", json={"userId": bob.id})
+    await bob.data("POST", f"/api/multihost/{session['id']}/accept")
+    state = await viewer.data("GET", f"/api/streams/{bob.username}")
+    cohost = state["multihost"]
+    assert cohost["id"] == session["id"]
+    assert [h["username"] for h in cohost["hosts"]] == [alice.username, bob.username]
+    assert cohost["layout"]["mode"] == "spotlight"
+    assert cohost["layout"]["order"] == [alice.id, bob.id]
+    await alice.data("POST", f"/api/multihost/{session['id']}/end")
+    assert (await viewer.data("GET", f"/api/streams/{bob.username}"))["multihost"] is None
+
+
+async def test_viewer_count_room(server: LiveServer, client: httpx.AsyncClient) -> None:
+    alice = await register(client)
+    one, two = await guest(client), await guest(client)
+    async with Listener(server.ws_url, one.token) as first:
+        joined = await first.join(f"stream:{alice.username}")
+        assert joined["event"] == "joined"
+        await first.wait_for(lambda e: e["event"] == "stream:viewers" and e["data"]["viewers"] == 1)
+        async with Listener(server.ws_url, two.token) as second:
+            await second.join(f"stream:{alice.username}")
+            await first.wait_for(
+                lambda e: e["event"] == "stream:viewers" and e["data"]["viewers"] == 2
+            )
+            state = await one.data("GET", f"/api/streams/{alice.username}")
+            assert state["viewerCount"] == 2
+            refused = await second.join("stream:nobody")
+            assert refused["event"] == "error" and refused["data"]["code"] == "forbidden_room"
+        await first.wait_for(
+            lambda e: (
+                e["event"] == "stream:viewers"
+                and e["data"] == {"stream": alice.username, "viewers": 1}
+            )
+        )
+
+
+async def test_a_crowd_arriving_at_once_costs_few_broadcasts(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    alice = await register(client)
+    viewers = [await guest(client) for _ in range(8)]
+    async with Listener(server.ws_url, viewers[0].token) as first:
+        await first.join(f"stream:{alice.username}")
+        crowd = [Listener(server.ws_url, v.token) for v in viewers[1:]]
+        for listener in crowd:
+            await listener.__aenter__()
+        try:
+            await asyncio.gather(*(c.join(f"stream:{alice.username}") for c in crowd))
+            await first.wait_for(
+                lambda e: e["event"] == "stream:viewers" and e["data"]["viewers"] == 8
+            )
+        finally:
+            for listener in crowd:
+                await listener.__aexit__(None, None, None)
+        assert len(first.named("stream:viewers")) <= 4
+
+
+async def test_the_watch_page_and_its_files(client: httpx.AsyncClient) -> None:
+    page = await client.get("/watch/anyone")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "object-src 'none'" in policy
+    assert '<script type="module" src="/web/js/app.js">' in page.text
+
+    script = await client.get("/web/js/app.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert (await client.get("/web/css/watch.css")).headers["content-type"].startswith("text/css")
+    for bad in ("/web/../app.py", "/web/%2e%2e/app.py", "/web/watch.html", "/web/js/none.js"):
+        response = await client.get(bad)
+        assert response.status_code == 404, bad
+        assert json.loads(response.text)["success"] is False

@@ -1,0 +1,110 @@
+"""The viewer page during a PK battle: live scores across viewers, the result, gifting rules."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from backend.services.pk_battles import END_DEADLINE
+from backend.storage.db import utc_now
+from tests.backend.api_helpers import ApiUser, register
+from tests.e2e.viewer_helpers import PHONE, chromium, open_viewer
+from tests.servers import LiveServer
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def start_battle(host1: ApiUser, host2: ApiUser) -> dict:
+    battle = await host1.data("POST", "/api/pk-battles", json={"opponent": host2.id, "duration": 5})
+    return await host2.data("POST", f"/api/pk-battles/{battle['id']}/accept")
+
+
+async def test_a_gift_from_one_viewer_moves_the_score_bar_on_the_other(
+    server: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice, bob = await register(client), await register(client)
+        giver, watcher = await register(client, coins=500), await register(client, coins=10)
+        await start_battle(alice, bob)
+    async with chromium() as browser:
+        one = await open_viewer(browser, server.url, alice.username, token=giver.token)
+        two = await open_viewer(browser, server.url, alice.username, token=watcher.token)
+        for viewer in (one, two):
+            await viewer.page.locator("#pk").wait_for(state="visible")
+            await viewer.page.get_by_role("button", name="Send Crown, 99 coins each").wait_for()
+        width_before = await two.page.locator("#pk-fill1").evaluate("e => e.style.width")
+        assert width_before == "50%"
+
+        await one.page.get_by_role("radio", name=bob.username).check()
+        await one.page.get_by_role("button", name="Send Crown, 99 coins each").click()
+        await one.page.get_by_role("status").filter(has_text="Sent Crown").wait_for()
+
+        # The other viewer's bar moves to bob's side within a second.
+        await two.page.wait_for_function(
+            "() => document.getElementById('pk-score-host2').textContent === '99'"
+            " && document.getElementById('pk-fill1').style.width === '5%'",
+            timeout=1_000,
+        )
+        assert await one.page.locator("#gift-balance").text_content() == "401 coins"
+        await two.page.locator("#pk-top-host2").get_by_text(giver.username).wait_for()
+        await two.page.locator("#feed-list").get_by_text(f"{giver.username} sent Crown").wait_for()
+        assert one.errors == [] and two.errors == []
+
+
+async def test_the_end_of_a_battle_shows_the_winner(server: LiveServer) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice, bob = await register(client, name="alice_pk"), await register(client)
+        fan = await register(client, coins=50)
+        battle = await start_battle(alice, bob)
+        await fan.data(
+            "POST",
+            f"/api/pk-battles/{battle['id']}/gift",
+            json={"giftId": "star", "quantity": 2, "toHost": alice.id},
+        )
+    async with chromium() as browser:
+        viewer = await open_viewer(browser, server.url, bob.username, viewport=PHONE)
+        page = viewer.page
+        await page.locator("#pk-score-host1").get_by_text("20").wait_for()
+        timer = await page.locator("#pk-timer").text_content()
+        assert timer is not None and timer.startswith("4:")  # from the server's deadline
+
+        server.app.state.services.scheduler.schedule(END_DEADLINE, battle["id"], utc_now())
+        result = page.locator("#pk-result")
+        await result.wait_for(state="visible", timeout=15_000)
+        assert await page.locator("#pk-result-title").text_content() == "alice_pk wins!"
+        assert await page.locator("#pk-result-detail").text_content() == "20 – 0"
+        assert await page.locator("#pk-timer").text_content() == "Final"
+        assert "over" in (await page.locator("#gift-hint").text_content() or "")
+        await page.get_by_role("button", name="Close").click()
+        await page.locator("#pk").wait_for(state="hidden")
+        assert await page.locator("#stage").get_attribute("data-mode") == "single"
+        assert viewer.errors == []
+
+
+async def test_a_guest_signs_up_in_place_and_is_told_in_words_when_coins_are_short(
+    server: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice, bob = await register(client), await register(client)
+        await start_battle(alice, bob)
+    async with chromium() as browser:
+        viewer = await open_viewer(browser, server.url, alice.username)
+        page = viewer.page
+        await page.get_by_role("button", name="Send Rose, 1 coin each").click()
+        dialog = page.get_by_role("dialog")
+        await dialog.get_by_text("Sign in to send gifts.").wait_for()
+        await dialog.get_by_role("button", name="New here? Create an account").click()
+        await dialog.get_by_label("Username").fill("newviewer")
+        await dialog.get_by_label("Password").fill("short")
+        await dialog.get_by_role("button", name="Create account").click()
+        await dialog.get_by_role("alert").filter(has_text="Password must be").wait_for()
+        await dialog.get_by_label("Password").fill("long enough secret")
+        await dialog.get_by_label("Display name").fill("New Viewer")
+        await dialog.get_by_role("button", name="Create account").click()
+        await dialog.wait_for(state="hidden")
+        await page.locator("#account-name").get_by_text("New Viewer").wait_for()
+
+        await page.get_by_role("button", name="Send Rose, 1 coin each").click()
+        await page.locator("#gift-status").get_by_text("Not enough coins").wait_for()
+        assert await page.locator("#gift-status").get_attribute("data-kind") == "error"
+        assert viewer.errors == []
