@@ -54,7 +54,7 @@ def _listener(app: FastAPI) -> StreamListener:
 router = APIRouter(tags=["media"], lifespan=media_lifespan)
 
 
-def get_media(request: Request) -> MediaServer:
+async def get_media(request: Request) -> MediaServer:
     media: MediaServer = request.app.state.media
     return media
 

@@ -76,7 +76,7 @@ async def webrtc_lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(prefix="/api/webrtc", tags=["webrtc"], lifespan=webrtc_lifespan)
 
 
-def get_webrtc(request: Request) -> WebRTCService:
+async def get_webrtc(request: Request) -> WebRTCService:
     service: WebRTCService = request.app.state.webrtc
     return service
 

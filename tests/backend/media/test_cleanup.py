@@ -1,0 +1,81 @@
+"""Every way a viewer or publisher can go away leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import threading
+import weakref
+
+import httpx
+import pytest
+from aiortc import RTCPeerConnection
+
+from studio.core.subscriber import WhepPlayer
+from tests.backend.api_helpers import register
+from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
+from tests.servers import LiveServer
+
+pytestmark = pytest.mark.usefixtures("loopback_ice")
+CYCLES = 100
+AT_ONCE = 10
+
+
+def media_threads() -> list[str]:
+    """Threads a peer connection owns (decoders); worker pools are shared and bounded."""
+    pooled = ("AnyIO worker thread", "asyncio_")
+    return sorted(t.name for t in threading.enumerate() if not t.name.startswith(pooled))
+
+
+def live_objects() -> tuple[int, int]:
+    gc.collect()
+    pcs = sum(1 for o in gc.get_objects() if isinstance(o, RTCPeerConnection))
+    tasks = sum(1 for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done())
+    return pcs, tasks
+
+
+async def settle(condition: object, timeout: float = 20.0) -> None:
+    async def poll() -> None:
+        while not condition():  # type: ignore[operator]
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_100_join_leave_cycles_leave_no_peer_connection_task_or_thread(
+    server: LiveServer,
+) -> None:
+    media = server.app.state.media
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice = await register(client)
+        viewer = await register(client)
+    url = f"{server.url}/whep/{alice.username}"
+    server_pcs: list[weakref.ref[RTCPeerConnection]] = []
+
+    async def cycle(number: int) -> None:
+        player = WhepPlayer(url, token=viewer.token)
+        await player.start()
+        for session in list(media.sessions.values()):
+            server_pcs.append(weakref.ref(session.pc))
+        if number % 2:
+            await player.stop()  # DELETE, then close
+        else:
+            await player.pc.close()  # just hang up: the server notices on its own
+
+    async with live_publisher(server.url, alice.username, alice.token, size=(256, 144)):
+        await cycle(0)
+        await settle(lambda: len(media.sessions) == 1)
+        baseline_threads = media_threads()
+        baseline = live_objects()
+        for start in range(0, CYCLES, AT_ONCE):
+            await asyncio.gather(*(cycle(n) for n in range(start, start + AT_ONCE)))
+        await settle(lambda: len(media.sessions) == 1)  # only the publisher is left
+        stream = media.streams[alice.username]
+        assert stream.viewers == set()
+        assert all(not f.subscribers for f in stream.fanouts.values())
+        await settle(lambda: media_threads() == baseline_threads)
+        pcs, tasks = live_objects()
+        assert pcs <= baseline[0] and tasks <= baseline[1]
+    await settle(lambda: not media.sessions and not media.streams)  # publisher gone too
+    gc.collect()
+    assert [ref for ref in server_pcs if ref() is not None] == []
