@@ -214,13 +214,14 @@ class MainWindow(QMainWindow):
 
     # ---- signing in -----------------------------------------------------------------
     async def _resume(self) -> None:
+        """Resume the remembered session, or ask to sign in (and say if the backend is down)."""
         try:
             user = await self.session.resume()
+            if user is None:
+                self.ask_sign_in()
+                await self.session.api.health()
         except BackendUnreachable as exc:
             self._backend_down(str(exc))
-            return
-        if user is None:
-            self.ask_sign_in()
 
     def ask_sign_in(self) -> None:
         if self.sign_in_dialog is not None and self.sign_in_dialog.isVisible():

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
@@ -116,6 +117,7 @@ class PreviewFeed(QObject):
         self.flow: FrameFlow | None = None
         self._switch: SwitchableSource | None = None
         self._pump: asyncio.Task[None] | None = None
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="source-io")  # opening, closing
 
     @property
     def spec(self) -> str:
@@ -127,7 +129,7 @@ class PreviewFeed(QObject):
         self.view.update()
         loop = asyncio.get_running_loop()
         try:
-            source = await loop.run_in_executor(None, open_source, spec)
+            source = await loop.run_in_executor(self._io, open_source, spec)
         except (OSError, ValueError) as exc:
             self.source_failed.emit(f"Could not open {describe(spec)}: {exc}")
             return
@@ -147,9 +149,10 @@ class PreviewFeed(QObject):
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
         if self.flow is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self.flow.stop)
+            await asyncio.get_running_loop().run_in_executor(self._io, self.flow.stop)
             self.flow = None
             self._switch = None
+        self._io.shutdown(wait=False)
 
     async def _show_frames(self, flow: FrameFlow) -> None:
         seq = 0

@@ -28,20 +28,27 @@ def qapp() -> QApplication:
     return qt_application()
 
 
-@pytest.fixture
-def loop(qapp: QApplication, qtbot: QtBot) -> Iterator[qasync.QEventLoop]:
-    """An asyncio loop driven by Qt's: tasks run whenever the test waits with qtbot."""
+@pytest.fixture(scope="session")
+def qt_loop(qapp: QApplication) -> qasync.QEventLoop:
+    """One asyncio loop driven by Qt's for the whole run (it runs whenever Qt does).
+
+    Stopping a qasync loop quits the QApplication, so it is shared, not closed per test.
+    """
     event_loop = qasync.QEventLoop(qapp, already_running=True)
     asyncio.set_event_loop(event_loop)
-    yield event_loop
-    pending = [t for t in asyncio.all_tasks(event_loop) if not t.done()]
+    return event_loop
+
+
+@pytest.fixture
+def loop(qt_loop: qasync.QEventLoop, qtbot: QtBot) -> Iterator[qasync.QEventLoop]:
+    """The shared loop; tasks a test leaves behind are cancelled when it ends."""
+    asyncio.set_event_loop(qt_loop)
+    before = set(asyncio.all_tasks(qt_loop))
+    yield qt_loop
+    pending = [t for t in asyncio.all_tasks(qt_loop) if t not in before and not t.done()]
     for task in pending:
         task.cancel()
     qtbot.waitUntil(lambda: all(t.done() for t in pending), timeout=10_000)
-    event_loop.stop()
-    event_loop.close()
-    asyncio.events._set_running_loop(None)
-    asyncio.set_event_loop(None)
 
 
 @dataclass
@@ -75,15 +82,22 @@ StudioFactory = Callable[..., MainWindow]
 
 @pytest.fixture
 def studio(loop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path) -> Iterator[StudioFactory]:
-    """Open studio windows: ``studio(backend_url, account=None)`` (signed in if given)."""
+    """Open studio windows: ``studio(backend_url, account=None, config=None)``.
+
+    With ``account`` the window starts signed in as that user; ``config`` names a settings
+    directory to reuse (a second run of the app), otherwise each window gets a fresh one.
+    """
     windows: list[MainWindow] = []
 
-    def open_window(backend_url: str, account: Account | None = None) -> MainWindow:
-        store = SettingsStore(tmp_path / f"config-{len(windows)}")
-        settings = StudioSettings(backend_url=backend_url)
-        if account is not None:
-            settings.username, settings.token = account.username, account.token
-        store.save(settings)
+    def open_window(
+        backend_url: str, account: Account | None = None, config: str | None = None
+    ) -> MainWindow:
+        store = SettingsStore(tmp_path / (config or f"config-{len(windows)}"))
+        if config is None or not store.path.exists():
+            settings = StudioSettings(backend_url=backend_url)
+            if account is not None:
+                settings.username, settings.token = account.username, account.token
+            store.save(settings)
         window = build_window(store=store)
         window.resize(1280, 800)
         window.show()
@@ -93,7 +107,8 @@ def studio(loop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path) -> Iterator[St
 
     yield open_window
     for window in windows:
-        window.close()
+        if window.isVisible():
+            window.close()
         task = asyncio.ensure_future(window.shutdown())
         qtbot.waitUntil(task.done, timeout=15_000)
         window.deleteLater()

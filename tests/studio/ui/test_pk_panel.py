@@ -48,6 +48,7 @@ def test_two_studios_battle_with_gifts_and_a_result(
     # Bob sees the incoming challenge (a server event) and accepts it.
     qtbot.waitUntil(lambda: b.phase is PKPhase.INCOMING, timeout=WAIT)
     assert "challenges you" in b.invite_page.headline.text()
+    assert any("PK challenge!" in m and "Alice Live" in m for m in right.toasts.messages)
     assert b.invite_page.accept.isVisible() and not a.invite_page.accept.isVisible()
     b.invite_page.accept.click()
     qtbot.waitUntil(lambda: a.phase is PKPhase.LIVE and b.phase is PKPhase.LIVE, timeout=WAIT)
@@ -76,6 +77,8 @@ def test_two_studios_battle_with_gifts_and_a_result(
     assert a.live_page.feed.count() == 2
     assert "Big Fan" in a.live_page.feed.item(1).text()
     assert "Big Fan" in a.live_page.my_fans.text()
+    assert any("Big Fan sent 3× Star" in m for m in left.toasts.messages)
+    assert any("Big Fan sent 2× Heart" in m for m in right.toasts.messages)
 
     # The server ends the battle (its deadline handler, run now instead of in a minute).
     server.app.state.services.pk.end_battle(battle_id)
