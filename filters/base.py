@@ -130,12 +130,19 @@ class Effect:
 
 
 class VideoFilter(Effect, ABC):
-    """A video effect: ``process(frame, ctx)`` returns the processed BGR frame.
+    """A video effect: ``process(frame, ctx)`` returns the processed BGR uint8 frame.
 
-    ``process`` must not modify ``frame`` in place (the pipeline relies on it to contain
-    failures); it returns a new array, or ``frame`` itself when nothing changes.
+    Subclasses implement ``render``. Neither may modify ``frame`` in place (the pipeline
+    relies on it to contain failures); they return a new array, or ``frame`` itself when
+    nothing changes. At neutral values ``process`` returns ``frame`` untouched.
     """
 
-    @abstractmethod
     def process(self, frame: Image, ctx: FrameContext) -> Image:
-        """The processed frame."""
+        """The processed frame (``frame`` itself when the values are neutral)."""
+        if self.is_neutral():
+            return frame
+        return self.render(frame, ctx)
+
+    @abstractmethod
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        """The effect applied to ``frame`` (values are not neutral)."""

@@ -187,7 +187,10 @@ class Pipeline:
         self.failures.append(failure)
         log.error("filter %s failed and was switched off: %s", failure.filter_id, failure.error)
         if self.on_failure is not None:
-            self.on_failure(failure)
+            try:
+                self.on_failure(failure)
+            except Exception:
+                log.exception("on_failure callback raised")
 
 
 def _check_frame(out: Any, frame: Image) -> None:

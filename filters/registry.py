@@ -14,7 +14,12 @@ EFFECT_MODULES = (
     "filters.video.beauty",
     "filters.video.reshape",
     "filters.video.makeup",
+    "filters.video.ar",
+    "filters.video.particles",
     "filters.video.color",
+    "filters.video.background",
+    "filters.video.overlay",
+    "filters.audio.voice",
 )
 CATEGORY_ORDER = tuple(Category)
 

@@ -34,7 +34,7 @@ class SkinSmoothing(VideoFilter):
         amount("amount", "Smoothing", 60.0, "0 = off, 100 = strongest"),
     )
 
-    def process(self, frame: Image, ctx: FrameContext) -> Image:
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
         for face in ctx.faces:
             out = self._smooth(out, ctx, face)
@@ -68,7 +68,7 @@ class Brighten(VideoFilter):
     needs = ("face",)
     params: ClassVar[tuple[Param, ...]] = (amount("amount", "Brightness", 40.0),)
 
-    def process(self, frame: Image, ctx: FrameContext) -> Image:
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
         curve = _lift_curve(self.fraction("amount") * 0.6)
         for face in ctx.faces:
@@ -122,7 +122,7 @@ class Whiten(VideoFilter):
     needs = ("face",)
     params: ClassVar[tuple[Param, ...]] = (amount("amount", "Whitening", 35.0),)
 
-    def process(self, frame: Image, ctx: FrameContext) -> Image:
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
         curves = _whiten_curves(self.fraction("amount"))
         for face in ctx.faces:

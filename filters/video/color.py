@@ -30,7 +30,7 @@ class LutFilter(VideoFilter):
     def cube_path(self) -> Path:
         return look_path(self.look)
 
-    def process(self, frame: Image, ctx: FrameContext) -> Image:
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
         graded = load_compiled(self.cube_path()).apply(frame)
         strength = self.fraction("intensity")
         if strength >= 1.0:

@@ -39,7 +39,7 @@ class _Makeup(VideoFilter):
     category = Category.MAKEUP
     needs = ("face",)
 
-    def process(self, frame: Image, ctx: FrameContext) -> Image:
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
         for face in ctx.faces:
             out = self.paint(out, ctx, face)

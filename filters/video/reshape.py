@@ -91,7 +91,7 @@ class FaceReshape(VideoFilter):
         amount("vline", "V-line jaw", 0.0, "narrows the jaw towards the chin"),
     )
 
-    def process(self, frame: Image, ctx: FrameContext) -> Image:
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
         moved = []
         for face in ctx.faces:
@@ -121,7 +121,7 @@ class FaceReshape(VideoFilter):
         vline = np.clip(np.sin(2 * np.pi * (t - 0.5)), 0, 1) * self.fraction("vline") * VLINE_MAX
         chin = np.clip(t - 0.6, 0, None) / 0.4 * self.fraction("chin") * CHIN_MAX
         shift = ((slim + vline)[:, None] * inward + chin[:, None] * down) * face.width
-        warp.push(jaw, shift.astype(np.float32), face.width * 0.1)
+        warp.push(jaw, shift.astype(np.float32), face.width * 0.14)
 
     def _nose(self, face: Face, warp: WarpField) -> None:
         right, _ = _face_axes(face)
@@ -138,7 +138,7 @@ class FaceReshape(VideoFilter):
             (lm.LEFT_IRIS_CENTER, (lm.LEFT_EYE_OUTER, lm.LEFT_EYE_INNER)),
         ):
             eye_width = float(np.linalg.norm(face.points[outer] - face.points[inner]))
-            warp.zoom(face.points[center], -strength, eye_width * 1.1)
+            warp.zoom(face.points[center], strength, eye_width * 1.1)
 
 
 def _face_axes(face: Face) -> tuple[np.ndarray, np.ndarray]:

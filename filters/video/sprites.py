@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,20 +38,28 @@ def load_sprite(path: Path) -> RGBA:
     return load_frames(path)[0]
 
 
+SHEET = re.compile(r"_(\d+)x(\d+)\.[a-z]+$")
+"""Sprite sheets are named ``<name>_<columns>x<rows>.png``."""
+
+
 @lru_cache(maxsize=32)
-def load_frames(path: Path, columns: int = 0, rows: int = 0) -> tuple[RGBA, ...]:
-    """Every frame of an animation: GIF/APNG/WebP frames, or a ``columns`` × ``rows`` sheet."""
+def load_frames(path: Path) -> tuple[RGBA, ...]:
+    """Every frame of an animation: GIF/APNG/WebP frames, or the cells of a sprite sheet."""
     with PILImage.open(path) as image:
         frames = [_to_bgra(frame) for frame in ImageSequence.Iterator(image)]
-    if columns > 0 and rows > 0:
-        return tuple(_sheet(frames[0], columns, rows))
+    sheet = SHEET.search(path.name.lower())
+    if sheet:
+        return tuple(_sheet(frames[0], int(sheet.group(1)), int(sheet.group(2))))
     for frame in frames:
         frame.flags.writeable = False
     return tuple(frames)
 
 
+@lru_cache(maxsize=32)
 def frame_durations(path: Path) -> tuple[float, ...]:
     """Seconds per frame as stored in an animated file (0.1 s where none is given)."""
+    if SHEET.search(path.name.lower()):
+        return (0.08,) * len(load_frames(path))
     with PILImage.open(path) as image:
         return tuple(
             max(0.02, frame.info.get("duration", 100) / 1000.0)
@@ -94,21 +103,26 @@ def composite(frame: Image, sprite: RGBA, matrix: np.ndarray, opacity: float = 1
 
 
 def paste(frame: Image, sprite: RGBA, x: int, y: int, opacity: float = 1.0) -> Image:
-    """``frame`` with an unscaled BGRA ``sprite`` blended at ``(x, y)`` (clipped)."""
+    """A copy of ``frame`` with an unscaled BGRA ``sprite`` blended at ``(x, y)``."""
+    out = frame.copy()
+    paste_into(out, sprite, x, y, opacity)
+    return out
+
+
+def paste_into(frame: Image, sprite: RGBA, x: int, y: int, opacity: float = 1.0) -> None:
+    """Blend an unscaled BGRA ``sprite`` into ``frame`` at ``(x, y)``, in place (clipped)."""
     height, width = frame.shape[:2]
     sx0, sy0 = max(0, -x), max(0, -y)
     x0, y0 = max(0, x), max(0, y)
     x1, y1 = min(width, x + sprite.shape[1]), min(height, y + sprite.shape[0])
     if x1 <= x0 or y1 <= y0:
-        return frame
+        return
     part = sprite[sy0 : sy0 + (y1 - y0), sx0 : sx0 + (x1 - x0)]
     alpha = part[..., 3].astype(np.float32) * (opacity / 255.0)
-    out = frame.copy()
-    region = out[y0:y1, x0:x1]
-    out[y0:y1, x0:x1] = cv2.blendLinear(
+    region = frame[y0:y1, x0:x1]
+    frame[y0:y1, x0:x1] = cv2.blendLinear(
         np.ascontiguousarray(part[..., :3]), np.ascontiguousarray(region), alpha, 1.0 - alpha
     )
-    return out
 
 
 def _covered_box(

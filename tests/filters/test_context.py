@@ -1,0 +1,97 @@
+"""Landmark accuracy and head pose on the synthetic moving-face clip (known ground truth)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from filters.context import FaceTracker, FrameContext, camera_matrix, solve_pose
+from filters.synthetic import SyntheticFaceClip
+from filters.types import Points
+
+
+def _reference(face: str) -> Points:
+    """Ground-truth landmarks on the still portrait: static detections on frames of a
+    differently-seeded clip, mapped back through the known transforms and averaged."""
+    clip = SyntheticFaceClip(1280, 720, seed=101, face=face)
+    still = FaceTracker(max_side=1280, static=True)
+    mapped = []
+    for index in range(0, clip.n_frames, clip.n_frames // 12):
+        points = still.detect(clip.frame(index))[0].points
+        inverse = cv2.invertAffineTransform(clip.transform(index))
+        mapped.append(points @ inverse[:, :2].T + inverse[:, 2])
+    still.close()
+    return np.mean(mapped, axis=0).astype(np.float32)
+
+
+@pytest.mark.parametrize("face", ["astronaut", "grace_hopper"])
+def test_tracking_accuracy_at_720p(face: str) -> None:
+    reference = _reference(face)
+    clip = SyntheticFaceClip(1280, 720, seed=0, face=face)
+    tracker = FaceTracker()  # the pipeline's default: tracking mode, reduced resolution
+    errors = []
+    for index in range(0, 90, 2):
+        faces = tracker.detect(clip.frame(index))
+        assert len(faces) == 1
+        truth = clip.map_points(reference, index)
+        errors.append(np.median(np.linalg.norm(faces[0].points - truth, axis=1)))
+    tracker.close()
+    assert np.median(errors) <= 2.0
+    assert np.max(errors) <= 4.0
+
+
+def test_head_pose_follows_in_plane_rotation() -> None:
+    clip = SyntheticFaceClip(1280, 720, seed=0)
+    tracker = FaceTracker(max_side=1280, static=True)
+    frontal = tracker.detect(clip.frame(0))[0]
+    rolls = []
+    for index in range(0, clip.n_frames, 20):
+        face = tracker.detect(clip.frame(index))[0]
+        matrix = clip.transform(index)
+        applied = np.degrees(np.arctan2(matrix[1, 0], matrix[0, 0]))
+        rolls.append((applied, face.pose.roll))
+        assert abs(face.pose.yaw) < 20 and abs(face.pose.pitch) < 25
+    tracker.close()
+    applied, measured = np.array(rolls).T
+    offset = frontal.pose.roll - np.degrees(np.arctan2(*clip.transform(0)[[1, 0], 0]))
+    assert np.corrcoef(measured, applied)[0, 1] > 0.9
+    assert np.median(np.abs(measured - offset - applied)) < 4.0
+
+
+def test_projecting_the_model_reproduces_the_landmarks() -> None:
+    clip = SyntheticFaceClip(1280, 720)
+    face = FaceTracker(max_side=1280, static=True).detect(clip.frame(30))[0]
+    from filters.context import POSE_LANDMARKS, POSE_MODEL
+
+    projected = face.pose.project(POSE_MODEL)
+    error = np.linalg.norm(projected - face.points[list(POSE_LANDMARKS)], axis=1)
+    assert np.median(error) < face.width * 0.06
+    again = solve_pose(face.points, 1280, 720, face.pose)
+    assert abs(again.yaw - face.pose.yaw) < 1.0
+    assert camera_matrix(1280, 720)[0, 2] == 640
+
+
+def test_context_is_lazy_and_cached(clip: SyntheticFaceClip) -> None:
+    class Counting(FaceTracker):
+        calls = 0
+
+        def detect(self, frame):  # type: ignore[no-untyped-def]
+            Counting.calls += 1
+            return super().detect(frame)
+
+    tracker = Counting(static=True)
+    ctx = FrameContext(clip.frame(0), tracker=tracker)
+    assert Counting.calls == 0
+    assert ctx.face is ctx.faces[0]
+    _ = ctx.faces
+    assert Counting.calls == 1
+    mask = ctx.person_mask()
+    assert mask.shape == (720, 1280) and mask.dtype == np.float32
+    assert ctx.person_mask() is mask
+    assert ctx.shared("k", lambda: 1) == 1 and ctx.shared("k", lambda: 2) == 1
+    tracker.close()
+
+
+def test_no_face_means_empty_list() -> None:
+    blank = np.full((360, 640, 3), 90, np.uint8)
+    ctx = FrameContext(blank, tracker=FaceTracker(static=True))
+    assert ctx.faces == [] and ctx.face is None

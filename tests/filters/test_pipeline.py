@@ -1,0 +1,142 @@
+from typing import ClassVar
+
+import numpy as np
+
+from filters.base import Category, VideoFilter
+from filters.context import FrameContext
+from filters.params import Param, amount
+from filters.pipeline import FilterFailure, Pipeline
+from filters.types import Image
+
+
+class Invert(VideoFilter):
+    id = "overlay.test_invert"
+    name = "Invert"
+    category = Category.OVERLAY
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        return 255 - frame
+
+
+class Boom(VideoFilter):
+    id = "overlay.test_boom"
+    name = "Boom"
+    category = Category.OVERLAY
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+
+    def __init__(self, fail_at: int = 0) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+        self.calls = 0
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        self.calls += 1
+        if ctx.index >= self.fail_at:
+            raise RuntimeError("kaboom")
+        return frame
+
+
+class Scribble(VideoFilter):
+    """Writes into its input (forbidden) and returns the wrong shape."""
+
+    id = "overlay.test_scribble"
+    name = "Scribble"
+    category = Category.OVERLAY
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        return frame[:10]
+
+
+class Events(VideoFilter):
+    id = "overlay.test_events"
+    name = "Events"
+    category = Category.OVERLAY
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+    seen: ClassVar[list[list[str]]] = []
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        Events.seen.append([e.name for e in ctx.events])
+        return frame
+
+
+def _frame() -> Image:
+    return np.random.default_rng(1).integers(0, 255, (36, 64, 3), dtype=np.uint8)
+
+
+def test_chain_order_and_timings() -> None:
+    frame = _frame()
+    pipeline = Pipeline([Invert(), Invert(), Invert()])
+    out = pipeline.process(frame)
+    assert np.array_equal(out, 255 - frame)
+    timings = pipeline.timings()
+    assert [t["id"] for t in timings] == ["overlay.test_invert"] * 3 + ["total"]
+    assert all(t["last_ms"] >= 0.0 for t in timings)
+
+
+def test_failing_filter_is_switched_off_and_frames_flow() -> None:
+    reported: list[FilterFailure] = []
+    boom = Boom(fail_at=2)
+    pipeline = Pipeline([Invert(), boom, Invert()], on_failure=reported.append)
+    frame = _frame()
+    outputs = [pipeline.process(frame) for _ in range(5)]
+    assert all(np.array_equal(out, frame) for out in outputs)
+    assert boom.calls == 3
+    assert len(reported) == 1 and pipeline.failures == reported
+    failure = reported[0]
+    assert failure.filter_id == "overlay.test_boom"
+    assert failure.position == 1 and failure.frame_index == 2
+    assert "kaboom" in failure.error and "RuntimeError" in failure.traceback
+    assert not pipeline.enabled(1)
+    pipeline.set_enabled(1, True)
+    pipeline.process(frame)
+    assert len(pipeline.failures) == 2
+
+
+def test_wrong_output_is_a_failure_and_input_is_never_modified() -> None:
+    frame = _frame()
+    before = frame.copy()
+    pipeline = Pipeline([Scribble(), Invert()])
+    out = pipeline.process(frame)
+    assert np.array_equal(frame, before)
+    assert np.array_equal(out, 255 - frame)
+    assert "expected a" in pipeline.failures[0].error
+
+
+def test_neutral_and_disabled_filters_are_skipped() -> None:
+    frame = _frame()
+    pipeline = Pipeline([Invert(amount=0.0), Invert()])
+    pipeline.set_enabled(1, False)
+    assert pipeline.process(frame) is frame
+
+
+def test_editing_the_chain() -> None:
+    pipeline = Pipeline()
+    first, second = Invert(), Boom(fail_at=99)
+    pipeline.add(first)
+    pipeline.add(second, position=0)
+    assert pipeline.filters == [second, first]
+    pipeline.move(0, 1)
+    assert pipeline.filters == [first, second]
+    assert pipeline.remove(0) is first
+    pipeline.set_filters([first])
+    assert pipeline.filters == [first]
+
+
+def test_triggers_are_delivered_once() -> None:
+    Events.seen.clear()
+    pipeline = Pipeline([Events()])
+    pipeline.trigger("gift", quantity=3)
+    pipeline.process(_frame())
+    pipeline.process(_frame())
+    assert Events.seen == [["gift"], []]
+
+
+def test_failing_failure_callback_does_not_break_frames() -> None:
+    def explode(_: FilterFailure) -> None:
+        raise ValueError("callback")
+
+    pipeline = Pipeline([Boom()], on_failure=explode)
+    frame = _frame()
+    assert np.array_equal(pipeline.process(frame), frame)

@@ -1,0 +1,72 @@
+"""Background blur keeps the person sharp; replacement and chroma key swap the backdrop."""
+
+import cv2
+import numpy as np
+
+from filters.synthetic import SyntheticFaceClip
+from filters.types import Image
+from filters.video.background import BackgroundBlur, BackgroundReplace, ChromaKey, backdrop
+from tests.filters.conftest import MakeContext
+from tests.filters.helpers import high_frequency
+
+
+def _zones(clip: SyntheticFaceClip, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Person core and background core (away from the uncertain edge)."""
+    mask = clip.person_mask(index)
+    kernel = np.ones((41, 41), np.uint8)
+    person = cv2.erode((mask > 128).astype(np.uint8), kernel) > 0
+    background = cv2.erode((mask < 20).astype(np.uint8), kernel) > 0
+    return person, background
+
+
+def test_background_blur_keeps_the_person_sharp(
+    clip: SyntheticFaceClip, scene: Image, make_ctx: MakeContext
+) -> None:
+    person, background = _zones(clip, 12)
+    textured = scene.copy()
+    noise = np.random.default_rng(0).integers(-40, 40, scene.shape)
+    textured[background] = np.clip(scene.astype(int) + noise, 0, 255).astype(np.uint8)[background]
+    out = BackgroundBlur(strength=80.0).process(textured, make_ctx(textured))
+    assert high_frequency(out, background) < high_frequency(textured, background) * 0.2
+    assert high_frequency(out, person) > high_frequency(textured, person) * 0.9
+    assert np.abs(out[person].astype(int) - textured[person]).mean() < 2
+
+
+def test_background_replacement_uses_the_scene(
+    clip: SyntheticFaceClip, scene: Image, make_ctx: MakeContext
+) -> None:
+    person, background = _zones(clip, 12)
+    out = BackgroundReplace(image="night").process(scene, make_ctx(scene))
+    night = backdrop("night", scene.shape[1], scene.shape[0])
+    assert np.abs(out[background].astype(int) - night[background]).mean() < 6
+    assert np.abs(out[person].astype(int) - scene[person]).mean() < 3
+
+
+def test_chroma_key_removes_a_green_backdrop(clip: SyntheticFaceClip) -> None:
+    alpha = clip.person_mask(12).astype(np.float32)[..., None] / 255.0
+    subject = clip.frame(12)
+    green = np.zeros_like(subject)
+    green[:] = (40, 200, 50)
+    shot = (subject * alpha + green * (1 - alpha)).astype(np.uint8)
+    person, background = _zones(clip, 12)
+    out = ChromaKey(key="#32c828", replace_with="color", fill="#2040ff").process(shot, None)  # type: ignore[arg-type]
+    assert np.abs(out[background].astype(int) - (255, 64, 32)).max() <= 2
+    assert np.abs(out[person].astype(int) - shot[person]).mean() < 8
+
+
+def _green_excess(image: Image) -> float:
+    return float(image[..., 1].mean() - (image[..., 0].mean() + image[..., 2].mean()) / 2)
+
+
+def test_spill_suppression_removes_green_cast() -> None:
+    tinted = np.full((20, 20, 3), (120, 190, 140), np.uint8)  # greenish skin
+    plain = ChromaKey(similarity=0.0, smoothness=0.0, spill=0.0).process(tinted, None)  # type: ignore[arg-type]
+    cleaned = ChromaKey(similarity=0.0, smoothness=0.0, spill=100.0).process(tinted, None)  # type: ignore[arg-type]
+
+    assert _green_excess(cleaned) < _green_excess(plain) - 20
+
+
+def test_key_colour_is_adjustable() -> None:
+    blue_screen = np.full((10, 10, 3), (220, 40, 30), np.uint8)
+    out = ChromaKey(key="#1e28dc", replace_with="color", fill="#ffffff").process(blue_screen, None)  # type: ignore[arg-type]
+    assert out.min() >= 250

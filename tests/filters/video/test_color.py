@@ -1,0 +1,81 @@
+"""LUTs: the shipped looks match their reference transforms; .cube files round-trip."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from filters import registry
+from filters.context import FrameContext
+from filters.types import Image
+from filters.video.color import CustomLut, LutFilter, look_path
+from filters.video.looks import LOOKS
+from filters.video.lut import CubeError, Lut3D, compile_lut, read_cube, write_cube
+
+
+def _reference(image: Image, look_name: str) -> np.ndarray:
+    rgb = image[..., ::-1].astype(np.float32) / 255.0
+    return np.clip(LOOKS[look_name](rgb), 0, 1)[..., ::-1] * 255.0
+
+
+def test_at_least_eight_looks_ship() -> None:
+    shipped = sorted(p.stem for p in look_path("x").parent.glob("*.cube"))
+    assert len(shipped) >= 8
+    assert set(shipped) == set(LOOKS)
+
+
+@pytest.mark.parametrize("look", sorted(LOOKS))
+def test_shipped_look_matches_its_transform(look: str, scene: Image) -> None:
+    effect = registry.create(f"color.{look}", {"intensity": 100.0})
+    assert isinstance(effect, LutFilter)
+    out = effect.process(scene, FrameContext(scene))
+    error = np.abs(out.astype(np.float32) - _reference(scene, look))
+    assert error.mean() < 1.5
+    assert np.percentile(error, 99.9) < 6
+
+
+def test_apply_matches_trilinear_sampling() -> None:
+    rng = np.random.default_rng(3)
+    table = np.clip(rng.normal(0.5, 0.2, (9, 9, 9, 3)), 0, 1).astype(np.float32)
+    lut = Lut3D(table)
+    image = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    expected = lut.sample(image[..., ::-1].astype(np.float32) / 255.0)[..., ::-1] * 255.0
+    out = compile_lut(lut).apply(image)
+    assert np.abs(out - expected).mean() < 1.5
+
+
+def test_cube_round_trip_and_custom_file(tmp_path: Path, scene: Image) -> None:
+    lut = Lut3D.from_look(lambda rgb: 1.0 - rgb, size=5, title="Negative")
+    path = tmp_path / "negative.cube"
+    write_cube(lut, path)
+    loaded = read_cube(path)
+    assert loaded.title == "Negative"
+    assert np.allclose(loaded.table, lut.table, atol=1e-5)
+    out = CustomLut(cube=str(path), intensity=100.0).process(scene, FrameContext(scene))
+    assert np.abs(out.astype(int) - (255 - scene.astype(int))).max() <= 2
+
+
+def test_intensity_mixes_with_the_original(scene: Image) -> None:
+    full = registry.create("color.noir", {"intensity": 100.0}).process(scene, FrameContext(scene))  # type: ignore[attr-defined]
+    half = registry.create("color.noir", {"intensity": 50.0}).process(scene, FrameContext(scene))  # type: ignore[attr-defined]
+    expected = cv2.addWeighted(full, 0.5, scene, 0.5, 0)
+    assert np.abs(half.astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["LUT_3D_SIZE 2\n0 0 0\n", "LUT_1D_SIZE 4\n", "LUT_3D_SIZE 2\n" + "0 0 x\n" * 8],
+)
+def test_bad_cube_files_are_rejected(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.cube"
+    path.write_text(text)
+    with pytest.raises(CubeError):
+        read_cube(path)
+
+
+def test_domain_is_normalised(tmp_path: Path) -> None:
+    rows = [f"{r * 2} {g * 2} {b * 2}" for b in (0, 1) for g in (0, 1) for r in (0, 1)]
+    path = tmp_path / "domain.cube"
+    path.write_text("LUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 2 2 2\n" + "\n".join(rows))
+    assert read_cube(path).table.max() == 1.0
