@@ -153,6 +153,42 @@ async def pk_gifts_while_watching(cast: Cast) -> None:
         )
 
 
+async def cancel_battle(cast: Cast) -> None:
+    for battle in await cast["mia"].data("GET", "/api/pk-battles/active/list"):
+        await cast["mia"].data("DELETE", f"/api/pk-battles/{battle['id']}")
+
+
+async def shopping_flash_sale(cast: Cast) -> str:
+    mia = cast["mia"]
+    product = await mia.data(
+        "POST",
+        "/api/products",
+        json={
+            "name": "Aurora wireless earbuds",
+            "description": "Noise cancelling, 30 h battery, charging case in midnight blue.",
+            "price": 1200,
+            "stock": 40,
+        },
+    )
+    session = await mia.data("POST", "/api/live-shopping", json={"title": "Gadget hour"})
+    base = f"/api/live-shopping/{session['id']}"
+    await mia.data("POST", f"{base}/start")
+    flash = {"price": 790, "quantity": 20, "expiresIn": 9 * 60_000 + 41_000}
+    await mia.data(
+        "POST",
+        f"{base}/products",
+        json={"productId": product["id"], "livePrice": 990, "flashSale": flash},
+    )
+    await mia.data("POST", f"{base}/products/pin", json={"productId": product["id"]})
+    voucher = {"code": "LIVE10", "type": "percent", "value": 10}
+    await mia.data("POST", f"{base}/vouchers", json=voucher)
+    for fan, quantity in (("fan2", 2), ("fan3", 4)):
+        await cast[fan].data(
+            "POST", f"{base}/orders", json={"productId": product["id"], "quantity": quantity}
+        )
+    return "mia"
+
+
 Step = Callable[[Cast], Awaitable[None]]
 
 
@@ -167,7 +203,8 @@ class Scene:
 SCENES = [
     Scene("plain", plain),
     Scene("cohost-grid", cohost_grid, teardown=end_cohost),
-    Scene("pk-battle", pk_battle, during=pk_gifts_while_watching),
+    Scene("pk-battle", pk_battle, during=pk_gifts_while_watching, teardown=cancel_battle),
+    Scene("shopping-flash-sale", shopping_flash_sale),
 ]
 FACES = [("mia", "astronaut", 1), ("leo", "grace_hopper", 2)]
 FACES += [("ava", "grace_hopper", 3), ("sam", "astronaut", 4)]

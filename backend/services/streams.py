@@ -1,9 +1,8 @@
 """A stream's public state in one read: who streams it and what is on (battle, co-hosts, shop).
 
 A stream is named after its streamer (``username`` or ``username~label``). The viewer page
-reads this once on load and after every reconnect; live changes then arrive as events. Features
-built separately (co-host sessions, live shopping) are read when present and reported as
-``None`` when the running backend has no such service.
+reads this on load, after every reconnect and now and then (to notice a battle or session that
+started); live changes arrive as events.
 """
 
 from __future__ import annotations
@@ -64,11 +63,14 @@ def _streamer_cohosting(services: Services, user_id: str, viewer_id: str) -> dic
     return services.multihost.get(row["id"], viewer_id) if row else None
 
 
-def _optional_feature(services: Services, name: str, method: str, user_id: str) -> Any:
-    """Ask a feature service that may not exist in this build for the streamer's current state."""
-    service = getattr(services, name, None)
-    reader = getattr(service, method, None)
-    return reader(user_id) if reader is not None else None
+def _streamer_shop(services: Services, user_id: str, viewer_id: str) -> dict[str, Any] | None:
+    """The streamer's live shopping session, with its pinned product and flash-sale state."""
+    row = services.db.one(
+        "SELECT id FROM shopping_sessions WHERE sellerId = ? AND status = 'live'"
+        " ORDER BY startedAt DESC LIMIT 1",
+        (user_id,),
+    )
+    return services.shopping.get(row["id"], viewer_id) if row else None
 
 
 def snapshot(
@@ -87,6 +89,6 @@ def snapshot(
         "viewerCount": viewers,
         "battle": _streamer_battle(services, user_id, viewer_id),
         "multihost": _streamer_cohosting(services, user_id, viewer_id),
-        "shopping": _optional_feature(services, "shopping", "current_for_seller", user_id),
+        "shopping": _streamer_shop(services, user_id, viewer_id),
         "serverTime": now_iso(),
     }

@@ -9,6 +9,7 @@ import { coins, count, displayName } from "./format.js";
 import { setupGifts } from "./gifts.js";
 import { Realtime } from "./realtime.js";
 import { Session } from "./session.js";
+import { setupShop } from "./shop.js";
 import { setupStage } from "./stage.js";
 
 const REFRESH_MS = 5000;
@@ -21,6 +22,7 @@ const auth = setupAuth(session);
 const stage = setupStage(() => session.token);
 const battle = setupBattle({ realtime, feed, onChange: arrange });
 const gifts = setupGifts({ session, auth, battle });
+const shop = setupShop({ realtime, session, auth, feed });
 const cohost = setupCohost({ realtime, feed, onChange: arrange, refresh });
 let snapshot = null;
 let connectedAs = null;
@@ -91,6 +93,7 @@ async function refresh() {
   }
   renderHeader();
   cohost.set(snapshot.multihost);
+  shop.set(snapshot.shopping);
   battle.set(snapshot.battle);
 }
 

@@ -94,7 +94,12 @@ export function setupBattle({ realtime, feed, onChange }) {
             {},
             h("span", { class: `rank rank-${rank + 1}`, "aria-hidden": "true" }, rank + 1),
             h("span", { class: "who" }, displayName(person)),
-            h("span", { class: "amount" }, coins(person.coins), h("span", { class: "visually-hidden" }, " coins")),
+            h(
+              "span",
+              { class: "amount" },
+              coins(person.coins),
+              h("span", { class: "visually-hidden" }, " coins"),
+            ),
           ),
         ),
       );

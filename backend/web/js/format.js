@@ -8,11 +8,6 @@ export const coins = (n) => integer.format(n ?? 0);
 export const coinsText = (n) => `${coins(n)} ${n === 1 ? "coin" : "coins"}`;
 export const count = (n) => (n >= 10000 ? compact.format(n) : integer.format(n ?? 0));
 
-export function money(amount, currency = "USD") {
-  if (amount === null || amount === undefined) return "";
-  return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
-}
-
 /** 83_000 → "1:23"; an hour or more → "1:02:03". Never negative. */
 export function countdown(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));

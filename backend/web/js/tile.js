@@ -13,7 +13,8 @@ const STATE_TEXT = {
 export function createTile(stream, getToken) {
   const video = h("video", { playsinline: true, muted: true, autoplay: true });
   const stateText = h("p", {});
-  const state = h("div", { class: "tile-state", role: "status" }, h("span", { class: "spinner" }), stateText);
+  const spinner = h("span", { class: "spinner" });
+  const state = h("div", { class: "tile-state", role: "status" }, spinner, stateText);
   const name = h("span", { class: "tile-name" });
   const mic = h("span", { class: "flag flag-mic", role: "img", "aria-label": "Microphone muted" });
   const cam = h("span", { class: "flag flag-cam", role: "img", "aria-label": "Camera off" });
