@@ -21,6 +21,7 @@ from backend.api import (
     health,
     live_shopping,
     media,
+    metrics,
     multihost,
     pk_battles,
     products,
@@ -55,6 +56,7 @@ ROUTERS = [
     webrtc.router,
     streams.router,
     web.router,
+    metrics.router,
 ]
 
 

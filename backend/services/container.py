@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from backend.contract import EventSink
+from backend.services.analytics import AnalyticsService
 from backend.services.auth import AuthService
 from backend.services.gifts import GiftService
 from backend.services.idempotency import IdempotencyService
@@ -33,6 +34,7 @@ class Services:
     products: ProductCatalog
     payments: PaymentProvider
     shopping: LiveShoppingService
+    analytics: AnalyticsService
 
 
 def build_services(settings: Settings, db: Database, events: EventSink) -> Services:
@@ -63,4 +65,5 @@ def build_services(settings: Settings, db: Database, events: EventSink) -> Servi
         products=ProductCatalog(db),
         payments=payments,
         shopping=LiveShoppingService(db, events, payments, scheduler),
+        analytics=AnalyticsService(db),
     )

@@ -1,0 +1,83 @@
+"""/metrics (Prometheus text format) and /api/admin/analytics (the same numbers as JSON).
+
+Both are for administrators (``users.role = 'admin'``, granted with ``onair admin grant``):
+the figures include revenue. Prometheus scrapes with ``authorization: {credentials: <token>}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from backend.api.deps import CurrentUser, ServicesDep
+from backend.api.responses import ok
+from backend.errors import Forbidden
+from backend.identity import AuthUser
+from backend.realtime.hub import Hub
+from backend.services.analytics import PREFIX
+
+ADMIN_ROLE = "admin"
+
+
+def realtime_stats(hub: Hub) -> dict[str, int]:
+    return {
+        "connections": len(hub.connections),
+        "rooms": len(hub.rooms),
+        "slowClientsDropped": hub.dropped_slow,
+    }
+
+
+class _HubCollector(Collector):
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        stats = realtime_stats(self.hub)
+        yield GaugeMetricFamily(
+            f"{PREFIX}_ws_connections", "Open WebSocket connections.", stats["connections"]
+        )
+        yield GaugeMetricFamily(f"{PREFIX}_ws_rooms", "Rooms with members.", stats["rooms"])
+        yield CounterMetricFamily(
+            f"{PREFIX}_ws_slow_clients_dropped",
+            "Connections dropped because their send queue filled up.",
+            stats["slowClientsDropped"],
+        )
+
+
+@contextlib.asynccontextmanager
+async def metrics_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    registry = app.state.services.analytics.registry
+    collector = _HubCollector(app.state.hub)
+    registry.register(collector)
+    try:
+        yield
+    finally:
+        registry.unregister(collector)
+
+
+router = APIRouter(tags=["admin"], lifespan=metrics_lifespan)
+
+
+async def require_admin(user: CurrentUser) -> AuthUser:
+    if user.role != ADMIN_ROLE:
+        raise Forbidden("Only administrators can read the analytics.", code="admin_required")
+    return user
+
+
+Admin = Annotated[AuthUser, Depends(require_admin)]
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(admin: Admin, services: ServicesDep) -> Response:
+    return Response(generate_latest(services.analytics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/admin/analytics")
+async def analytics(admin: Admin, services: ServicesDep, request: Request) -> dict[str, Any]:
+    return ok({**services.analytics.report(), "realtime": realtime_stats(request.app.state.hub)})
