@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--db", type=Path, default=None)
     studio = sub.add_parser("studio", help="the desktop studio")
     studio.add_argument("--backend", default="http://127.0.0.1:8765")
+    admin = sub.add_parser("admin", help="account roles: grant or revoke administrator rights")
+    admin.add_argument("action", choices=("grant", "revoke"))
+    admin.add_argument("username")
+    admin.add_argument("--db", type=Path, default=None, help="SQLite file (default: user data dir)")
     bench = sub.add_parser("bench", help="benchmarks: print numbers, assert nothing")
     bench.add_argument("suites", nargs="*", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
     return parser
@@ -54,6 +58,25 @@ def _settings_from(args: argparse.Namespace) -> object:
     return settings
 
 
+def _admin(args: argparse.Namespace) -> int:
+    from backend.errors import DomainError
+    from backend.services.admin import set_role
+    from backend.settings import Settings
+    from backend.storage.db import Database
+
+    db = Database(args.db or Settings().db_path)
+    try:
+        set_role(db, args.username, "admin" if args.action == "grant" else "user")
+    except DomainError as exc:
+        print(f"onair admin: {exc.message}")
+        return 1
+    finally:
+        db.close()
+    state = "now" if args.action == "grant" else "no longer"
+    print(f"{args.username} is {state} an administrator.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
@@ -67,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "studio":
         studio_main = importlib.import_module("studio.ui.app").main
         return int(studio_main(["--backend", args.backend]))
+    if args.command == "admin":
+        return _admin(args)
     if args.command == "bench":
         unknown = sorted(set(args.suites) - set(BENCHMARKS))
         if unknown:
