@@ -1,0 +1,338 @@
+"""Media benchmarks (printed, never asserted).
+
+1. Glass-to-glass latency at 720p30 with the default beauty chain ("Natural beauty"): a marker
+   drawn into each source frame is read back from the frame the viewer decoded; latency is
+   decode time minus capture time (p50, p95). Publisher, backend and viewer share one machine.
+2. SFU cost: CPU of the backend process against the number of subscribers (1, 10, 25, 50) of
+   one 720p stream, next to stock ``aiortc.contrib.media.MediaRelay`` (decode once, encode per
+   viewer) in the same run. The backend, the publisher and the subscribers are separate
+   processes; subscribers do not decode, so their cost never lands on the backend.
+
+The processes talk over loopback; aioice is told to use 127.0.0.1 (it skips it by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aioice.ice
+import httpx
+from fastapi import FastAPI
+
+SUBSCRIBERS = (1, 10, 25, 50)
+RELAY_SUBSCRIBERS = (1, 10)  # MediaRelay re-encodes per viewer: more does not fit on 2 cores
+WINDOW_S = 10.0
+LATENCY_S = 15.0
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def loopback_ice() -> None:
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+async def register(base_url: str) -> tuple[str, str]:
+    name = f"bench{os.getpid()}{int(time.time() * 1000) % 100000}"
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        response = await client.post(
+            "/api/auth/register", json={"username": name, "password": "correct horse"}
+        )
+        response.raise_for_status()
+        return name, response.json()["data"]["token"]
+
+
+# ---- 1. glass-to-glass latency ---------------------------------------------------------------
+@contextlib.contextmanager
+def backend_thread(data_dir: Path) -> Iterator[str]:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.settings import Settings
+
+    port = free_port()
+    settings = Settings(db_path=data_dir / "onair.sqlite3", jwt_secret="b" * 40, port=port)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(20)
+
+
+async def glass_to_glass() -> None:
+    import av
+    import numpy as np
+
+    from filters.assets import asset
+    from filters.pipeline import Pipeline
+    from filters.presets import load
+    from studio.core.frames import FrameFlow
+    from studio.core.marker import read_marker
+    from studio.core.publisher import Publisher
+    from studio.core.quality import Condition, QualityController
+    from studio.core.sources import SampleSource
+    from studio.core.subscriber import WhepPlayer
+
+    chain = Pipeline(load(asset("presets", "natural_beauty.json")).video_filters())
+    source = SampleSource(1280, 720, fps=30.0, marker=True)
+    flow = FrameFlow(source, chain)
+    with tempfile.TemporaryDirectory() as tmp, backend_thread(Path(tmp)) as url:
+        name, token = await register(url)
+        quality = QualityController(start=Condition.GOOD, highest=Condition.GOOD)
+        publisher = Publisher(f"{url}/whip/{name}", flow, token=token, quality=quality)
+        await publisher.start()
+        await asyncio.wait_for(publisher.wait_live(), 30)
+        player = WhepPlayer(f"{url}/whep/{name}", token=token, kinds=("video",))
+        await player.start()
+        assert player.video is not None
+        latencies: list[float] = []
+        seen = 0
+        warm = time.monotonic() + 2.0  # skip start-up: first keyframe, model loading
+        deadline = warm + LATENCY_S
+        while time.monotonic() < deadline:
+            frame = await player.video.recv()
+            assert isinstance(frame, av.VideoFrame)
+            decoded_at = time.monotonic()
+            seen += 1
+            value = read_marker(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8))
+            captured = source.captured.get(value) if value is not None else None
+            if captured is not None and decoded_at > warm:
+                latencies.append((decoded_at - captured) * 1000)
+        status = publisher.status
+        await player.stop()
+        await publisher.stop()
+        flow.stop()
+    chain.close()
+    cuts = statistics.quantiles(latencies, n=20)
+    print("glass-to-glass, 720p30, 'Natural beauty' chain, VP8, loopback, one machine:")
+    print(
+        f"  frames measured {len(latencies)}  p50 {statistics.median(latencies):.1f} ms"
+        f"  p95 {cuts[18]:.1f} ms  (filters {flow.stats.process_ms:.1f} ms/frame,"
+        f" encode {status.encode_ms:.1f} ms/frame, frames skipped {flow.stats.skipped})"
+    )
+
+
+# ---- 2. SFU cost against MediaRelay --------------------------------------------------------
+def relay_app() -> FastAPI:
+    """The stock alternative: MediaRelay (decode once, re-encode for every viewer)."""
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from aiortc.contrib.media import MediaRelay
+    from fastapi import Request, Response
+
+    app = FastAPI()
+    relay = MediaRelay()
+    sources: dict[str, object] = {}
+    pcs: set[RTCPeerConnection] = set()
+
+    async def answer(pc: RTCPeerConnection, request: Request) -> Response:
+        offer = (await request.body()).decode()
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        pcs.add(pc)
+        location = f"/session/{id(pc)}"
+        return Response(pc.localDescription.sdp, 201, {"Location": location}, "application/sdp")
+
+    @app.post("/whip/{stream}")
+    async def whip(stream: str, request: Request) -> Response:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.on("track", lambda track: sources.__setitem__(track.kind, track))
+        return await answer(pc, request)
+
+    @app.post("/whep/{stream}")
+    async def whep(stream: str, request: Request) -> Response:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        for track in sources.values():
+            pc.addTrack(relay.subscribe(track))  # type: ignore[arg-type]
+        return await answer(pc, request)
+
+    @app.delete("/session/{ident}")
+    async def end(ident: str) -> Response:
+        return Response(status_code=200)
+
+    return app
+
+
+def serve(port: int, mode: str, data_dir: Path) -> None:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.settings import Settings
+
+    loopback_ice()
+    app: FastAPI
+    if mode == "sfu":
+        settings = Settings(
+            db_path=data_dir / "onair.sqlite3",
+            jwt_secret="b" * 40,
+            port=port,
+            rate_per_second=1e6,
+            rate_burst=1_000_000,
+        )
+        app = create_app(settings)
+    else:
+        app = relay_app()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+async def subscribe(url: str, token: str, count: int) -> None:
+    """``count`` viewers that receive the packets without decoding them; runs until stdin ends."""
+    from backend.media import aiortc_hooks
+    from studio.core.subscriber import WhepPlayer
+
+    loopback_ice()
+    aiortc_hooks.install()
+    players = []
+    drains = []
+
+    async def drain(track: object) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await track.recv()  # type: ignore[attr-defined]
+
+    for _ in range(count):
+        player = WhepPlayer(url, token=token)
+
+        @player.pc.on("track")
+        def encoded(track: object) -> None:
+            aiortc_hooks.receive_encoded(track)  # type: ignore[arg-type]
+
+        await player.start()
+        players.append(player)
+        drains += [asyncio.create_task(drain(t)) for t in (player.video, player.audio) if t]
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    for player in players:
+        await player.stop()
+
+
+@contextlib.asynccontextmanager
+async def child(*args: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.media", *args,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            assert process.stdin is not None
+            process.stdin.close()
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def wait_http(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(200):
+            with contextlib.suppress(httpx.HTTPError):
+                await client.get(url)
+                return
+            await asyncio.sleep(0.1)
+
+
+async def server_cpu(mode: str, counts: tuple[int, ...]) -> dict[int, float]:
+    from studio.core.frames import FrameFlow
+    from studio.core.publisher import Publisher
+    from studio.core.quality import Condition, QualityController
+    from studio.core.sources import SampleSource
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    results: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with child("_serve", str(port), mode, tmp) as server:
+            await wait_http(url + "/")
+            name, token = (await register(url)) if mode == "sfu" else ("relay", "")
+            flow = FrameFlow(SampleSource(1280, 720, fps=30.0))
+            quality = QualityController(start=Condition.GOOD, highest=Condition.GOOD)
+            publisher = Publisher(f"{url}/whip/{name}", flow, token=token, quality=quality)
+            await publisher.start()
+            await asyncio.wait_for(publisher.wait_live(), 30)
+            for count in counts:
+                async with child("_subscribe", f"{url}/whep/{name}", token, str(count)) as viewers:
+                    assert viewers.stdout is not None
+                    await asyncio.wait_for(viewers.stdout.readline(), 120)
+                    await asyncio.sleep(2.0)  # settle: keyframes, rate control
+                    start_cpu, start = cpu_seconds(server.pid), time.monotonic()
+                    await asyncio.sleep(WINDOW_S)
+                    used = cpu_seconds(server.pid) - start_cpu
+                    results[count] = 100.0 * used / (time.monotonic() - start)
+            await publisher.stop()
+            flow.stop()
+    return results
+
+
+async def sfu_cost() -> None:
+    sfu = await server_cpu("sfu", SUBSCRIBERS)
+    relay = await server_cpu("relay", RELAY_SUBSCRIBERS)
+    print("backend CPU (% of one core) for one 720p30 VP8 stream (~1.5 Mbps) + Opus:")
+    print(f"  {'subscribers':>11}  {'SFU forwarding':>14}  {'per extra':>9}  {'MediaRelay':>10}")
+    previous: tuple[int, float] | None = None
+    for count in SUBSCRIBERS:
+        extra = ""
+        if previous is not None:
+            extra = f"{(sfu[count] - previous[1]) / (count - previous[0]):.2f}"
+        previous = (count, sfu[count])
+        stock = f"{relay[count]:.1f}" if count in relay else "not run"
+        print(f"  {count:>11}  {sfu[count]:>14.1f}  {extra:>9}  {stock:>10}")
+
+
+def main() -> None:
+    loopback_ice()
+    asyncio.run(glass_to_glass())
+    asyncio.run(sfu_cost())
+
+
+def _cli() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    serve_cmd = sub.add_parser("_serve")
+    serve_cmd.add_argument("port", type=int)
+    serve_cmd.add_argument("mode", choices=("sfu", "relay"))
+    serve_cmd.add_argument("data_dir", type=Path)
+    subscribe_cmd = sub.add_parser("_subscribe")
+    subscribe_cmd.add_argument("url")
+    subscribe_cmd.add_argument("token")
+    subscribe_cmd.add_argument("count", type=int)
+    args = parser.parse_args()
+    if args.command == "_serve":
+        serve(args.port, args.mode, args.data_dir)
+    elif args.command == "_subscribe":
+        asyncio.run(subscribe(args.url, args.token, args.count))
+    else:
+        main()
+
+
+if __name__ == "__main__":
+    _cli()
