@@ -90,7 +90,8 @@ async def test_a_guest_signs_up_in_place_and_is_told_in_words_when_coins_are_sho
     async with chromium() as browser:
         viewer = await open_viewer(browser, server.url, alice.username)
         page = viewer.page
-        await page.get_by_role("button", name="Send Rose, 1 coin each").click()
+        await page.get_by_role("button", name="Send Rose, 1 coin each").focus()
+        await page.keyboard.press("Enter")  # keyboard only
         dialog = page.get_by_role("dialog")
         await dialog.get_by_text("Sign in to send gifts.").wait_for()
         await dialog.get_by_role("button", name="New here? Create an account").click()
@@ -100,7 +101,7 @@ async def test_a_guest_signs_up_in_place_and_is_told_in_words_when_coins_are_sho
         await dialog.get_by_role("alert").filter(has_text="Password must be").wait_for()
         await dialog.get_by_label("Password").fill("long enough secret")
         await dialog.get_by_label("Display name").fill("New Viewer")
-        await dialog.get_by_role("button", name="Create account").click()
+        await page.keyboard.press("Enter")
         await dialog.wait_for(state="hidden")
         await page.locator("#account-name").get_by_text("New Viewer").wait_for()
 
