@@ -9,6 +9,7 @@ from typing import Any
 from backend.contract import PK, EventSink, battle_room, user_room
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.services.gifts import GiftService
+from backend.services.records import announce, fetch, require_user, user_cards
 from backend.services.scheduler import Scheduler
 from backend.services.wallet import WalletService
 from backend.storage.db import Database, Row, iso, now_iso, parse_iso, utc_now
@@ -65,7 +66,7 @@ class PKBattleService:
         if opponent_id == host_id:
             raise InvalidInput("You cannot battle yourself.", code="self_battle")
         with self.db.transaction():
-            if self.db.one("SELECT id FROM users WHERE id = ?", (opponent_id,)) is None:
+            if not user_cards(self.db, [opponent_id]):
                 raise NotFound("That opponent does not exist.", code="opponent_not_found")
             self._ensure_free(host_id, "You already have a battle going.")
             self._ensure_free(opponent_id, "Your opponent is already in a battle.")
@@ -206,11 +207,8 @@ class PKBattleService:
                 (coins, now_iso(), battle_id),
             )
             row[f"{side}Score"] += coins
-            sender = self.db.one(
-                "SELECT username, displayName FROM users WHERE id = ?", (sender_id,)
-            )
+            sender = user_cards(self.db, [sender_id])[sender_id]
             supporters = self._top_supporters(row)
-        assert sender is not None
         payload = {
             "battleId": battle_id,
             "gift": {
@@ -221,12 +219,12 @@ class PKBattleService:
                 "coins": coins,
                 "toHost": to_host,
                 "side": side,
-                "sender": {"id": sender_id, **sender},
+                "sender": sender,
             },
             "scores": self._scores(row),
             "topSupporters": supporters,
         }
-        self.db.after_commit(lambda: self.events.publish(battle_room(battle_id), PK.GIFT, payload))
+        announce(self.db, self.events, [battle_room(battle_id)], PK.GIFT, payload)
         return {**payload, "balance": balance}
 
     def note_viewer(self, battle_id: str, user_id: str) -> None:
@@ -270,8 +268,7 @@ class PKBattleService:
         return [self._present(row) for row in rows]
 
     def for_user(self, user_id: str, viewer_id: str, limit: int = 50) -> dict:
-        if self.db.one("SELECT id FROM users WHERE id = ?", (user_id,)) is None:
-            raise NotFound("User not found.", code="user_not_found")
+        require_user(self.db, user_id)
         hide_pending = "" if user_id == viewer_id else "AND status != 'pending'"
         rows = self.db.all(
             f"SELECT * FROM pk_battles WHERE (host1Id = ? OR host2Id = ?) {hide_pending} "
@@ -348,10 +345,7 @@ class PKBattleService:
 
     # ---- helpers --------------------------------------------------------------------
     def _row(self, battle_id: str) -> Row:
-        row = self.db.one("SELECT * FROM pk_battles WHERE id = ?", (battle_id,))
-        if row is None:
-            raise NotFound("Battle not found.", code="battle_not_found")
-        return row
+        return fetch(self.db, "pk_battles", battle_id, "Battle not found.", "battle_not_found")
 
     def _visible_row(self, battle_id: str, viewer_id: str) -> Row:
         """A pending invitation is private to its two hosts; everything else is public."""
@@ -395,13 +389,7 @@ class PKBattleService:
         }
 
     def _present(self, row: Row) -> dict[str, Any]:
-        users = {
-            u["id"]: u
-            for u in self.db.all(
-                "SELECT id, username, displayName FROM users WHERE id IN (?, ?)",
-                (row["host1Id"], row["host2Id"]),
-            )
-        }
+        users = user_cards(self.db, (row["host1Id"], row["host2Id"]))
         viewers = self.db.scalar("SELECT COUNT(*) FROM pk_viewers WHERE battleId = ?", (row["id"],))
         return {
             "id": row["id"],
@@ -438,4 +426,4 @@ class PKBattleService:
             user_room(battle["host1"]["id"]),
             user_room(battle["host2"]["id"]),
         )
-        self.db.after_commit(lambda: self.events.publish_many(rooms, event, data))
+        announce(self.db, self.events, rooms, event, data)
