@@ -38,6 +38,11 @@ def user_room(user_id: str) -> str:
     return f"user_{user_id}"
 
 
+def stream_room(stream_id: str) -> str:
+    """A stream's room (``stream:{streamId}``, the stream named as in ``/whip/{stream}``)."""
+    return f"stream:{stream_id}"
+
+
 class PK:
     CREATED = "pk-battle:created"
     STARTED = "pk-battle:started"
@@ -70,6 +75,10 @@ class Shopping:
     ENDED = "live-shopping:ended"
     FLASH_SALE_ENDED = "live-shopping:flash-sale-ended"
     ORDER_UPDATED = "live-shopping:order-updated"
+
+
+class StreamFilters:
+    APPLIED = "stream-filters:applied"
 
 
 class Hub:
