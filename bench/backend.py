@@ -20,7 +20,7 @@ import httpx
 
 from bench._http import RawClient
 from bench._ws import connect_viewer
-from tests.servers import free_port
+from tests.servers import free_port, wait_until_healthy
 
 GIFTS = 3000
 CONCURRENCY = 64
@@ -31,17 +31,6 @@ FANOUT_ROUNDS = 20
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def wait_until_up(client: httpx.AsyncClient) -> None:
-    for _ in range(300):
-        try:
-            if (await client.get("/api/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError("backend did not start")
 
 
 async def account(client: httpx.AsyncClient, coins: int = 0) -> dict[str, Any]:
@@ -147,7 +136,6 @@ async def fanout_latency(base_url: str, client: httpx.AsyncClient) -> None:
 async def run(base_url: str) -> None:
     limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
-        await wait_until_up(client)
         await gift_throughput(client)
         await fanout_latency(base_url, client)
 
@@ -167,6 +155,7 @@ def main() -> None:
             ],
         )
         try:
+            wait_until_healthy(f"http://127.0.0.1:{port}")
             print("== backend benchmark (server in its own process, 2-core machine) ==")
             asyncio.run(run(f"http://127.0.0.1:{port}"))
         finally:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -61,3 +65,38 @@ def running_server(settings: Settings) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def wait_until_healthy(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"backend at {url} did not become healthy in {timeout} s")
+
+
+@contextmanager
+def backend_subprocess(db: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`onair serve` in its own process (for kills, several workers, or a GIL of its own)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onair_cli", "serve", "--port", str(port), "--db", str(db), *args],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)

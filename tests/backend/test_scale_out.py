@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +13,7 @@ import httpx
 import pytest
 
 from tests.backend.api_helpers import Listener, register
-from tests.servers import free_port
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.servers import backend_subprocess, free_port
 
 
 @pytest.fixture
@@ -49,50 +46,14 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
 
 @contextmanager
 def backend_process(db: Path, redis_url: str, workers: int = 1) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "onair_cli",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--allow-topup",
-            "--redis-url",
-            redis_url,
-            "--workers",
-            str(workers),
-        ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
-async def wait_up(url: str) -> None:
-    async with httpx.AsyncClient(base_url=url) as client:
-        for _ in range(400):
-            try:
-                if (await client.get("/api/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"backend at {url} did not start")
+    args = ("--allow-topup", "--redis-url", redis_url, "--workers", str(workers))
+    with backend_subprocess(db, *args) as (url, _):
+        yield url
 
 
 async def test_gift_on_one_worker_reaches_viewer_on_another(tmp_path: Path, redis_url: str) -> None:
     db = tmp_path / "shared.sqlite3"
     with backend_process(db, redis_url) as url_a, backend_process(db, redis_url) as url_b:
-        await asyncio.gather(wait_up(url_a), wait_up(url_b))
         async with httpx.AsyncClient(base_url=url_a) as a, httpx.AsyncClient(base_url=url_b) as b:
             host1, host2 = await register(a), await register(a)
             viewer = await register(a, coins=100)
@@ -117,7 +78,6 @@ async def test_workers_behind_one_port_deliver_to_every_viewer(
     tmp_path: Path, redis_url: str
 ) -> None:
     with backend_process(tmp_path / "one-port.sqlite3", redis_url, workers=2) as url:
-        await wait_up(url)
         async with httpx.AsyncClient(base_url=url) as client:
             host1, host2 = await register(client), await register(client)
             viewer = await register(client, coins=100)
