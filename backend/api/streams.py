@@ -33,5 +33,8 @@ async def stream_state(
     stream: str, request: Request, viewer: AnyViewer, services: ServicesDep
 ) -> dict[str, Any]:
     hub = request.app.state.hub
-    viewers = hub.room_size(stream_room(stream))
+
+    def viewers(name: str) -> int:
+        return int(hub.room_size(stream_room(name)))
+
     return ok(snapshot(services, stream, viewer.id, viewers, _live_check(request)))

@@ -27,6 +27,12 @@ def owner_of(stream: str) -> str:
     return stream.split("~", 1)[0]
 
 
+def canonical_name(stream: str, username: str) -> str:
+    """The stream's name with its owner spelled as registered (``ALICE~x`` → ``alice~x``)."""
+    _, tilde, label = stream.partition("~")
+    return f"{username}{tilde}{label}"
+
+
 def resolve_streamer(services: Services, stream: str) -> Row:
     if not stream or len(stream) > MAX_STREAM_NAME:
         raise NotFound("There is no such stream.", code="stream_not_found")
@@ -77,16 +83,17 @@ def snapshot(
     services: Services,
     stream: str,
     viewer_id: str,
-    viewers: int,
+    viewers: Callable[[str], int],
     is_live: LiveCheck | None = None,
 ) -> dict[str, Any]:
     streamer = resolve_streamer(services, stream)
     user_id = streamer["id"]
+    name = canonical_name(stream, streamer["username"])
     return {
-        "stream": stream,
+        "stream": name,
         "streamer": streamer,
-        "live": bool(is_live(stream)) if is_live else None,
-        "viewerCount": viewers,
+        "live": bool(is_live(name)) if is_live else None,
+        "viewerCount": viewers(name),
         "battle": _streamer_battle(services, user_id, viewer_id),
         "multihost": _streamer_cohosting(services, user_id, viewer_id),
         "shopping": _streamer_shop(services, user_id, viewer_id),

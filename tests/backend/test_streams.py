@@ -30,7 +30,7 @@ async def test_a_quiet_stream_is_its_streamer(client: httpx.AsyncClient) -> None
     alice = await register(client)
     viewer = await guest(client)
     state = await viewer.data("GET", f"/api/streams/{alice.username.upper()}~travel")
-    assert state["stream"] == f"{alice.username.upper()}~travel"
+    assert state["stream"] == f"{alice.username}~travel"  # the owner as registered
     assert state["streamer"] == {
         "id": alice.id,
         "username": alice.username,
@@ -100,6 +100,32 @@ async def test_a_live_cohost_session_with_its_layout(client: httpx.AsyncClient) 
     assert cohost["layout"]["order"] == [alice.id, bob.id]
     await alice.data("POST", f"/api/multihost/{session['id']}/end")
     assert (await viewer.data("GET", f"/api/streams/{bob.username}"))["multihost"] is None
+
+
+async def test_a_live_shop_with_its_pinned_product(client: httpx.AsyncClient) -> None:
+    seller = await register(client)
+    product = await seller.data(
+        "POST", "/api/products", json={"name": "Lamp", "price": 100, "stock": 3}
+    )
+    session = await seller.data("POST", "/api/live-shopping", json={"title": "Shop"})
+    base = f"/api/live-shopping/{session['id']}"
+    viewer = await guest(client)
+    await seller.data("POST", f"{base}/start")
+    flash = {"price": 60, "quantity": 2, "expiresIn": 60_000}
+    await seller.data(
+        "POST", f"{base}/products", json={"productId": product["id"], "flashSale": flash}
+    )
+    assert (await viewer.data("GET", f"/api/streams/{seller.username}"))["shopping"][
+        "pinnedProduct"
+    ] is None
+    await seller.data("POST", f"{base}/products/pin", json={"productId": product["id"]})
+    shop = (await viewer.data("GET", f"/api/streams/{seller.username}"))["shopping"]
+    assert shop["id"] == session["id"]
+    pinned = shop["pinnedProduct"]
+    assert pinned["name"] == "Lamp" and pinned["stock"] == 3 and not pinned["soldOut"]
+    assert pinned["flashSale"]["status"] == "active" and pinned["flashSale"]["remaining"] == 2
+    await seller.data("POST", f"{base}/end")
+    assert (await viewer.data("GET", f"/api/streams/{seller.username}"))["shopping"] is None
 
 
 async def test_viewer_count_room(server: LiveServer, client: httpx.AsyncClient) -> None:

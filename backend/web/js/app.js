@@ -13,7 +13,7 @@ import { setupShop } from "./shop.js";
 import { setupStage } from "./stage.js";
 
 const REFRESH_MS = 5000;
-const stream = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+const requested = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
 
 const session = new Session();
 const realtime = new Realtime(() => session.token);
@@ -27,8 +27,9 @@ const cohost = setupCohost({ realtime, feed, onChange: arrange, refresh });
 let snapshot = null;
 let connectedAs = null;
 
-function entryFor(user, extra = {}) {
-  return { stream: user.stream ?? user.username, name: displayName(user), ...extra };
+/** A battle host's tile: their stream is named after them. */
+function entryFor(user) {
+  return { stream: user.username, name: displayName(user) };
 }
 
 /** Decide what the stage shows from the current state. */
@@ -42,7 +43,7 @@ function arrange() {
     const { mode, variant, entries } = cohost.arrangement();
     stage.show(mode, entries, variant);
   } else {
-    stage.show("single", [entryFor(snapshot.streamer)]);
+    stage.show("single", [{ stream: snapshot.stream, name: displayName(snapshot.streamer) }]);
   }
 }
 
@@ -85,12 +86,13 @@ function renderAccount() {
 
 async function refresh() {
   try {
-    snapshot = await session.api.get(`/api/streams/${encodeURIComponent(stream)}`);
+    snapshot = await session.api.get(`/api/streams/${encodeURIComponent(requested)}`);
   } catch (error) {
     if (error.status === 404) return showMissing(error.message);
     if (error.status === 401) await session.expired();
     return;
   }
+  realtime.join(`stream:${snapshot.stream}`); // counts us as a viewer
   renderHeader();
   cohost.set(snapshot.multihost);
   shop.set(snapshot.shopping);
@@ -120,10 +122,9 @@ function setConnection(state) {
 }
 
 async function main() {
-  realtime.join(`stream:${stream}`);
   realtime.on("status", setConnection);
   realtime.on("stream:viewers", (data) => {
-    if (data.stream === stream) renderViewers(data.viewers);
+    if (data.stream === snapshot?.stream) renderViewers(data.viewers);
   });
   session.addEventListener("change", renderAccount);
   byId("sign-in").addEventListener("click", () => auth.open());
