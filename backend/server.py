@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 
 import uvicorn
 from fastapi import FastAPI
 
 from backend.app import create_app
+from backend.logs import log_config
 from backend.settings import Settings
 
 WS_IMPLEMENTATION = "websockets-sansio"
@@ -36,7 +38,8 @@ def app_from_environment() -> FastAPI:
 
 
 def serve(settings: Settings, workers: int = 1) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = log_config()
+    logging.config.dictConfig(config)
     if workers > 1 and not settings.redis_url:
         print("onair serve: --workers > 1 needs --redis-url so workers share events.")
         return 2
@@ -59,7 +62,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
         ws_max_size=settings.max_ws_message_bytes,
         ws_ping_interval=settings.ws_heartbeat_seconds,
         ws_ping_timeout=settings.ws_heartbeat_seconds,
-        log_level=os.environ.get("ONAIR_LOG_LEVEL", "info"),
+        log_config=config,
     )
     return 0
 
