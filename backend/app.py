@@ -25,6 +25,7 @@ from backend.api import (
     multihost,
     pk_battles,
     products,
+    stream_filters,
     streams,
     wallet,
     web,
@@ -50,6 +51,7 @@ ROUTERS = [
     multihost.router,
     live_shopping.router,
     products.router,
+    stream_filters.router,
     health.router,
     ws.router,
     media.router,
@@ -93,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
     hub = Hub(queue_size=settings.ws_queue_size)
     services = build_services(settings, db, hub)
     services.gifts.ensure_catalog()
+    services.stream_filters.ensure_catalog()
     if settings.demo:
         from backend.services.demo import seed_demo
 

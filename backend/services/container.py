@@ -14,6 +14,7 @@ from backend.services.multihost import MultiHostService
 from backend.services.payments import PaymentProvider, WalletPayments
 from backend.services.pk_battles import PKBattleService
 from backend.services.scheduler import Scheduler
+from backend.services.stream_filters import StreamFilterService
 from backend.services.wallet import WalletService
 from backend.settings import Settings
 from backend.storage.db import Database
@@ -35,6 +36,7 @@ class Services:
     payments: PaymentProvider
     shopping: LiveShoppingService
     analytics: AnalyticsService
+    stream_filters: StreamFilterService
 
 
 def build_services(settings: Settings, db: Database, events: EventSink) -> Services:
@@ -66,4 +68,5 @@ def build_services(settings: Settings, db: Database, events: EventSink) -> Servi
         payments=payments,
         shopping=LiveShoppingService(db, events, payments, scheduler),
         analytics=AnalyticsService(db),
+        stream_filters=StreamFilterService(db, events, wallet),
     )

@@ -107,6 +107,6 @@ CORE.append(
 ALL: list[Migration] = [*CORE]
 
 # Feature steps import STAMPS from here, so they are imported after it is defined.
-from backend.storage import schema_multihost, schema_shopping  # noqa: E402
+from backend.storage import schema_filters, schema_multihost, schema_shopping  # noqa: E402
 
-ALL += [*schema_multihost.MIGRATIONS, *schema_shopping.MIGRATIONS]
+ALL += [*schema_multihost.MIGRATIONS, *schema_shopping.MIGRATIONS, *schema_filters.MIGRATIONS]
