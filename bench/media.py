@@ -209,14 +209,14 @@ async def subscribe(url: str, token: str, count: int) -> None:
     loopback_ice()
     aiortc_hooks.install()
     players = []
-    drains = []
+    drains: list[asyncio.Task[None]] = []
 
     async def drain(track: object) -> None:
         with contextlib.suppress(Exception):
             while True:
                 await track.recv()  # type: ignore[attr-defined]
 
-    for _ in range(count):
+    async def connect() -> None:
         player = WhepPlayer(url, token=token)
 
         @player.pc.on("track")
@@ -225,7 +225,10 @@ async def subscribe(url: str, token: str, count: int) -> None:
 
         await player.start()
         players.append(player)
-        drains += [asyncio.create_task(drain(t)) for t in (player.video, player.audio) if t]
+        drains.extend(asyncio.create_task(drain(t)) for t in (player.video, player.audio) if t)
+
+    for start in range(0, count, 10):
+        await asyncio.gather(*(connect() for _ in range(min(10, count - start))))
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     for player in players:
@@ -282,12 +285,13 @@ async def server_cpu(mode: str, counts: tuple[int, ...]) -> dict[int, float]:
             for count in counts:
                 async with child("_subscribe", f"{url}/whep/{name}", token, str(count)) as viewers:
                     assert viewers.stdout is not None
-                    await asyncio.wait_for(viewers.stdout.readline(), 120)
+                    await asyncio.wait_for(viewers.stdout.readline(), 600)
                     await asyncio.sleep(2.0)  # settle: keyframes, rate control
                     start_cpu, start = cpu_seconds(server.pid), time.monotonic()
                     await asyncio.sleep(WINDOW_S)
                     used = cpu_seconds(server.pid) - start_cpu
                     results[count] = 100.0 * used / (time.monotonic() - start)
+                    print(f"  ({mode}: {count} subscribers, {results[count]:.1f} % of a core)")
             await publisher.stop()
             flow.stop()
     return results

@@ -151,6 +151,8 @@ class Publisher:
     async def start(self) -> None:
         if self._task is not None and not self._task.done():
             return
+        if self._http.is_closed:  # started again after stop()
+            self._http = httpx.AsyncClient(timeout=5.0, follow_redirects=True)
         self.flow.start()
         self._task = asyncio.create_task(self._run(), name="whip-publisher")
 

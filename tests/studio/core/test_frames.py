@@ -1,0 +1,87 @@
+"""Frame flow: newest frame wins (old frames are skipped, never queued); file source loops."""
+
+from __future__ import annotations
+
+import asyncio
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from studio.core.frames import FrameFlow
+from studio.core.marker import draw_marker, read_marker
+from studio.core.sources import FileSource, SampleSource, SourceFrame
+
+
+class Invert:
+    def process(self, frame: np.ndarray) -> np.ndarray:
+        return 255 - frame
+
+
+async def test_a_slow_consumer_gets_the_newest_frame_and_nothing_piles_up() -> None:
+    flow = FrameFlow(SampleSource(160, 90, fps=30.0, marker=True))
+    flow.start()
+    try:
+        first = await flow.next(0)
+        await asyncio.sleep(0.5)  # a consumer busy for 15 frame intervals
+        second = await flow.next(first.seq)
+        assert second.seq > first.seq + 5  # the frames in between were dropped...
+        assert flow.stats.skipped >= second.seq - first.seq - 2  # ...and counted
+        third = await flow.next(second.seq)
+        assert third.seq == second.seq + 1  # a consumer that keeps up misses nothing
+        assert read_marker(third.image) == third.index
+    finally:
+        flow.stop()
+
+
+async def test_pipeline_objects_and_callables_both_plug_in() -> None:
+    for pipeline in (Invert(), lambda frame: 255 - frame):
+        flow = FrameFlow(SampleSource(160, 90, fps=30.0, marker=True), pipeline)
+        flow.start()
+        try:
+            frame = await flow.next(0)
+            inverted = 255 - frame.image
+            assert read_marker(np.ascontiguousarray(inverted)) == frame.index
+        finally:
+            flow.stop()
+
+
+async def test_max_size_scales_frames_before_the_pipeline() -> None:
+    seen: list[tuple[int, ...]] = []
+    flow = FrameFlow(SampleSource(320, 180, fps=30.0), lambda f: seen.append(f.shape) or f)
+    flow.max_size = (160, 90)
+    flow.start()
+    try:
+        frame = await flow.next(0)
+        assert frame.image.shape == (90, 160, 3) and seen[0] == (90, 160, 3)
+    finally:
+        flow.stop()
+
+
+def write_clip(path: Path, frames: int) -> None:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libvpx", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 30)
+        for index in range(frames):
+            image = np.full((96, 160, 3), 90, np.uint8)
+            draw_marker(image, index)
+            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+            frame.pts = index
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+
+
+def test_file_source_plays_in_real_time_and_loops(tmp_path: Path) -> None:
+    clip = tmp_path / "clip.webm"
+    write_clip(clip, 5)
+    source = FileSource(clip)
+    try:
+        frames = [source.read() for _ in range(12)]
+    finally:
+        source.close()
+    values = [read_marker(f.image) for f in frames if isinstance(f, SourceFrame)]
+    assert values[:5] == [0, 1, 2, 3, 4]
+    assert values[5:10] == [0, 1, 2, 3, 4]  # looped
+    assert (source.width, source.height) == (160, 96)
