@@ -9,6 +9,9 @@ from backend.services.container import Services
 
 
 def register_room_rules(hub: Hub, services: Services) -> None:
+    # Stream rooms (``stream_room``: viewer counts, ``stream-filters:applied``) are open to anyone
+    # with a token, guests too, for a stream whose owner exists: that rule lives with the viewer
+    # counter in ``backend/realtime/viewers.py`` (one rule per prefix; a second would replace it).
     def may_watch_battle(user: AuthUser, battle_id: str) -> bool:
         return services.pk.can_watch(battle_id, user.id)
 
