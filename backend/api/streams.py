@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from backend.api.deps import AnyViewer, ServicesDep
 from backend.api.responses import ok
-from backend.realtime.viewers import stream_room
+from backend.contract import stream_room
 from backend.services.streams import LiveCheck, snapshot
 
 router = APIRouter(prefix="/api/streams", tags=["streams"])

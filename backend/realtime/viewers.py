@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import asyncio
 
+from backend.contract import stream_room
 from backend.errors import NotFound
 from backend.identity import AuthUser
 from backend.realtime.hub import Connection, Hub
 from backend.services.container import Services
 from backend.services.streams import resolve_streamer
 
-STREAM_ROOM_PREFIX = "stream:"
+STREAM_ROOM_PREFIX = stream_room("")
 VIEWERS_EVENT = "stream:viewers"
-
-
-def stream_room(stream: str) -> str:
-    return f"{STREAM_ROOM_PREFIX}{stream}"
 
 
 class ViewerCounter:

@@ -74,7 +74,7 @@ export function setupBattle({ realtime, feed, onChange }) {
       "aria-label",
       `Score: ${displayName(battle.host1)} ${coins(a)}, ${displayName(battle.host2)} ${coins(b)}`,
     );
-    el.bar.dataset.leader = a === b ? "tie" : a > b ? "host1" : "host2";
+    el.root.dataset.leader = a === b ? "tie" : a > b ? "host1" : "host2";
   }
 
   function renderSupporters() {
