@@ -78,6 +78,13 @@ WHO_MAY: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/webrtc/stream/start"): ACCOUNTS,
     ("POST", "/api/webrtc/quality/adapt"): EVERYONE,
     ("POST", "/api/webrtc/connection/monitor"): EVERYONE,
+    ("POST", "/api/stream-filters/custom"): ACCOUNTS,
+    ("DELETE", "/api/stream-filters/custom/{custom_id}"): ("owner",),
+    ("POST", "/api/stream-filters/{filter_id}/apply"): ("owner",),  # to one's own stream
+    ("POST", "/api/stream-filters/{filter_id}/unlock"): ACCOUNTS,
+    ("POST", "/api/stream-filters/{filter_id}/favorite"): ACCOUNTS,
+    ("DELETE", "/api/stream-filters/{filter_id}/favorite"): ACCOUNTS,
+    ("POST", "/api/stream-filters/{filter_id}/rate"): ACCOUNTS,
 }
 # Routes whose first allowed role succeeds (2xx) on a fresh world: proof the example is real.
 SUCCEEDS = {key for key in WHO_MAY} - {
@@ -162,6 +169,10 @@ def path_value(route: Route, param: str, world: World, private: bool) -> str:
         return ids["rival_id"] if private else world.actor("owner").id
     if param == "stream":
         return ids["rival_name"] if private else world.actor("owner").username
+    if param == "filter_id":
+        return ids["premium_filter" if route.path.endswith("/unlock") else "free_filter"]
+    if param == "custom_id":
+        return ids["custom_filter"]
     if param == "path":
         return "js/app.js"
     return str(uuid.uuid4())  # a route nobody described yet: an id that exists nowhere
@@ -220,6 +231,12 @@ def body(route: Route, world: World) -> dict[str, Any]:
         ("POST", "/api/webrtc/stream/start"): {},
         ("POST", "/api/webrtc/quality/adapt"): {"rtt": 30, "packetLoss": 0.1, "bitrate": 2500},
         ("POST", "/api/webrtc/connection/monitor"): {"rtt": 30},
+        ("POST", "/api/stream-filters/custom"): {
+            "name": "Look",
+            "filters": [{"id": ids["free_filter"]}],
+        },
+        ("POST", "/api/stream-filters/{filter_id}/apply"): {"streamId": actor("owner").username},
+        ("POST", "/api/stream-filters/{filter_id}/rate"): {"rating": 4},
     }
     return bodies.get(route.key, {})
 

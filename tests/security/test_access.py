@@ -38,6 +38,8 @@ OPEN_READS = {
     ("POST", "/whep/{stream}"),  # playing a public stream; this one is not live
 }
 OUTSIDERS = ("anon", "guest", "viewer")
+CATALOG_PARAMS = {"filter_id"}  # the filter catalog belongs to nobody
+OBJECT_ROUTES = [r for r in ROUTES if set(r.params) - CATALOG_PARAMS and not r.public]
 
 
 def refused(role: str) -> set[int]:
@@ -63,7 +65,7 @@ def test_no_token_is_401_and_guests_cannot_act(route: Route, world: World) -> No
         assert as_guest.status_code == 403, as_guest.text
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.params and not r.public], ids=str)
+@pytest.mark.parametrize("route", OBJECT_ROUTES, ids=str)
 def test_other_users_private_objects_give_nothing_away(
     route: Route, world: World, live: LiveServer
 ) -> None:
@@ -76,6 +78,9 @@ def test_other_users_private_objects_give_nothing_away(
         status = response.status_code
         if route.key in OPEN_READS and role != "anon":
             assert status < 500, response.text
+        elif route.mutating and route.key not in WHO_MAY and role != "anon":
+            # A route nobody described yet gets ``{}``: its validation may answer first.
+            assert status in {403, 404, 422}, f"{role}: {status} {response.text}"
         else:
             assert status in refused(role), f"{role}: {status} {response.text}"
         assert not {i for i in private if i in response.text}, f"{role} saw {response.text}"
@@ -101,8 +106,10 @@ def test_role_matrix(route: Route, live: LiveServer, http: httpx.Client) -> None
         assert response.status_code < 500, f"{role}: {response.text}"
 
 
-def test_a_wallet_is_only_ever_ones_own(world: World) -> None:
-    owner = world.actor("owner").id
-    mine = world.data("viewer", "GET", "/api/wallet", params={"userId": owner})
+def test_a_wallet_is_only_ever_ones_own(world: World, live: LiveServer) -> None:
+    wallet = live.app.state.services.wallet
+    buyer = world.actor("buyer").id
+    mine = world.data("viewer", "GET", "/api/wallet", params={"userId": buyer})
     assert all(entry["refId"] != world.ids["order"] for entry in mine["history"])
-    assert mine["coins"] == 5_000
+    assert mine["coins"] == wallet.balance(world.actor("viewer").id)["coins"]
+    assert mine["coins"] != wallet.balance(buyer)["coins"]

@@ -92,7 +92,9 @@ async def test_signaling_carries_the_senders_identity_only(live: LiveServer) -> 
         assert (offer["data"]["from"], offer["data"]["username"]) == (attacker, a_name)
         # Relaying into a call one is not in goes nowhere.
         since, errors = len(callee.events), len(bad.events)
-        await bad.send(WebRTC.ANSWER, {"roomId": "elsewhere", "to": target, "sdp": "v=0 answer text"})
+        await bad.send(
+            WebRTC.ANSWER, {"roomId": "elsewhere", "to": target, "sdp": "v=0 answer text"}
+        )
         assert (await bad.wait_for(WebRTC.ERROR, since=errors))["data"]["code"] == "not_in_room"
         await asyncio.sleep(0.2)
         assert not [e for e in callee.events[since:] if e["event"] == WebRTC.ANSWER]

@@ -70,7 +70,8 @@ class World:
 
     def private_ids(self) -> set[str]:
         """Ids nobody outside their owners may learn through the API."""
-        return {self.ids[k] for k in ("pending_battle", "draft_multihost", "draft_shop", "stash")}
+        keys = ("pending_battle", "draft_multihost", "draft_shop", "stash", "custom_filter")
+        return {self.ids[k] for k in keys}
 
 
 def build_world(server: LiveServer, http: httpx.Client) -> World:
@@ -133,7 +134,22 @@ def build_world(server: LiveServer, http: httpx.Client) -> World:
         },
     )
     order = world.data("buyer", "POST", f"{sp}/orders", json={"productId": product["id"]})
+    free, premium = (
+        services.db.scalar(
+            "SELECT id FROM stream_filters WHERE premium = ? AND available = 1 LIMIT 1", (flag,)
+        )
+        for flag in (0, 1)
+    )
+    custom = world.data(
+        "owner",
+        "POST",
+        "/api/stream-filters/custom",
+        json={"name": "My look", "filters": [{"id": free}]},
+    )
     world.ids |= {
+        "free_filter": free,
+        "premium_filter": premium,
+        "custom_filter": custom["id"],
         "battle": battle["id"],
         "pending_battle": pending["id"],
         "multihost": session["id"],
