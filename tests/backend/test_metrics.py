@@ -10,7 +10,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.app import create_app
-from backend.services.analytics import FILTER_UNLOCKS_TABLE, FILTER_USES_TABLE
 from backend.services.container import Services
 from backend.settings import Settings
 from onair_cli import main as onair
@@ -163,26 +162,28 @@ async def test_key_metrics_come_from_the_database(
     assert report["realtime"]["connections"] == 1
 
 
-async def test_filter_metrics_appear_once_the_catalog_tables_exist(
-    server: LiveServer, client: httpx.AsyncClient
-) -> None:
-    services = services_of(server)
-    if services.analytics.report()["streamFilters"]["available"]:
-        pytest.skip("the stream-filters catalog has its own tables now; its tests cover them")
+async def test_filter_use_and_unlocks(server: LiveServer, client: httpx.AsyncClient) -> None:
     admin = await admin_user(client, server)
-    db = services.db
-    db.execute(f"CREATE TABLE {FILTER_USES_TABLE} (id TEXT, filterId TEXT, userId TEXT)")
-    db.execute(f"CREATE TABLE {FILTER_UNLOCKS_TABLE} (id TEXT, filterId TEXT, userId TEXT, coins)")
-    for row in (("1", "glow", "a"), ("2", "glow", "b"), ("3", "lut", "a")):
-        db.execute(f"INSERT INTO {FILTER_USES_TABLE} VALUES (?, ?, ?)", row)
-    db.execute(f"INSERT INTO {FILTER_UNLOCKS_TABLE} VALUES ('1', 'lut', 'a', 50)")
+    streamer, other = await register(client, coins=1000), await register(client, coins=1000)
+    db = services_of(server).db
+    free, premium = (
+        db.scalar("SELECT id FROM stream_filters WHERE premium = ? LIMIT 1", (flag,))
+        for flag in (0, 1)
+    )
+    price = db.scalar("SELECT price FROM stream_filters WHERE id = ?", (premium,))
+    await streamer.data("POST", f"/api/stream-filters/{premium}/unlock")
+    for user, filter_id in ((streamer, free), (streamer, free), (streamer, premium), (other, free)):
+        body = {"streamId": user.username}
+        await user.data("POST", f"/api/stream-filters/{filter_id}/apply", json=body)
 
     samples = await scrape(admin)
-    assert samples[("onair_filter_uses_total", ())] == 3
-    assert samples[("onair_filter_uses_top", (("filter", "glow"),))] == 2
+    assert samples[("onair_filter_uses_total", ())] == 4
+    assert samples[("onair_filter_uses_top", (("filter", free),))] == 3
     assert samples[("onair_filter_unlocks_total", ())] == 1
-    assert samples[("onair_filter_unlock_coins_total", ())] == 50
+    assert samples[("onair_filter_unlock_coins_total", ())] == price
     assert samples[("onair_filter_unlock_conversion_ratio", ())] == 0.5
+    filters = (await admin.data("GET", "/api/admin/analytics"))["streamFilters"]
+    assert filters["usersPerFilter"][free] == 2 and filters["available"] is True
 
 
 def test_every_app_has_its_own_registry(tmp_path: Path) -> None:
