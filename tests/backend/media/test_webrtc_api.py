@@ -164,3 +164,36 @@ async def test_battle_setup_and_battle_rooms_are_for_its_hosts(server: LiveServe
             await h2.wait_for(WebRTC.EXISTING_PEERS)
             await o.send(WebRTC.JOIN_ROOM, {"roomId": setup["roomId"]})
             assert (await o.wait_for(WebRTC.ERROR))["data"]["code"] == "forbidden"
+
+
+async def test_multihost_setup_lists_the_session_hosts_and_guards_its_room(
+    server: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        primary, cohost, outsider = (
+            await register(client),
+            await register(client),
+            await register(client),
+        )
+        session = await primary.data(
+            "POST", "/api/multihost", json={"title": "Panel", "type": "panel"}
+        )
+        await primary.data(
+            "POST", f"/api/multihost/{session['id']}/invite", json={"userId": cohost.id}
+        )
+        await cohost.data("POST", f"/api/multihost/{session['id']}/accept")
+        setup = await cohost.data("GET", f"/api/webrtc/multihost/{session['id']}/setup")
+        assert setup["roomId"] == f"multihost-{session['id']}" and setup["topology"] == "mesh"
+        assert {h["userId"] for h in setup["hosts"]} == {primary.id, cohost.id}
+        assert setup["isHost"] and setup["iceServers"] == []
+        async with (
+            Listener(server.ws_url, cohost.token) as c,
+            Listener(server.ws_url, outsider.token) as o,
+        ):
+            await c.send(WebRTC.START_MULTIHOST, {"sessionId": session["id"]})
+            ready = await c.wait_for(WebRTC.MULTIHOST_READY)
+            assert len(ready["data"]["hosts"]) == 2
+            await c.send(WebRTC.JOIN_ROOM, {"roomId": setup["roomId"]})
+            await c.wait_for(WebRTC.EXISTING_PEERS)
+            await o.send(WebRTC.JOIN_ROOM, {"roomId": setup["roomId"]})
+            assert (await o.wait_for(WebRTC.ERROR))["data"]["code"] == "forbidden"
