@@ -76,7 +76,6 @@ function renderAccount() {
     byId("account-coins").textContent = coins(session.coins);
     byId("account-coins").setAttribute("aria-label", `${session.coins} coins`);
   }
-  gifts.render();
   stage.retryRefused();
   if (connectedAs !== session.token) {
     connectedAs = session.token;
@@ -102,37 +101,42 @@ async function refresh() {
 function showMissing(message) {
   byId("streamer-name").textContent = "Stream not found";
   byId("live-badge").hidden = true;
-  const stageEl = byId("stage");
-  stageEl.dataset.mode = "missing";
+  byId("stage").dataset.mode = "missing";
   byId("tiles").textContent = message;
 }
 
 let lostConnection = false;
 
 function setConnection(state) {
-  const el = byId("connection");
   if (state === "closed") lostConnection = true;
-  el.hidden = !lostConnection;
-  el.textContent = "Connection lost. Reconnecting…";
+  byId("connection").hidden = !lostConnection;
   if (state === "open" && lostConnection) {
     lostConnection = false;
-    el.hidden = true;
+    byId("connection").hidden = true;
     refresh(); // events may have been missed while away
   }
 }
 
-async function main() {
-  realtime.on("status", setConnection);
-  realtime.on("stream:viewers", (data) => {
-    if (data.stream === snapshot?.stream) renderViewers(data.viewers);
-  });
-  session.addEventListener("change", renderAccount);
-  byId("sign-in").addEventListener("click", () => auth.open());
-  byId("sign-out").addEventListener("click", () => session.signOut());
-  await session.start();
-  gifts.setCatalog(await session.api.get("/api/gifts"));
+/** Identity and catalog first (retried until the server answers), then the stream's state. */
+async function start() {
+  try {
+    await session.start();
+    gifts.setCatalog(await session.api.get("/api/gifts"));
+  } catch {
+    byId("connection").hidden = false;
+    setTimeout(start, 3000);
+    return;
+  }
+  byId("connection").hidden = true;
   await refresh();
   setInterval(refresh, REFRESH_MS);
 }
 
-main();
+realtime.on("status", setConnection);
+realtime.on("stream:viewers", (data) => {
+  if (data.stream === snapshot?.stream) renderViewers(data.viewers);
+});
+session.addEventListener("change", renderAccount);
+byId("sign-in").addEventListener("click", () => auth.open());
+byId("sign-out").addEventListener("click", () => session.signOut());
+start();

@@ -133,6 +133,5 @@ export function setupGifts({ session, auth, battle }) {
       grid.dataset.open = String(current?.status === "active");
       renderTargets();
     },
-    render: renderBalance,
   };
 }

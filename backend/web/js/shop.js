@@ -242,6 +242,9 @@ export function setupShop({ realtime, session, auth, feed }) {
 
   function renderVouchers() {
     const usable = (shop?.vouchers ?? []).filter((v) => v.remaining !== 0);
+    const key = usable.map((v) => v.code).join(" ");
+    if (ui.chips.dataset.key === key) return; // rebuilding would steal a focused chip's focus
+    ui.chips.dataset.key = key;
     fill(
       ui.chips,
       usable.slice(0, 3).map((v) =>

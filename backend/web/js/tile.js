@@ -14,7 +14,7 @@ export function createTile(stream, getToken) {
   const video = h("video", { playsinline: true, muted: true, autoplay: true });
   const stateText = h("p", {});
   const spinner = h("span", { class: "spinner" });
-  const state = h("div", { class: "tile-state", role: "status" }, spinner, stateText);
+  const overlay = h("div", { class: "tile-state", role: "status" }, spinner, stateText);
   const name = h("span", { class: "tile-name" });
   const mic = h("span", { class: "flag flag-mic", role: "img", "aria-label": "Microphone muted" });
   const cam = h("span", { class: "flag flag-cam", role: "img", "aria-label": "Camera off" });
@@ -24,7 +24,7 @@ export function createTile(stream, getToken) {
     { class: "tile", "data-state": "connecting", "data-stream": stream },
     video,
     initial,
-    state,
+    overlay,
     h("figcaption", { class: "tile-caption" }, name, mic, cam),
   );
   let label = stream;
@@ -42,22 +42,19 @@ export function createTile(stream, getToken) {
 
   function renderState() {
     el.dataset.state = shown;
-    const text = STATE_TEXT[shown];
-    stateText.textContent = text ? text(label) : "";
+    const text = STATE_TEXT[shown]?.(label) ?? "";
+    if (stateText.textContent !== text) stateText.textContent = text; // a live region: no repeats
   }
   player.start();
   renderState();
 
   return {
     el,
-    video,
-    player,
     update({ name: displayName, muted = false, cameraOff = false }) {
       label = displayName || stream;
-      name.textContent = label;
+      if (name.textContent !== label) name.textContent = label;
       initial.textContent = label.trim().charAt(0).toUpperCase();
       video.setAttribute("aria-label", `Live video of ${label}`);
-      el.classList.toggle("is-mic-off", muted);
       el.classList.toggle("is-cam-off", cameraOff);
       mic.hidden = !muted;
       cam.hidden = !cameraOff;
