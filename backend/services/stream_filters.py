@@ -282,7 +282,9 @@ class StreamFilterService:
         try:
             validate_stream_name(stream_id)
         except InvalidInput as exc:
-            raise InvalidInput(exc.message, code="invalid_stream") from None
+            if self.db.one("SELECT id FROM users WHERE id = ?", (stream_id,)) is None:
+                raise InvalidInput(exc.message, code="invalid_stream") from None
+            stream_id = "~"  # another user's id: their stream, not the caller's
         if not owns_stream(stream_id, user["username"]):
             raise Forbidden(
                 f"You can only apply filters to your own stream ({user['username']} or"
