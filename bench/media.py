@@ -291,7 +291,12 @@ async def server_cpu(mode: str, counts: tuple[int, ...]) -> dict[int, float]:
                     await asyncio.sleep(WINDOW_S)
                     used = cpu_seconds(server.pid) - start_cpu
                     results[count] = 100.0 * used / (time.monotonic() - start)
-                    print(f"  ({mode}: {count} subscribers, {results[count]:.1f} % of a core)")
+                    sent = publisher.status
+                    print(
+                        f"  ({mode}: {count} subscribers, {results[count]:.1f} % of a core;"
+                        f" publisher {sent.fps:.0f} fps, {sent.bitrate_kbps:.0f} kbps,"
+                        f" load average {os.getloadavg()[0]:.1f})"
+                    )
             await publisher.stop()
             flow.stop()
     return results

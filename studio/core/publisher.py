@@ -62,7 +62,7 @@ class PublisherStatus:
     rtt_ms: float | None = None
     loss_pct: float = 0.0
     bitrate_kbps: float = 0.0
-    fps: float = 0.0
+    fps: float = 0.0  # frames actually sent per second
     encode_ms: float = 0.0
     frames_skipped: int = 0
     reconnects: int = 0
@@ -117,6 +117,7 @@ class Publisher:
         self._task: asyncio.Task[None] | None = None
         self._link: _Link | None = None
         self._reader = StatsReader()
+        self._fps = 0.0
         self._http = httpx.AsyncClient(timeout=5.0, follow_redirects=True)
         self._apply_level()
 
@@ -141,7 +142,7 @@ class Publisher:
             rtt_ms=sample.rtt_ms if sample else None,
             loss_pct=sample.loss_pct if sample else 0.0,
             bitrate_kbps=self._reader.sent_kbps,
-            fps=min(self.level.fps, self.flow.source.fps),
+            fps=self._fps,
             encode_ms=link.video.encode_ms if link else 0.0,
             frames_skipped=self.flow.stats.skipped,
             reconnects=self.reconnects,
@@ -236,6 +237,7 @@ class Publisher:
         assert link is not None
         started = time.time()
         last_report = None
+        counted, counted_at = link.video.sent, time.monotonic()
         while True:
             await asyncio.sleep(TICK_S)
             if link.pc.connectionState in ("failed", "closed"):
@@ -249,6 +251,9 @@ class Publisher:
                 if self.quality.update(sample) is not None:
                     self._apply_level()
                     log.info("quality level %s (%s)", self.level.name, sample)
+            now = time.monotonic()
+            self._fps = (link.video.sent - counted) / (now - counted_at)
+            counted, counted_at = link.video.sent, now
             self._notify()
 
     async def _teardown(self) -> None:
