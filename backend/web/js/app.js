@@ -3,7 +3,7 @@
 import { setupAuth } from "./auth.js";
 import { setupBattle } from "./battle.js";
 import { setupCohost } from "./cohost.js";
-import { byId } from "./dom.js";
+import { byId, fill, h } from "./dom.js";
 import { setupFeed } from "./feed.js";
 import { coins, count, displayName } from "./format.js";
 import { setupGifts } from "./gifts.js";
@@ -36,6 +36,7 @@ function entryFor(user) {
 function arrange() {
   gifts.setBattle(battle.current);
   if (!snapshot) return;
+  renderInfo();
   const current = battle.current;
   if (current) {
     stage.show("pk", [entryFor(current.host1), entryFor(current.host2)]);
@@ -57,6 +58,23 @@ function renderHeader() {
   badge.dataset.live = String(snapshot.live);
   badge.textContent = snapshot.live === false ? "Offline" : "Live";
   renderViewers(snapshot.viewerCount);
+}
+
+/** What is on: a title and a tag for each running feature. */
+function renderInfo() {
+  const current = battle.current;
+  const titles = [current?.title, snapshot.multihost?.title, snapshot.shopping?.title];
+  const title = titles.find(Boolean) ?? `Live with ${displayName(snapshot.streamer)}`;
+  byId("stream-title").textContent = title;
+  const tags = [];
+  if (current) tags.push(["pk", current.status === "active" ? "PK battle" : "PK result"]);
+  if (cohost.active) tags.push(["cohost", `Co-hosting · ${cohost.arrangement().entries.length}`]);
+  if (snapshot.shopping) tags.push(["shop", "Shopping"]);
+  const key = tags.flat().join("|");
+  const list = byId("stream-tags");
+  if (list.dataset.key === key) return;
+  list.dataset.key = key;
+  fill(list, tags.map(([kind, text]) => h("li", { class: `tag tag--${kind}` }, text)));
 }
 
 function renderViewers(viewers) {
