@@ -136,6 +136,7 @@ async def test_apply_validates_parameters_and_tells_the_stream_room(
         ({"parameters": {"amount": -1}}, 400, "invalid_parameter", "amount"),
         ({"parameters": {"amount": "lots"}}, 400, "invalid_parameter", "amount"),
         ({"parameters": {"sparkle": 3}}, 400, "invalid_parameter", "sparkle"),
+        ({"parameters": {"amount": 10**400}}, 400, "invalid_parameter", "amount"),
         ({"streamId": other.username}, 403, "not_your_stream", ""),
         ({"streamId": other.id}, 403, "not_your_stream", ""),
         ({"streamId": "a b"}, 400, "invalid_stream", ""),
