@@ -8,6 +8,7 @@ route in ``WHO_MAY`` and ``BODIES`` adds it to the full role matrix.
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 import uuid
@@ -140,12 +141,13 @@ def routes_of(app: FastAPI) -> list[Route]:
     return found
 
 
-def current_routes() -> list[Route]:
+@functools.cache
+def current_routes() -> tuple[Route, ...]:
     """The routes of a freshly built app (for parametrising at collection time)."""
     with tempfile.TemporaryDirectory() as folder:
         app = create_app(Settings(db_path=Path(folder) / "routes.sqlite3", jwt_secret="r" * 40))
         try:
-            return routes_of(app)
+            return tuple(routes_of(app))
         finally:
             app.state.services.db.close()
 
@@ -250,5 +252,5 @@ def request_args(route: Route, world: World) -> dict[str, Any]:
     return {}
 
 
-def declared(routes: list[Route]) -> Iterator[Route]:
+def declared(routes: tuple[Route, ...]) -> Iterator[Route]:
     return (r for r in routes if r.key in WHO_MAY)
