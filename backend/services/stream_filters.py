@@ -278,24 +278,25 @@ class StreamFilterService:
         """The caller's stream as the media code names it (``username`` or ``username~label``);
         the caller's user id stands for their main stream."""
         user = fetch(self.db, "users", user_id, "That user does not exist.", "user_not_found")
+        username = str(user["username"])
         if stream_id == user_id:
-            return str(user["username"])
-        try:
-            validate_stream_name(stream_id)
-        except InvalidInput as exc:
-            if self.db.one("SELECT id FROM users WHERE id = ?", (stream_id,)) is None:
+            return username
+        someone_else = self.db.one("SELECT id FROM users WHERE id = ?", (stream_id,))
+        if someone_else is None:
+            try:
+                validate_stream_name(stream_id)
+            except InvalidInput as exc:
                 raise InvalidInput(exc.message, code="invalid_stream") from None
-            stream_id = "~"  # another user's id: their stream, not the caller's
-        if not owns_stream(stream_id, user["username"]):
+        if someone_else is not None or not owns_stream(stream_id, username):
             raise Forbidden(
-                f"You can only apply filters to your own stream ({user['username']} or"
-                f" {user['username']}~label).",
+                f"You can only apply filters to your own stream ({username},"
+                f" {username}~label or your user id).",
                 code="not_your_stream",
             )
         # Imported here: backend.services.streams imports the container, which imports us.
         from backend.services.streams import canonical_name
 
-        return canonical_name(stream_id, user["username"])
+        return canonical_name(stream_id, username)
 
     @staticmethod
     def _validate(filter_id: str, parameters: Mapping[str, Any], where: str = "") -> dict:
