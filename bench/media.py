@@ -28,7 +28,7 @@ from pathlib import Path
 
 import aioice.ice
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 SUBSCRIBERS = (1, 10, 25, 50)
 RELAY_SUBSCRIBERS = (1, 10)  # MediaRelay re-encodes per viewer: more does not fit on 2 cores
@@ -86,7 +86,7 @@ def backend_thread(data_dir: Path) -> Iterator[str]:
         thread.join(20)
 
 
-async def glass_to_glass() -> None:
+async def glass_to_glass(with_filters: bool) -> None:
     import av
     import numpy as np
 
@@ -100,7 +100,8 @@ async def glass_to_glass() -> None:
     from studio.core.sources import SampleSource
     from studio.core.subscriber import WhepPlayer
 
-    chain = Pipeline(load(asset("presets", "natural_beauty.json")).video_filters())
+    preset = load(asset("presets", "natural_beauty.json"))
+    chain = Pipeline(preset.video_filters() if with_filters else [])
     source = SampleSource(1280, 720, fps=30.0, marker=True)
     flow = FrameFlow(source, chain)
     with tempfile.TemporaryDirectory() as tmp, backend_thread(Path(tmp)) as url:
@@ -131,7 +132,8 @@ async def glass_to_glass() -> None:
         flow.stop()
     chain.close()
     cuts = statistics.quantiles(latencies, n=20)
-    print("glass-to-glass, 720p30, 'Natural beauty' chain, VP8, loopback, one machine:")
+    chain_name = f"'{preset.name}' chain" if with_filters else "no filters"
+    print(f"glass-to-glass, 720p30, {chain_name}, VP8, loopback, one machine:")
     print(
         f"  frames measured {len(latencies)}  p50 {statistics.median(latencies):.1f} ms"
         f"  p95 {cuts[18]:.1f} ms  (filters {flow.stats.process_ms:.1f} ms/frame,"
@@ -144,8 +146,6 @@ def relay_app() -> FastAPI:
     """The stock alternative: MediaRelay (decode once, re-encode for every viewer)."""
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
-    from fastapi import Request, Response
-
     app = FastAPI()
     relay = MediaRelay()
     sources: dict[str, object] = {}
@@ -319,7 +319,8 @@ async def sfu_cost() -> None:
 
 def main() -> None:
     loopback_ice()
-    asyncio.run(glass_to_glass())
+    asyncio.run(glass_to_glass(with_filters=True))
+    asyncio.run(glass_to_glass(with_filters=False))
     asyncio.run(sfu_cost())
 
 
