@@ -31,7 +31,7 @@ async def test_the_page_plays_a_live_stream_and_shows_when_it_drops(server: Live
         viewer = await open_viewer(browser, server.url, alice.username)
         page = viewer.page
         tile = page.locator(".tile")
-        await tile.get_by_text("is offline").wait_for()  # not live yet: said in words
+        await tile.get_by_text("is not live yet").wait_for()  # not live yet: said in words
         async with live_publisher(server.url, alice.username, alice.token, size=(320, 180)):
             await page.wait_for_function(
                 "() => document.querySelector('.tile').dataset.state === 'playing'",

@@ -3,18 +3,26 @@
 import { h } from "./dom.js";
 import { WhepPlayer } from "./whep.js";
 
+// What a tile says while it has no picture: a short line, and a longer one for big tiles.
 const STATE_TEXT = {
-  connecting: () => "Connecting…",
-  reconnecting: () => "Reconnecting…",
-  offline: (name) => `${name} is offline. The video starts when they go live.`,
-  error: (name) => `Sign in to watch ${name}.`,
+  connecting: () => ["Connecting…", ""],
+  reconnecting: () => ["Reconnecting…", ""],
+  offline: (name) => ["Offline", `${name} is not live yet. The video starts when they go live.`],
+  error: (name) => ["Sign in to watch", `${name} streams to signed-in viewers only.`],
 };
 
 export function createTile(stream, getToken) {
   const video = h("video", { playsinline: true, muted: true, autoplay: true });
   const stateText = h("p", {});
+  const stateHint = h("p", { class: "tile-hint" });
   const spinner = h("span", { class: "spinner" });
-  const overlay = h("div", { class: "tile-state", role: "status" }, spinner, stateText);
+  const overlay = h(
+    "div",
+    { class: "tile-state", role: "status" },
+    spinner,
+    stateText,
+    stateHint,
+  );
   const name = h("span", { class: "tile-name" });
   const mic = h("span", { class: "flag flag-mic", role: "img", "aria-label": "Microphone muted" });
   const cam = h("span", { class: "flag flag-cam", role: "img", "aria-label": "Camera off" });
@@ -42,8 +50,10 @@ export function createTile(stream, getToken) {
 
   function renderState() {
     el.dataset.state = shown;
-    const text = STATE_TEXT[shown]?.(label) ?? "";
-    if (stateText.textContent !== text) stateText.textContent = text; // a live region: no repeats
+    const [text, hint] = STATE_TEXT[shown]?.(label) ?? ["", ""];
+    // A live region: only real changes, or screen readers hear the same line again.
+    if (stateText.textContent !== text) stateText.textContent = text;
+    if (stateHint.textContent !== hint) stateHint.textContent = hint;
   }
   player.start();
   renderState();
