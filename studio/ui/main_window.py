@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -40,6 +40,7 @@ from studio.ui.toasts import ToastHost
 log = logging.getLogger(__name__)
 
 MAX_PROBE_DELAY_S = 8.0
+BALANCE_DELAY_MS = 600
 OPEN_FILE = "open-file"
 
 
@@ -75,6 +76,10 @@ class MainWindow(QMainWindow):
         self._probing = False
         self._retry = asyncio.Event()
         self._unsubscribe: Callable[[], None] | None = None
+        self._balance_timer = QTimer(self)
+        self._balance_timer.setSingleShot(True)
+        self._balance_timer.setInterval(BALANCE_DELAY_MS)
+        self._balance_timer.timeout.connect(lambda: self.tasks.spawn(self._refresh_user()))
 
         central = QWidget()
         column = QVBoxLayout(central)
@@ -249,11 +254,13 @@ class MainWindow(QMainWindow):
         self.account.setText(f"{user.label}  ·  {user.coins:,} coins")
 
     async def _refresh_user(self) -> None:
-        self._show_user(await self.session.refresh_user())
+        if self.session.signed_in:
+            self._show_user(await self.session.refresh_user())
 
     def refresh_balance(self) -> None:
-        if self.session.signed_in:
-            self.tasks.spawn(self._refresh_user())
+        """Fetch the coin balance soon; a burst of gifts costs one request, not one each."""
+        if self.session.signed_in and not self._balance_timer.isActive():
+            self._balance_timer.start()
 
     # ---- backend health -------------------------------------------------------------
     def _link_changed(self, state: LinkState) -> None:
@@ -358,6 +365,7 @@ class MainWindow(QMainWindow):
                     f"+{gift['coins']:,} coins",
                     kind="gift",
                     ms=3000,
+                    group="gift",
                 )
                 self.refresh_balance()
         elif event.name == PK.ENDED:

@@ -13,8 +13,9 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
+import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -25,9 +26,11 @@ from studio.ui import theme
 
 
 def to_qimage(image: np.ndarray) -> QImage:
-    """A QImage over a BGR uint8 array (no copy: keep ``image`` alive while it is used)."""
+    """A QImage over a BGR or BGRA uint8 array (no copy: keep ``image`` alive while used)."""
     height, width = image.shape[:2]
-    return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888)
+    bgra = image.ndim == 3 and image.shape[2] == 4
+    kind = QImage.Format.Format_RGB32 if bgra else QImage.Format.Format_BGR888
+    return QImage(image.data, width, height, image.strides[0], kind)
 
 
 class PreviewView(QWidget):
@@ -40,6 +43,7 @@ class PreviewView(QWidget):
         self.compare = False
         self.status_text = "Starting the source…"
         self.shown_at: deque[float] = deque(maxlen=1000)
+        self.latency: deque[float] = deque(maxlen=1000)  # frame ready → shown, seconds
         self._after: np.ndarray | None = None
         self._before: np.ndarray | None = None
 
@@ -51,14 +55,28 @@ class PreviewView(QWidget):
     def has_frame(self) -> bool:
         return self._after is not None
 
-    def show_frame(self, after: np.ndarray, before: np.ndarray | None = None) -> None:
+    def show_frame(
+        self, after: np.ndarray, before: np.ndarray | None = None, ready_at: float | None = None
+    ) -> None:
+        """Paint ``after`` (and ``before`` when comparing); ``ready_at`` is when it left the
+        effect chain (``time.monotonic()``), to measure how long the UI took to show it."""
         self._after, self._before = after, before
-        self.shown_at.append(time.monotonic())
+        now = time.monotonic()
+        self.shown_at.append(now)
+        if ready_at is not None:
+            self.latency.append(now - ready_at)
         self.update()
 
     def set_compare(self, on: bool) -> None:
         self.compare = on
         self.update()
+
+    def target_size(self, image: np.ndarray) -> tuple[int, int]:
+        """Device pixels that ``image`` covers when drawn as large as fits."""
+        height, width = image.shape[:2]
+        ratio = self.devicePixelRatioF()
+        scale = min(self.width() * ratio / width, self.height() * ratio / height)
+        return max(2, int(width * scale)), max(2, int(height * scale))
 
     def image_rect(self) -> QRectF:
         """Where the frame is drawn: as large as fits, centred, keeping its aspect ratio."""
@@ -79,7 +97,13 @@ class PreviewView(QWidget):
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         target = self.image_rect()
-        painter.drawImage(target, to_qimage(after))
+        image = to_qimage(after)
+        ratio = self.devicePixelRatioF()
+        if abs(after.shape[1] - target.width() * ratio) < 2:
+            image.setDevicePixelRatio(ratio)  # pre-scaled to fit: drawing is a plain copy
+            painter.drawImage(QPointF(round(target.left()), round(target.top())), image)
+        else:  # the view was resized since the frame was scaled
+            painter.drawImage(target, image)
         before = self._before
         if self.compare and before is not None and before.shape == after.shape:
             half = QRectF(target.left(), target.top(), target.width() / 2, target.height())
@@ -104,6 +128,19 @@ class PreviewView(QWidget):
         painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
+def _scale_pair(
+    after: np.ndarray, before: np.ndarray | None, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Both frames at the view's size, as BGRA (what Qt paints fastest)."""
+
+    def fit(image: np.ndarray) -> np.ndarray:
+        if (image.shape[1], image.shape[0]) != size:
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+
+    return fit(after), fit(before) if before is not None else None
+
+
 class PreviewFeed(QObject):
     """Source → effects on the frame worker → the view; the source can be swapped live."""
 
@@ -118,6 +155,7 @@ class PreviewFeed(QObject):
         self._switch: SwitchableSource | None = None
         self._pump: asyncio.Task[None] | None = None
         self._io = ThreadPoolExecutor(1, thread_name_prefix="source-io")  # opening, closing
+        self._scaler = ThreadPoolExecutor(1, thread_name_prefix="preview-scale")
 
     @property
     def spec(self) -> str:
@@ -153,8 +191,11 @@ class PreviewFeed(QObject):
             self.flow = None
             self._switch = None
         self._io.shutdown(wait=False)
+        self._scaler.shutdown(wait=False)
 
     async def _show_frames(self, flow: FrameFlow) -> None:
+        """Scale each new frame to the view off the UI thread, then hand it over to paint."""
+        loop = asyncio.get_running_loop()
         seq = 0
         with contextlib.suppress(EOFError):
             while True:
@@ -162,4 +203,8 @@ class PreviewFeed(QObject):
                 seq = frame.seq
                 pair = self.chain.last_pair
                 before = pair[0] if pair is not None and self.view.compare else None
-                self.view.show_frame(frame.image, before)
+                size = self.view.target_size(frame.image)
+                after, before = await loop.run_in_executor(
+                    self._scaler, _scale_pair, frame.image, before, size
+                )
+                self.view.show_frame(after, before, frame.processed_at)

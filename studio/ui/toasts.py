@@ -29,7 +29,9 @@ WIDTH = 320
 class Toast(QFrame):
     expired = Signal()
 
-    def __init__(self, parent: QWidget, title: str, text: str, kind: str, ms: int) -> None:
+    def __init__(
+        self, parent: QWidget, title: str, text: str, kind: str, ms: int, group: str
+    ) -> None:
         super().__init__(parent)
         colour, glyph = KINDS.get(kind, KINDS["info"])
         self.setObjectName("toast")
@@ -39,33 +41,55 @@ class Toast(QFrame):
             f" border-left: 4px solid {colour}; border-radius: 10px; }}"
         )
         self.setFixedWidth(WIDTH)
+        self.group = group
         icon = QLabel(glyph)
         icon.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: 800;")
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        heading = QLabel(title)
-        heading.setStyleSheet("font-weight: 700;")
-        body = QLabel(text)
-        body.setWordWrap(True)
-        body.setProperty("dim", True)
+        self.heading = QLabel(title)
+        self.heading.setStyleSheet("font-weight: 700;")
+        self.heading.setWordWrap(True)
+        self.body = QLabel(text)
+        self.body.setWordWrap(True)
+        self.body.setProperty("dim", True)
+        self.body.setVisible(bool(text))
         texts = QVBoxLayout()
         texts.setSpacing(2)
-        texts.addWidget(heading)
-        if text:
-            texts.addWidget(body)
+        texts.addWidget(self.heading)
+        texts.addWidget(self.body)
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 10, 12, 10)
         row.addWidget(icon)
         row.addLayout(texts, 1)
         self.title, self.text = title, text
-        self._opacity = QGraphicsOpacityEffect(self)
-        self.setGraphicsEffect(self._opacity)
-        self._fade = QPropertyAnimation(self._opacity, b"opacity", self)
-        self._fade.setDuration(400)
-        self._fade.setEasingCurve(QEasingCurve.Type.InQuad)
-        self._fade.setStartValue(1.0)
-        self._fade.setEndValue(0.0)
-        self._fade.finished.connect(self.expired)
-        QTimer.singleShot(ms, self._fade.start)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(ms)
+        self._timer.timeout.connect(self._fade_out)
+        self._timer.start()
+
+    def replace(self, title: str, text: str) -> None:
+        """Show newer news in this toast instead of stacking another one."""
+        self.title, self.text = title, text
+        self.heading.setText(title)
+        self.body.setText(text)
+        self.body.setVisible(bool(text))
+        self._timer.start()
+
+    @property
+    def fading(self) -> bool:
+        return not self._timer.isActive()
+
+    def _fade_out(self) -> None:
+        # The opacity effect renders the toast off-screen, so it only exists while fading.
+        opacity = QGraphicsOpacityEffect(self)
+        self.setGraphicsEffect(opacity)
+        fade = QPropertyAnimation(opacity, b"opacity", self)
+        fade.setDuration(400)
+        fade.setEasingCurve(QEasingCurve.Type.InQuad)
+        fade.setStartValue(1.0)
+        fade.setEndValue(0.0)
+        fade.finished.connect(self.expired)
+        fade.start()
 
 
 class ToastHost(QWidget):
@@ -78,8 +102,17 @@ class ToastHost(QWidget):
         self._toasts: list[Toast] = []
         self.hide()
 
-    def show_toast(self, title: str, text: str = "", kind: str = "info", ms: int = 4500) -> Toast:
-        toast = Toast(self._window, title, text, kind, ms)
+    def show_toast(
+        self, title: str, text: str = "", kind: str = "info", ms: int = 4500, group: str = ""
+    ) -> Toast:
+        """Show a toast; one of the same ``group`` still on screen is updated instead."""
+        if group:
+            for existing in self._toasts:
+                if existing.group == group and not existing.fading:
+                    existing.replace(title, text)
+                    self.relayout()
+                    return existing
+        toast = Toast(self._window, title, text, kind, ms, group)
         toast.expired.connect(lambda: self._expire(toast))
         self._toasts.append(toast)
         for old in self._toasts[:-MAX_VISIBLE]:

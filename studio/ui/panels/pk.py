@@ -9,6 +9,7 @@ score, and the battle room is joined so gifts arrive while it lasts.
 from __future__ import annotations
 
 import contextlib
+from functools import lru_cache
 from html import escape
 
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -31,19 +32,24 @@ from filters.assets import asset
 from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
 from studio.core.models import Battle, GiftEvent, Supporter, User
-from studio.core.state import PKPhase, PKState
+from studio.core.state import FEED_LENGTH, PKPhase, PKState
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, section
 
 DURATIONS = (1, 3, 5, 10)
+GIFT_ICON = 22
 SEARCH_DELAY_MS = 250
 RANK_COLOURS = ("#ffc83d", "#c9d1e0", "#e0925a")  # gold, silver, bronze
 
 
+@lru_cache(maxsize=64)
 def gift_icon(gift_id: str) -> QIcon:
+    """The gift's picture, rendered once at the feed's size (SVG rendering is not free)."""
     path = asset("gifts", f"{gift_id}.svg")
-    return QIcon(str(path)) if path.exists() else QIcon()
+    if not path.exists():
+        return QIcon()
+    return QIcon(QIcon(str(path)).pixmap(QSize(GIFT_ICON, GIFT_ICON)))
 
 
 class ChallengePage(QWidget):
@@ -217,12 +223,13 @@ class LivePage(QWidget):
         self.timer = QLabel("0:00")
         self.timer.setObjectName("hero")
         self.timer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._urgent = False
         caption = dim("PK BATTLE")
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         caption.setStyleSheet("font-size: 10px; font-weight: 800; letter-spacing: 2px;")
         self.bar = ScoreBar()
         self.feed = QListWidget()
-        self.feed.setIconSize(QSize(22, 22))
+        self.feed.setIconSize(QSize(GIFT_ICON, GIFT_ICON))
         self.feed.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.feed.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.feed.setMinimumHeight(140)
@@ -263,18 +270,31 @@ class LivePage(QWidget):
         assert battle is not None
         self.me.show_host(battle.host(state.my_side).label)
         self.them.show_host(battle.host(state.their_side).label)
-        self.bar.set_scores(state.scores[state.my_side], state.scores[state.their_side])
         self.feed.clear()
         for gift in state.feed:
             self.feed.addItem(self._gift_item(gift, battle, state))
+        self.show_scores(state)
+
+    def add_gift(self, state: PKState) -> None:
+        """The newest gift on top of the feed, and the scores it brought."""
+        assert state.battle is not None
+        self.feed.insertItem(0, self._gift_item(state.feed[0], state.battle, state))
+        while self.feed.count() > FEED_LENGTH:
+            self.feed.takeItem(self.feed.count() - 1)
+        self.show_scores(state)
+
+    def show_scores(self, state: PKState) -> None:
+        self.bar.set_scores(state.scores[state.my_side], state.scores[state.their_side])
         self.my_fans.setText(self._fans("Your fans", state.supporters[state.my_side]))
         self.their_fans.setText(self._fans("Their fans", state.supporters[state.their_side]))
 
     def tick(self, state: PKState) -> None:
         left = state.seconds_left()
         self.timer.setText(clock_text(left))
-        colour = theme.DANGER if left <= 10 else theme.TEXT
-        self.timer.setStyleSheet(f"color: {colour};")
+        urgent = left <= 10
+        if urgent != self._urgent:  # restyling is costly: only when it changes
+            self._urgent = urgent
+            self.timer.setStyleSheet(f"color: {theme.DANGER if urgent else theme.TEXT};")
 
     @staticmethod
     def _gift_item(gift: GiftEvent, battle: Battle, state: PKState) -> QListWidgetItem:
@@ -448,7 +468,7 @@ class PKPanel(QWidget):
             if event.name in (PK.CREATED, PK.STARTED):
                 self.studio.tasks.spawn(self._follow(), "Joining the battle")
             if event.name == PK.GIFT and self.phase is PKPhase.LIVE:
-                self.live_page.show_battle(state)
+                self.live_page.add_gift(state)
             else:
                 self.refresh()
 
