@@ -33,9 +33,7 @@ async def watch(stream: str) -> FileResponse:
 @router.get("/web/{path:path}", include_in_schema=False)
 async def static(path: str) -> FileResponse:
     target = (WEB_DIR / path).resolve()
-    if not target.is_relative_to(WEB_DIR) or target.suffix not in STATIC_TYPES:
-        raise NotFound("No such file.")
-    if not target.is_file():
+    if not (target.is_relative_to(WEB_DIR) and target.suffix in STATIC_TYPES and target.is_file()):
         raise NotFound("No such file.")
     return FileResponse(
         target,
