@@ -85,7 +85,11 @@ class Param:
 def _number(param: Param, value: Any, kind: type) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParamError(f"{param.name}: expected a number, got {value!r}")
-    if not math.isfinite(value):
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        raise ParamError(f"{param.name}: the number is far out of range") from None
+    if not finite:
         raise ParamError(f"{param.name}: must be finite")
     if kind is int and float(value) != int(value):
         raise ParamError(f"{param.name}: expected an integer, got {value!r}")

@@ -45,7 +45,6 @@ CURATED = frozenset(
 MAX_CUSTOM_ENTRIES = 20
 MAX_NAME, MAX_DESCRIPTION = 80, 500
 MAX_QUERY_WORDS = 8
-MAX_INT = 2**53
 CUSTOM_SCOPES = ("marketplace", "mine")
 # What a public custom filter may name in a file parameter: a bundled asset, never a path on
 # its author's machine (another user's studio would try to open it).
@@ -300,10 +299,6 @@ class StreamFilterService:
 
     @staticmethod
     def _validate(filter_id: str, parameters: Mapping[str, Any], where: str = "") -> dict:
-        for name, value in parameters.items():
-            # The engine's range check turns an int into a float: one too big overflows.
-            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-                raise InvalidInput(f"{where}{name}: far out of range", code="invalid_parameter")
         try:
             return registry.validate(filter_id, dict(parameters))
         except registry.UnknownFilter:

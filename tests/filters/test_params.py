@@ -9,7 +9,7 @@ def test_numbers_are_range_checked() -> None:
     param = amount("amount", "Amount", 50.0)
     assert param.coerce(0) == 0.0
     assert param.coerce(100) == 100.0
-    for bad in (-1, 101, "50", True, float("nan")):
+    for bad in (-1, 101, "50", True, float("nan"), 10**400, -(10**400)):
         with pytest.raises(ParamError):
             param.coerce(bad)
 
