@@ -6,6 +6,7 @@ the figures include revenue. Prometheus scrapes with ``authorization: {credentia
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
@@ -43,6 +44,9 @@ class _HubCollector(Collector):
             f"{PREFIX}_ws_connections", "Open WebSocket connections.", stats["connections"]
         )
         yield GaugeMetricFamily(f"{PREFIX}_ws_rooms", "Rooms with members.", stats["rooms"])
+        yield GaugeMetricFamily(
+            f"{PREFIX}_asyncio_tasks", "Tasks on the event loop.", len(asyncio.all_tasks())
+        )
         yield CounterMetricFamily(
             f"{PREFIX}_ws_slow_clients_dropped",
             "Connections dropped because their send queue filled up.",
