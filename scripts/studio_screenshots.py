@@ -90,6 +90,18 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
 
     shot("main")
 
+    from studio.ui.panels.effects import EffectsPanel
+
+    effects = window.docks["effects"].widget()
+    assert isinstance(effects, EffectsPanel)
+    glam = next(p for p in __import__("filters.presets").presets.builtin() if "lam" in p.name)
+    effects.apply_preset(glam)
+    window.compare_button.setChecked(True)
+    await asyncio.sleep(2.5)
+    shot("effects")
+    shot("effects-panel", effects)
+    window.compare_button.setChecked(False)
+
     pk = window.docks["pk"].widget()
     assert isinstance(pk, PKPanel)
     battle = call(

@@ -15,7 +15,15 @@ from typing import Any
 
 import httpx
 
-from studio.core.models import AuthSession, Battle, Gift, GiftEvent, User, Wallet
+from studio.core.models import (
+    AuthSession,
+    Battle,
+    CatalogEntry,
+    Gift,
+    GiftEvent,
+    User,
+    Wallet,
+)
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -191,6 +199,21 @@ class ApiClient:
             idempotency_key=idempotency_key or uuid.uuid4().hex,
         )
         return GiftEvent.from_wire(data)
+
+    # ---- effects catalog ------------------------------------------------------------
+    async def filter_catalog(self) -> dict[str, CatalogEntry]:
+        """Every catalog filter by id, with its price and whether it is locked for me."""
+        data = await self.request("GET", "/api/stream-filters")
+        return {entry.id: entry for entry in map(CatalogEntry.from_wire, data)}
+
+    async def unlock_filter(self, filter_id: str) -> Wallet:
+        """Buy a premium filter with coins (once; a retry does not charge again)."""
+        data = await self.request(
+            "POST",
+            f"/api/stream-filters/{filter_id}/unlock",
+            idempotency_key=f"unlock-{filter_id}",
+        )
+        return Wallet.from_wire(data["balance"])
 
     async def leaderboard(
         self, period: str = "all-time", metric: str = "wins", limit: int = 20

@@ -202,3 +202,22 @@ class GiftEvent:
             scores={k: int(v) for k, v in (data.get("scores") or {}).items()},
             top_supporters=supporters_from_wire(data.get("topSupporters")),
         )
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A filter as the backend's catalog sees it for this user: price and lock state."""
+
+    id: str
+    premium: bool
+    price: int
+    locked: bool
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> CatalogEntry:
+        return cls(
+            id=str(data["id"]),
+            premium=bool(data.get("premium")),
+            price=int(data.get("price") or 0),
+            locked=bool(data.get("locked")),
+        )

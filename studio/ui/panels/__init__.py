@@ -5,9 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from studio.ui.main_window import MainWindow
+from studio.ui.panels.effects import EffectsPanel
 from studio.ui.panels.pk import PKPanel
 
 
 def add_panels(window: MainWindow) -> None:
-    right = Qt.DockWidgetArea.RightDockWidgetArea
+    left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+    window.add_panel("effects", "Effects", EffectsPanel(window), left, "Ctrl+1")
     window.add_panel("pk", "PK Battle", PKPanel(window), right, "Ctrl+2")

@@ -153,3 +153,19 @@ async def test_opponent_declines_a_challenge(server: LiveServer) -> None:
     finally:
         await host1.aclose()
         await host2.aclose()
+
+
+async def test_premium_filter_unlock_through_the_catalog(server: LiveServer) -> None:
+    buyer = await _signed_in(server, coins=1_000)
+    try:
+        catalog = await buyer.filter_catalog()
+        premium = next(e for e in catalog.values() if e.premium)
+        assert premium.locked and premium.price > 0
+        assert not catalog["beauty.brighten"].locked
+        wallet = await buyer.unlock_filter(premium.id)
+        assert wallet.coins == 1_000 - premium.price
+        again = await buyer.unlock_filter(premium.id)  # same idempotency key: charged once
+        assert again.coins == wallet.coins
+        assert not (await buyer.filter_catalog())[premium.id].locked
+    finally:
+        await buyer.aclose()

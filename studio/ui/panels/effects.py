@@ -1,0 +1,315 @@
+"""Effects panel: every video effect in the filters registry, controls built from its declared
+parameters, grouped by category; presets to load and save; each effect's measured cost; premium
+effects locked until unlocked with coins through the catalog API."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from filters import presets, registry
+from filters.base import VideoFilter
+from filters.params import ParamError
+from studio.core.models import CatalogEntry, User
+from studio.ui import theme
+from studio.ui.main_window import MainWindow
+from studio.ui.param_controls import ParamControl, control_for
+from studio.ui.widgets import Card, dim
+
+COST_REFRESH_MS = 1000
+CATEGORY_TITLES = {
+    "beauty": "Beauty",
+    "makeup": "Makeup",
+    "ar": "AR",
+    "color": "Colour",
+    "background": "Background",
+    "overlay": "Overlay",
+}
+
+
+class EffectCard(Card):
+    toggled = Signal(str, bool)
+    value_changed = Signal(str, str, object)
+    unlock = Signal(str)
+
+    def __init__(self, description: dict[str, Any], values: dict[str, Any]) -> None:
+        super().__init__()
+        self.effect_id = str(description["id"])
+        self.enable = QCheckBox(str(description["name"]))
+        self.enable.setStyleSheet("font-weight: 700;")
+        self.cost = QLabel()
+        self.cost.setProperty("dim", True)
+        self.badge = QLabel()
+        self.badge.setStyleSheet(f"color: {theme.WARNING}; font-weight: 700; font-size: 11px;")
+        self.unlock_button = QPushButton()
+        self.unlock_button.setProperty("role", "primary")
+        self.unlock_button.clicked.connect(lambda: self.unlock.emit(self.effect_id))
+        header = QHBoxLayout()
+        header.addWidget(self.enable, 1)
+        header.addWidget(self.badge)
+        header.addWidget(self.cost)
+        header.addWidget(self.unlock_button)
+        self.body.addLayout(header)
+        if description.get("description"):
+            self.body.addWidget(dim(str(description["description"])))
+        self.controls: dict[str, ParamControl] = {}
+        self.form_box = QWidget()
+        form = QFormLayout(self.form_box)
+        form.setContentsMargins(0, 4, 0, 0)
+        for spec in description["parameters"]:
+            control = control_for(spec, values[spec["name"]])
+            control.changed.connect(
+                lambda value, name=spec["name"]: self.value_changed.emit(
+                    self.effect_id, name, value
+                )
+            )
+            self.controls[spec["name"]] = control
+            form.addRow(str(spec["label"]), control)
+        self.body.addWidget(self.form_box)
+        self.enable.toggled.connect(self._toggled)
+        self.premium = bool(description["premium"])
+        self.set_lock(
+            CatalogEntry(self.effect_id, self.premium, int(description["price"]), self.premium)
+        )
+        self.form_box.setVisible(False)
+
+    def _toggled(self, on: bool) -> None:
+        self.form_box.setVisible(on)
+        self.toggled.emit(self.effect_id, on)
+
+    def show_state(self, enabled: bool, values: dict[str, Any]) -> None:
+        self.enable.blockSignals(True)
+        self.enable.setChecked(enabled)
+        self.enable.blockSignals(False)
+        self.form_box.setVisible(enabled)
+        for name, control in self.controls.items():
+            control.set_value(values[name])
+
+    def set_lock(self, entry: CatalogEntry) -> None:
+        self.locked = entry.locked
+        self.enable.setEnabled(not entry.locked)
+        self.badge.setText(
+            f"PREMIUM · {entry.price:,} coins"
+            if entry.locked
+            else ("PREMIUM" if entry.premium else "")
+        )
+        self.unlock_button.setText(f"Unlock · {entry.price:,}")
+        self.unlock_button.setVisible(entry.locked)
+
+    def set_cost(self, ms: float | None) -> None:
+        self.cost.setText(f"{ms:.1f} ms" if ms is not None else "")
+
+
+class EffectsPanel(QWidget):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.studio = window
+        self.chain = window.chain
+        self.cards: dict[str, EffectCard] = {}
+        self.catalog: dict[str, CatalogEntry] = {}
+        self.chain.load(window.settings.effects, window.settings.enabled_effects)
+
+        self.preset_box = QComboBox()
+        self.preset_box.setToolTip("Apply a preset (the built-in ones and those you saved)")
+        self.preset_box.activated.connect(self._preset_picked)
+        save = QPushButton("Save preset")
+        save.clicked.connect(self._save_preset)
+        reset = QPushButton("All off")
+        reset.clicked.connect(self._all_off)
+        top = QHBoxLayout()
+        top.addWidget(self.preset_box, 1)
+        top.addWidget(save)
+        top.addWidget(reset)
+
+        self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(True)
+        videos = [d for d in registry.describe_all() if _is_video(d["id"])]
+        for category, title in CATEGORY_TITLES.items():
+            page = QWidget()
+            column = QVBoxLayout(page)
+            column.setSpacing(10)
+            for description in (d for d in videos if d["category"] == category):
+                card = self._card(description)
+                column.addWidget(card)
+            column.addStretch()
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(page)
+            self.tabs.addTab(scroll, title)
+        self.total = QLabel()
+        self.total.setProperty("dim", True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.total)
+        self.setMinimumWidth(340)
+        self._fill_presets()
+        self._show_costs()
+        self._costs = QTimer(self)
+        self._costs.setInterval(COST_REFRESH_MS)
+        self._costs.timeout.connect(self._show_costs)
+        self._costs.start()
+        window.signed_in.connect(self._signed_in)
+
+    def _card(self, description: dict[str, Any]) -> EffectCard:
+        effect_id = description["id"]
+        card = EffectCard(description, self.chain.values(effect_id))
+        card.show_state(self.chain.is_enabled(effect_id), self.chain.values(effect_id))
+        card.toggled.connect(self._toggle)
+        card.value_changed.connect(self._set_value)
+        card.unlock.connect(self._unlock)
+        self.cards[effect_id] = card
+        return card
+
+    # ---- editing the chain ----------------------------------------------------------
+    def _toggle(self, effect_id: str, on: bool) -> None:
+        if on and self.cards[effect_id].locked:
+            return
+        self.chain.set_enabled(effect_id, on)
+        self._remember()
+
+    def _set_value(self, effect_id: str, name: str, value: Any) -> None:
+        try:
+            self.chain.set_value(effect_id, name, value)
+        except ParamError as exc:
+            self.studio.toasts.show_toast("That value does not fit", str(exc), kind="warning")
+            self.cards[effect_id].show_state(
+                self.chain.is_enabled(effect_id), self.chain.values(effect_id)
+            )
+            return
+        self._remember()
+
+    def _all_off(self) -> None:
+        for effect_id in self.chain.enabled:
+            self.chain.set_enabled(effect_id, False)
+        self._sync_cards()
+        self._remember()
+
+    def apply_preset(self, preset: presets.Preset) -> None:
+        locked = [e.filter_id for e in preset.entries if self._locked(e.filter_id)]
+        usable = presets.Preset(
+            preset.name,
+            tuple(
+                e for e in preset.entries if e.filter_id not in locked and _is_video(e.filter_id)
+            ),
+            preset.description,
+        )
+        self.chain.apply_preset(usable)
+        self._sync_cards()
+        self._remember()
+        if locked:
+            names = ", ".join(registry.get(i).name for i in locked)
+            self.studio.toasts.show_toast(
+                f"Applied “{preset.name}” without premium effects",
+                f"Unlock {names} to use them.",
+                kind="warning",
+            )
+
+    def _sync_cards(self) -> None:
+        for effect_id, card in self.cards.items():
+            card.show_state(self.chain.is_enabled(effect_id), self.chain.values(effect_id))
+
+    def _remember(self) -> None:
+        self.studio.settings.effects = self.chain.saved_values()
+        self.studio.settings.enabled_effects = self.chain.enabled
+
+    # ---- presets --------------------------------------------------------------------
+    def preset_dir(self) -> Path:
+        return self.studio.session.store.path.parent / "presets"
+
+    def _fill_presets(self) -> None:
+        self.preset_box.clear()
+        self.preset_box.addItem("Presets…", None)
+        for preset in presets.builtin():
+            self.preset_box.addItem(preset.name, preset)
+        folder = self.preset_dir()
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            try:
+                preset = presets.load(path)
+            except presets.PresetError:
+                continue
+            self.preset_box.addItem(f"{preset.name} (mine)", preset)
+
+    def _preset_picked(self, index: int) -> None:
+        preset = self.preset_box.itemData(index)
+        if isinstance(preset, presets.Preset):
+            self.apply_preset(preset)
+        self.preset_box.setCurrentIndex(0)
+
+    def _save_preset(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "Name of this look:")
+        if ok and name.strip():
+            self.save_preset(name.strip())
+
+    def save_preset(self, name: str) -> None:
+        folder = self.preset_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "preset"
+        presets.save(self.chain.preset(name), folder / f"{slug}.json")
+        self._fill_presets()
+        self.studio.toasts.show_toast(f"Saved preset “{name}”", kind="success", ms=2500)
+
+    # ---- costs and the catalog ------------------------------------------------------
+    def _show_costs(self) -> None:
+        costs = self.chain.costs()
+        for effect_id, card in self.cards.items():
+            card.set_cost(costs.get(effect_id) if self.chain.is_enabled(effect_id) else None)
+        count = len(self.chain.enabled)
+        total = costs.get("total", 0.0) if count else 0.0
+        self.total.setText(f"{count} effect{'s' * (count != 1)} on · {total:.1f} ms per frame")
+
+    def _locked(self, effect_id: str) -> bool:
+        card = self.cards.get(effect_id)
+        return card is not None and card.locked
+
+    def _signed_in(self, user: User | None) -> None:
+        if user is not None:
+            self.studio.tasks.spawn(self._load_catalog(), "Loading the effects catalog")
+
+    async def _load_catalog(self) -> None:
+        self.catalog = await self.studio.session.api.filter_catalog()
+        for effect_id, card in self.cards.items():
+            entry = self.catalog.get(effect_id)
+            if entry is not None:
+                card.set_lock(entry)
+                if entry.locked and self.chain.is_enabled(effect_id):
+                    self.chain.set_enabled(effect_id, False)
+                    card.show_state(False, self.chain.values(effect_id))
+
+    def _unlock(self, effect_id: str) -> None:
+        self.studio.tasks.spawn(self._buy(effect_id), "Unlocking")
+
+    async def _buy(self, effect_id: str) -> None:
+        wallet = await self.studio.session.api.unlock_filter(effect_id)
+        await self._load_catalog()
+        self.studio.refresh_balance()
+        self.studio.toasts.show_toast(
+            f"Unlocked {registry.get(effect_id).name}",
+            f"{wallet.coins:,} coins left",
+            kind="success",
+        )
+
+
+def _is_video(effect_id: str) -> bool:
+    try:
+        return issubclass(registry.get(effect_id), VideoFilter)
+    except registry.UnknownFilter:
+        return False
