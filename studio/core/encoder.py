@@ -66,8 +66,7 @@ class VideoEncoder:
         context.framerate = Fraction(round(fps * 1000), 1000)
         context.bit_rate = bitrate
         context.gop_size = int(KEYFRAME_INTERVAL_S * fps)
-        threads = 1 if width * height < 640 * 480 else min(4, multiprocessing.cpu_count())
-        context.thread_count = threads
+        context.thread_count = _threads(width * height, multiprocessing.cpu_count())
         if self.codec == "vp8":
             context.qmin = 2
             context.qmax = 56
@@ -94,6 +93,15 @@ class VideoEncoder:
                 "bufsize": str(bitrate),
             }
         return context
+
+
+def _threads(pixels: int, cpus: int) -> int:
+    """Encoder threads: libvpx threads cost more CPU than they save on small machines."""
+    if pixels >= 1920 * 1080 and cpus > 8:
+        return 8
+    if pixels > 1280 * 960 and cpus >= 6:
+        return 3
+    return 2 if pixels > 640 * 480 and cpus >= 3 else 1
 
 
 def _needs_reopen(old: tuple[int, int, int, float], new: tuple[int, int, int, float]) -> bool:
