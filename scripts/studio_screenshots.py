@@ -90,6 +90,18 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
 
     shot("main")
 
+    from studio.ui.go_live import GoLive
+
+    go_live = window.toolbar.findChild(GoLive)
+    assert isinstance(go_live, GoLive)
+    go_live.click()
+    await until(
+        lambda: "LIVE" in go_live.health.state.text() and "fps" in go_live.health.numbers.text(),
+        timeout=30,
+    )
+    await asyncio.sleep(3.0)
+    shot("live")
+
     from studio.ui.panels.effects import EffectsPanel
 
     effects = window.docks["effects"].widget()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._probing = False
         self._retry = asyncio.Event()
         self._unsubscribe: Callable[[], None] | None = None
+        self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []  # run before closing
         self._balance_timer = QTimer(self)
         self._balance_timer.setSingleShot(True)
         self._balance_timer.setInterval(BALANCE_DELAY_MS)
@@ -194,6 +195,8 @@ class MainWindow(QMainWindow):
         self.tasks.spawn(self._resume(), "Signing in")
 
     async def shutdown(self) -> None:
+        for hook in self.shutdown_hooks:
+            await hook()
         await self.feed.stop()
         await self.tasks.cancel_all()
         self.chain.close()

@@ -1,9 +1,10 @@
-"""The main window's dockable panels."""
+"""The main window's dockable panels and the Go Live control."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.effects import EffectsPanel
 from studio.ui.panels.pk import PKPanel
@@ -13,3 +14,4 @@ def add_panels(window: MainWindow) -> None:
     left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
     window.add_panel("effects", "Effects", EffectsPanel(window), left, "Ctrl+1")
     window.add_panel("pk", "PK Battle", PKPanel(window), right, "Ctrl+2")
+    GoLive(window)

@@ -1,0 +1,120 @@
+"""Go Live / End and the health strip (state, fps, bitrate, RTT, loss, quality level).
+
+Publishing uses the media engine's WHIP publisher (``studio.core.publisher``) on the preview's
+frame flow, to ``/whip/<username>`` on the signed-in backend. The publisher reports its status
+on every change and statistics tick; the strip shows it and warns when the link degrades.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+
+from studio.core.models import User
+from studio.core.publisher import Publisher, PublisherState, PublisherStatus
+from studio.ui import theme
+from studio.ui.main_window import MainWindow
+
+WARN_LOSS_PCT = 5.0
+WARN_RTT_MS = 300.0
+
+
+class HealthStrip(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = QLabel("● Offline")
+        self.numbers = QLabel()
+        self.numbers.setProperty("dim", True)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 0, 8, 0)
+        row.setSpacing(14)
+        row.addWidget(self.state)
+        row.addWidget(self.numbers)
+
+    def show_status(self, status: PublisherStatus) -> None:
+        colour = {
+            PublisherState.LIVE: theme.ACCENT,
+            PublisherState.CONNECTING: theme.WARNING,
+            PublisherState.RECONNECTING: theme.WARNING,
+            PublisherState.FAILED: theme.DANGER,
+        }.get(status.state, theme.TEXT_DIM)
+        self.state.setText(f"● {status.state.value.upper()}")
+        self.state.setStyleSheet(f"color: {colour}; font-weight: 800;")
+        if status.state is not PublisherState.LIVE:
+            self.numbers.setText(status.error)
+            return
+        rtt = f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "–"
+        self.numbers.setText(
+            f"{status.level.label} · {status.fps:.0f} fps · {status.bitrate_kbps:,.0f} kbps"
+            f" · RTT {rtt} · loss {status.loss_pct:.1f}%"
+            + (f" · network {status.network}" if status.network else "")
+        )
+
+
+class GoLive(QPushButton):
+    """The toolbar's Go Live / End button; owns the publisher while live."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__("Go Live")
+        self.studio = window
+        self.publisher: Publisher | None = None
+        self.health = HealthStrip()
+        self._warned = False
+        self.setProperty("role", "live")
+        self.setToolTip("Start or end the broadcast (Ctrl+L)")
+        self.setShortcut("Ctrl+L")
+        self.setEnabled(False)
+        self.clicked.connect(self._clicked)
+        window.signed_in.connect(self._signed_in)
+        window.add_toolbar_widget(self)
+        window.statusBar().addWidget(self.health, 1)
+        window.shutdown_hooks.append(self.stop)
+
+    @property
+    def live(self) -> bool:
+        return self.publisher is not None
+
+    def _signed_in(self, user: User | None) -> None:
+        self.setEnabled(user is not None)
+        if user is None and self.publisher is not None:
+            self.studio.tasks.spawn(self.stop())
+
+    def _clicked(self) -> None:
+        self.studio.tasks.spawn(self.stop() if self.live else self.start(), "Going live")
+
+    async def start(self) -> None:
+        session = self.studio.session
+        flow = self.studio.feed.flow
+        if session.user is None or flow is None:
+            return
+        url = f"{session.api.base_url}/whip/{session.user.username}"
+        self.publisher = Publisher(url, flow, token=session.api.token, on_status=self._status)
+        self._show_live(True)
+        await self.publisher.start()
+
+    async def stop(self) -> None:
+        publisher, self.publisher = self.publisher, None
+        self._show_live(False)
+        if publisher is not None:
+            await publisher.stop()
+            self.studio.toasts.show_toast("Stream ended", kind="info", ms=2500)
+
+    def _show_live(self, live: bool) -> None:
+        self.setText("End stream" if live else "Go Live")
+        self.setProperty("live", live)
+        theme.restyle(self)
+
+    def _status(self, status: PublisherStatus) -> None:
+        self.health.show_status(status)
+        degraded = status.state is PublisherState.LIVE and (
+            status.loss_pct >= WARN_LOSS_PCT
+            or (status.rtt_ms is not None and status.rtt_ms >= WARN_RTT_MS)
+        )
+        if degraded and not self._warned:
+            self.studio.toasts.show_toast(
+                "Connection degrading",
+                f"Loss {status.loss_pct:.1f}%; quality lowered to {status.level.label}.",
+                kind="warning",
+            )
+        if status.state is PublisherState.FAILED:
+            self.studio.toasts.show_toast("Could not go live", status.error, kind="error")
+        self._warned = degraded
