@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 BENCHMARKS = ("backend", "filters", "media")
+DEMO_STREAMER, DEMO_PASSWORD = "alice", "onair-demo"
 
 
 def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,6 +80,42 @@ def _admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
+
+
+def _run_everything(args: argparse.Namespace) -> int:
+    """`make run`: the backend with demo data, then the studio (a window, or headless)."""
+    url = f"http://127.0.0.1:{args.port}"
+    command = [sys.executable, "-m", "onair_cli", "serve", "--demo", "--port", str(args.port)]
+    if args.db is not None:
+        command += ["--db", str(args.db)]
+    backend = subprocess.Popen(command)
+    try:
+        if not _wait_healthy(url, backend):
+            print(f"onair run: the backend did not start on {url} (is the port in use?)")
+            return 1
+        print(f"\nViewer page:  {url}/watch/{DEMO_STREAMER}", flush=True)
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+            studio_main = importlib.import_module("studio.ui.app").main
+            return int(studio_main(["--backend", url]))
+        print("No display: running the studio headless (sample source, default preset).")
+        headless = importlib.import_module("studio.core.headless")
+        return int(headless.run(url, DEMO_STREAMER, DEMO_PASSWORD))
+    finally:
+        backend.terminate()
+        backend.wait(timeout=20)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
@@ -84,9 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve(_settings_from(args), workers=args.workers)  # type: ignore[arg-type]
     if args.command == "run":
-        from backend.server import run_everything
-
-        return run_everything(_settings_from(args))  # type: ignore[arg-type]
+        return _run_everything(args)
     if args.command == "studio":
         studio_main = importlib.import_module("studio.ui.app").main
         return int(studio_main(["--backend", args.backend]))

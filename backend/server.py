@@ -65,8 +65,3 @@ def serve(settings: Settings, workers: int = 1) -> int:
         log_config=config,
     )
     return 0
-
-
-def run_everything(settings: Settings) -> int:
-    """`make run`: the backend with demo data; the studio joins once it exists."""
-    return serve(settings.with_overrides(demo=True, allow_topup=True))

@@ -1,0 +1,80 @@
+"""The studio without a window: sign in, run the sample source through a preset, go live.
+
+`make run` uses it on a machine with no display, so the viewer URL it prints shows a real,
+filtered stream. Status lines go to stdout; Ctrl-C ends the stream cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from filters.presets import Preset, builtin
+from studio.core.api_client import ApiClient
+from studio.core.audio import sample_audio
+from studio.core.effects_chain import EffectsChain
+from studio.core.frames import FrameFlow
+from studio.core.publisher import Publisher, PublisherStatus
+from studio.core.sources import SampleSource
+
+DEFAULT_PRESET = "Natural beauty"
+STATUS_EVERY_S = 15.0
+
+
+def find_preset(name: str) -> Preset:
+    presets = {preset.name: preset for preset in builtin()}
+    if name not in presets:
+        raise SystemExit(f"No preset named {name!r}; choose from {sorted(presets)}.")
+    return presets[name]
+
+
+def describe(status: PublisherStatus) -> str:
+    rtt = f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "–"
+    return (
+        f"[studio] {status.state.value}: {status.level.label}, "
+        f"{status.fps:.0f} fps, {status.bitrate_kbps:.0f} kbps, RTT {rtt}, "
+        f"loss {status.loss_pct:.1f}%" + (f" — {status.error}" if status.error else "")
+    )
+
+
+async def go_live(
+    backend: str, username: str, password: str, preset_name: str = DEFAULT_PRESET
+) -> None:
+    api = ApiClient(backend)
+    session = await api.login(username, password)
+    chain = EffectsChain()
+    chain.apply_preset(find_preset(preset_name))
+    flow = FrameFlow(SampleSource(1280, 720, fps=30.0), chain)
+    publisher = Publisher(
+        f"{backend}/whip/{session.user.username}",
+        flow,
+        token=session.token,
+        audio=sample_audio(),
+    )
+    last_print, last_state = 0.0, ""
+
+    def report(status: PublisherStatus) -> None:
+        nonlocal last_print, last_state
+        now = time.monotonic()
+        if now - last_print >= STATUS_EVERY_S or status.state.value != last_state:
+            last_print, last_state = now, status.state.value
+            print(describe(status), flush=True)
+
+    publisher.on_status = report
+    await publisher.start()
+    try:
+        await asyncio.wait_for(publisher.wait_live(), 30)
+        print(f"[studio] live as {username} with the '{preset_name}' preset.", flush=True)
+        print(f"[studio] watch: {backend}/watch/{session.user.username}", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await publisher.stop()
+        flow.stop()
+        await api.aclose()
+
+
+def run(backend: str, username: str, password: str, preset_name: str = DEFAULT_PRESET) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(go_live(backend, username, password, preset_name))
+    return 0
