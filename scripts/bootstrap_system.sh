@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  xvfb xauth chromium fonts-dejavu-core
+  xvfb xauth chromium fonts-dejavu-core fonts-noto-color-emoji
   libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-cursor0 libxcb-xfixes0
