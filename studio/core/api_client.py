@@ -8,8 +8,6 @@ so the UI can show its banner and retry instead of a traceback.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
 from typing import Any
 
@@ -26,12 +24,6 @@ from studio.core.models import (
 )
 
 DEFAULT_TIMEOUT_S = 10.0
-
-# httpcore runs ``import sniffio`` for every connection and lock it makes; without sniffio
-# installed each attempt searches all of sys.path again (hundreds of stat calls per burst of
-# requests, on the UI thread). Remember the miss once so the import fails at once.
-if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-    sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 class ApiError(Exception):
