@@ -25,7 +25,7 @@ from backend.media.codecs import is_keyframe
 log = logging.getLogger(__name__)
 
 KeyframeRequest = Callable[[], Coroutine[Any, Any, None]]
-VIDEO_QUEUE = 30
+VIDEO_QUEUE = 10  # frames (~1/3 s): a subscriber further behind waits for a keyframe
 AUDIO_QUEUE = 50
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between PLIs sent to the publisher
 
