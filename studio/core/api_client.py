@@ -17,9 +17,18 @@ from studio.core.models import (
     AuthSession,
     Battle,
     CatalogEntry,
+    CohostMember,
+    CohostSession,
     Gift,
     GiftEvent,
+    Invitation,
+    LiveProduct,
+    Order,
+    Product,
+    ShopAnalytics,
+    ShopSession,
     User,
+    Voucher,
     Wallet,
 )
 
@@ -214,6 +223,190 @@ class ApiClient:
         data = await self.request("GET", "/api/pk-battles/leaderboard/rankings", params=params)
         entries: list[dict[str, Any]] = data["entries"]
         return entries
+
+    # ---- co-host sessions -----------------------------------------------------------
+    async def create_cohost_session(
+        self, title: str, session_type: str, layout: str = "grid", grid: str | None = None
+    ) -> CohostSession:
+        body: dict[str, Any] = {"title": title, "type": session_type, "layout": layout}
+        if grid:
+            body["grid"] = grid
+        return CohostSession.from_wire(await self.request("POST", "/api/multihost", json=body))
+
+    async def cohost_session(self, session_id: str) -> CohostSession:
+        return CohostSession.from_wire(await self.request("GET", f"/api/multihost/{session_id}"))
+
+    async def user_cohost_sessions(self, user_id: str) -> list[CohostSession]:
+        data = await self.request("GET", f"/api/multihost/user/{user_id}")
+        return [CohostSession.from_wire(s) for s in data]
+
+    async def start_cohost_session(self, session_id: str) -> CohostSession:
+        return await self._cohost("POST", session_id, "start")
+
+    async def end_cohost_session(self, session_id: str) -> CohostSession:
+        return await self._cohost("POST", session_id, "end")
+
+    async def leave_cohost_session(self, session_id: str) -> CohostSession:
+        return await self._cohost("POST", session_id, "leave")
+
+    async def accept_cohost_invite(self, session_id: str) -> CohostSession:
+        return await self._cohost("POST", session_id, "accept")
+
+    async def invite_cohost(
+        self, session_id: str, user_id: str, can_manage: bool = False, message: str = ""
+    ) -> Invitation:
+        body = {"userId": user_id, "canManage": can_manage, "message": message}
+        data = await self.request("POST", f"/api/multihost/{session_id}/invite", json=body)
+        return Invitation.from_wire(data)
+
+    async def request_to_cohost(self, session_id: str, message: str = "") -> Invitation:
+        body = {"message": message}
+        data = await self.request("POST", f"/api/multihost/{session_id}/request", json=body)
+        return Invitation.from_wire(data)
+
+    async def answer_cohost_request(
+        self, session_id: str, user_id: str, approve: bool
+    ) -> CohostSession:
+        body = {"userId": user_id, "approve": approve}
+        return await self._cohost("POST", session_id, "approve", body)
+
+    async def remove_cohost(self, session_id: str, user_id: str) -> CohostSession:
+        return await self._cohost("DELETE", session_id, f"hosts/{user_id}")
+
+    async def cohost_settings(
+        self,
+        session_id: str,
+        *,
+        user_id: str | None = None,
+        audio: bool | None = None,
+        video: bool | None = None,
+    ) -> CohostMember:
+        """Change my own audio/video (or, as a manager, turn another host's off)."""
+        body: dict[str, Any] = {"userId": user_id, "audioEnabled": audio, "videoEnabled": video}
+        body = {k: v for k, v in body.items() if v is not None}
+        data = await self.request("PUT", f"/api/multihost/{session_id}/settings", json=body)
+        return CohostMember.from_wire(data)
+
+    async def change_cohost_layout(
+        self, session_id: str, mode: str, grid: str | None = None, main_host: str | None = None
+    ) -> None:
+        body: dict[str, Any] = {"mode": mode, "grid": grid, "mainHostId": main_host}
+        body = {k: v for k, v in body.items() if v is not None}
+        await self.request("PUT", f"/api/multihost/{session_id}/layout", json=body)
+
+    async def cohost_room(self, session_id: str) -> str:
+        """The ``webrtc:*`` room id of a session's call (``/api/webrtc/multihost/:id/setup``)."""
+        data = await self.request("GET", f"/api/webrtc/multihost/{session_id}/setup")
+        return str(data["roomId"])
+
+    async def _cohost(
+        self, method: str, session_id: str, action: str, body: dict[str, Any] | None = None
+    ) -> CohostSession:
+        data = await self.request(method, f"/api/multihost/{session_id}/{action}", json=body)
+        return CohostSession.from_wire(data)
+
+    # ---- products and live shopping -------------------------------------------------
+    async def products(self) -> list[Product]:
+        return [Product.from_wire(p) for p in await self.request("GET", "/api/products")]
+
+    async def create_product(
+        self, name: str, price: int, stock: int, description: str = ""
+    ) -> Product:
+        body = {"name": name, "price": price, "stock": stock, "description": description}
+        return Product.from_wire(await self.request("POST", "/api/products", json=body))
+
+    async def create_shop_session(self, title: str, description: str = "") -> ShopSession:
+        body = {"title": title, "description": description}
+        return ShopSession.from_wire(await self.request("POST", "/api/live-shopping", json=body))
+
+    async def shop_session(self, session_id: str) -> ShopSession:
+        data = await self.request("GET", f"/api/live-shopping/{session_id}")
+        return ShopSession.from_wire(data)
+
+    async def start_shop_session(self, session_id: str) -> ShopSession:
+        data = await self.request("POST", f"/api/live-shopping/{session_id}/start")
+        return ShopSession.from_wire(data)
+
+    async def end_shop_session(self, session_id: str) -> ShopSession:
+        data = await self.request("POST", f"/api/live-shopping/{session_id}/end")
+        return ShopSession.from_wire(data)
+
+    async def add_live_product(
+        self,
+        session_id: str,
+        product_id: str,
+        live_price: int | None = None,
+        flash: tuple[int, int, int] | None = None,
+    ) -> LiveProduct:
+        """Put a product in the session; ``flash`` is (price, quantity, seconds)."""
+        body: dict[str, Any] = {"productId": product_id}
+        if live_price is not None:
+            body["livePrice"] = live_price
+        if flash is not None:
+            price, quantity, seconds = flash
+            body["flashSale"] = {"price": price, "quantity": quantity, "expiresIn": seconds * 1000}
+        data = await self.request("POST", f"/api/live-shopping/{session_id}/products", json=body)
+        return LiveProduct.from_wire(data)
+
+    async def pin_product(self, session_id: str, product_id: str | None) -> LiveProduct | None:
+        """Pin a product (None unpins); returns the pinned product."""
+        body = {"productId": product_id}
+        data = await self.request(
+            "POST", f"/api/live-shopping/{session_id}/products/pin", json=body
+        )
+        pinned = data.get("pinnedProduct")
+        return LiveProduct.from_wire(pinned) if pinned else None
+
+    async def place_order(
+        self,
+        session_id: str,
+        product_id: str,
+        quantity: int = 1,
+        voucher: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Order:
+        body: dict[str, Any] = {"productId": product_id, "quantity": quantity}
+        if voucher:
+            body["voucherCode"] = voucher
+        data = await self.request(
+            "POST",
+            f"/api/live-shopping/{session_id}/orders",
+            json=body,
+            idempotency_key=idempotency_key or uuid.uuid4().hex,
+        )
+        return Order.from_wire(data)
+
+    async def shop_orders(self, session_id: str) -> list[Order]:
+        data = await self.request("GET", f"/api/live-shopping/{session_id}/orders")
+        return [Order.from_wire(o) for o in data]
+
+    async def set_order_status(self, session_id: str, order_id: str, status: str) -> Order:
+        """``fulfilled`` (pays the seller) or ``cancelled`` (refunds the buyer)."""
+        data = await self.request(
+            "PUT",
+            f"/api/live-shopping/{session_id}/orders/{order_id}",
+            json={"status": status},
+        )
+        return Order.from_wire(data)
+
+    async def create_voucher(
+        self,
+        session_id: str,
+        code: str,
+        kind: str,
+        value: int,
+        min_order: int = 0,
+        usage_limit: int | None = None,
+    ) -> Voucher:
+        body: dict[str, Any] = {"code": code, "type": kind, "value": value, "minOrder": min_order}
+        if usage_limit is not None:
+            body["usageLimit"] = usage_limit
+        data = await self.request("POST", f"/api/live-shopping/{session_id}/vouchers", json=body)
+        return Voucher.from_wire(data)
+
+    async def shop_analytics(self, session_id: str) -> ShopAnalytics:
+        data = await self.request("GET", f"/api/live-shopping/{session_id}/analytics")
+        return ShopAnalytics.from_wire(data)
 
 
 def _unwrap(response: httpx.Response) -> Any:

@@ -221,3 +221,375 @@ class CatalogEntry:
             price=int(data.get("price") or 0),
             locked=bool(data.get("locked")),
         )
+
+
+# ---- co-host sessions (/api/multihost) ---------------------------------------------------
+@dataclass(frozen=True)
+class CohostMember:
+    """One host of a co-host session and the settings every client renders."""
+
+    user_id: str
+    username: str
+    display_name: str
+    role: str  # primary, cohost
+    can_manage: bool
+    audio_enabled: bool
+    video_enabled: bool
+    stream_id: str
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def primary(self) -> bool:
+        return self.role == "primary"
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> CohostMember:
+        return cls(
+            user_id=str(data["userId"]),
+            username=str(data.get("username") or ""),
+            display_name=str(data.get("displayName") or data.get("username") or ""),
+            role=str(data.get("role") or "cohost"),
+            can_manage=bool(data.get("canManage")),
+            audio_enabled=bool(data.get("audioEnabled", True)),
+            video_enabled=bool(data.get("videoEnabled", True)),
+            stream_id=str(data.get("streamId") or data.get("username") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """A picture-in-picture tile, in fractions of the stage (0–1)."""
+
+    user_id: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Overlay:
+        return cls(
+            str(data["userId"]),
+            float(data["x"]),
+            float(data["y"]),
+            float(data["width"]),
+            float(data["height"]),
+        )
+
+
+@dataclass(frozen=True)
+class CohostLayout:
+    mode: str  # grid, spotlight, sidebar, pip
+    grid: str | None  # 2x2, 3x3 (grid only)
+    main_host_id: str | None
+    order: tuple[str, ...]
+    overlays: tuple[Overlay, ...] = ()
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        """The picker's value: ``grid-2x2``, ``grid-3x3``, ``spotlight``, ``sidebar``, ``pip``."""
+        return f"grid-{self.grid or '2x2'}" if self.mode == "grid" else self.mode
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> CohostLayout:
+        return cls(
+            mode=str(data.get("mode") or "grid"),
+            grid=data.get("grid"),
+            main_host_id=data.get("mainHostId"),
+            order=tuple(str(h) for h in data.get("order") or ()),
+            overlays=tuple(Overlay.from_wire(o) for o in data.get("overlays") or ()),
+            version=int(data.get("version") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """An invitation to a co-host session, or a request to join one (``kind``)."""
+
+    id: str
+    session_id: str
+    user: User
+    kind: str  # invite, request
+    status: str
+    can_manage: bool
+    message: str
+    expires_at: datetime | None
+    session_title: str = ""
+    inviter: str = ""  # the session's primary host, for the invitee
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any], session: dict[str, Any] | None = None) -> Invitation:
+        primary = (session or {}).get("primaryHost") or {}
+        return cls(
+            id=str(data["id"]),
+            session_id=str(data["sessionId"]),
+            user=User.from_wire(data.get("user") or {"id": ""}),
+            kind=str(data.get("kind") or "invite"),
+            status=str(data.get("status") or "pending"),
+            can_manage=bool(data.get("canManage")),
+            message=str(data.get("message") or ""),
+            expires_at=parse_time(data.get("expiresAt")),
+            session_title=str((session or {}).get("title") or ""),
+            inviter=str(primary.get("displayName") or primary.get("username") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class CohostSession:
+    id: str
+    title: str
+    type: str
+    status: str  # scheduled, live, ended
+    primary_host_id: str
+    hosts: tuple[CohostMember, ...]
+    layout: CohostLayout
+    topology: str  # mesh, sfu
+    max_hosts: int
+    invitations: tuple[Invitation, ...] = ()  # pending, managers only
+    requests: tuple[Invitation, ...] = ()
+    end_reason: str | None = None
+    server_time: datetime | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status in ("scheduled", "live")
+
+    def host(self, user_id: str) -> CohostMember | None:
+        return next((h for h in self.hosts if h.user_id == user_id), None)
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> CohostSession:
+        pending = data.get("pending") or {}
+        primary = data.get("primaryHost") or {}
+        return cls(
+            id=str(data["id"]),
+            title=str(data.get("title") or ""),
+            type=str(data.get("type") or ""),
+            status=str(data.get("status") or ""),
+            primary_host_id=str(primary.get("id") or ""),
+            hosts=tuple(CohostMember.from_wire(h) for h in data.get("hosts") or ()),
+            layout=CohostLayout.from_wire(data.get("layout") or {}),
+            topology=str(data.get("topology") or "mesh"),
+            max_hosts=int(data.get("maxHosts") or 9),
+            invitations=tuple(Invitation.from_wire(i) for i in pending.get("invitations") or ()),
+            requests=tuple(Invitation.from_wire(i) for i in pending.get("requests") or ()),
+            end_reason=data.get("endReason"),
+            server_time=parse_time(data.get("serverTime")),
+        )
+
+
+# ---- live shopping (/api/products, /api/live-shopping) -------------------------------------
+@dataclass(frozen=True)
+class Product:
+    """One of the seller's own products (the catalog a session draws from)."""
+
+    id: str
+    name: str
+    price: int
+    stock: int
+    description: str = ""
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Product:
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or ""),
+            price=int(data.get("price") or 0),
+            stock=int(data.get("stock") or 0),
+            description=str(data.get("description") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class FlashSale:
+    price: int
+    quantity: int
+    remaining: int
+    ends_at: datetime | None
+    active: bool
+    ended_reason: str | None = None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> FlashSale:
+        return cls(
+            price=int(data.get("price") or 0),
+            quantity=int(data.get("quantity") or 0),
+            remaining=int(data.get("remaining") or 0),
+            ends_at=parse_time(data.get("endsAt")),
+            active=data.get("status") == "active",
+            ended_reason=data.get("endedReason"),
+        )
+
+
+@dataclass(frozen=True)
+class LiveProduct:
+    """A product in a live-shopping session: its live price, stock and flash sale."""
+
+    product_id: str
+    name: str
+    regular_price: int
+    live_price: int
+    current_price: int
+    stock: int
+    sold_out: bool
+    pinned: bool
+    flash_sale: FlashSale | None = None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> LiveProduct:
+        flash = data.get("flashSale")
+        return cls(
+            product_id=str(data["productId"]),
+            name=str(data.get("name") or ""),
+            regular_price=int(data.get("regularPrice") or 0),
+            live_price=int(data.get("livePrice") or 0),
+            current_price=int(data.get("currentPrice") or data.get("livePrice") or 0),
+            stock=int(data.get("stock") or 0),
+            sold_out=bool(data.get("soldOut")),
+            pinned=bool(data.get("pinned")),
+            flash_sale=FlashSale.from_wire(flash) if flash else None,
+        )
+
+
+@dataclass(frozen=True)
+class Voucher:
+    code: str
+    type: str  # percent, fixed
+    value: int
+    min_order: int
+    usage_limit: int | None
+    used: int
+    remaining: int | None
+    expires_at: datetime | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.value}% off" if self.type == "percent" else f"{self.value:,} coins off"
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Voucher:
+        limit, remaining = data.get("usageLimit"), data.get("remaining")
+        return cls(
+            code=str(data["code"]),
+            type=str(data.get("type") or "fixed"),
+            value=int(data.get("value") or 0),
+            min_order=int(data.get("minOrder") or 0),
+            usage_limit=None if limit is None else int(limit),
+            used=int(data.get("used") or 0),
+            remaining=None if remaining is None else int(remaining),
+            expires_at=parse_time(data.get("expiresAt")),
+        )
+
+
+@dataclass(frozen=True)
+class Order:
+    id: str
+    session_id: str
+    product_id: str
+    product_name: str
+    buyer: str
+    quantity: int
+    total: int
+    discount: int
+    status: str  # placed, fulfilled, cancelled
+    created_at: datetime | None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Order:
+        buyer = data.get("buyer") or {}
+        return cls(
+            id=str(data["id"]),
+            session_id=str(data.get("sessionId") or ""),
+            product_id=str(data.get("productId") or ""),
+            product_name=str(data.get("productName") or ""),
+            buyer=str(buyer.get("displayName") or buyer.get("username") or "someone"),
+            quantity=int(data.get("quantity") or 1),
+            total=int(data.get("total") or 0),
+            discount=int(data.get("discount") or 0),
+            status=str(data.get("status") or "placed"),
+            created_at=parse_time(data.get("createdAt")),
+        )
+
+
+@dataclass(frozen=True)
+class ShopSession:
+    id: str
+    title: str
+    status: str  # scheduled, live, ended
+    seller_id: str
+    products: tuple[LiveProduct, ...]
+    vouchers: tuple[Voucher, ...]
+    server_time: datetime | None = None
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> ShopSession:
+        return cls(
+            id=str(data["id"]),
+            title=str(data.get("title") or ""),
+            status=str(data.get("status") or ""),
+            seller_id=str((data.get("seller") or {}).get("id") or ""),
+            products=tuple(LiveProduct.from_wire(p) for p in data.get("products") or ()),
+            vouchers=tuple(Voucher.from_wire(v) for v in data.get("vouchers") or ()),
+            server_time=parse_time(data.get("serverTime")),
+        )
+
+
+@dataclass(frozen=True)
+class ProductStats:
+    product_id: str
+    name: str
+    views: int
+    orders: int
+    units_sold: int
+    revenue: int
+    conversion_rate: float
+    stock: int
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> ProductStats:
+        return cls(
+            product_id=str(data["productId"]),
+            name=str(data.get("name") or ""),
+            views=int(data.get("views") or 0),
+            orders=int(data.get("orders") or 0),
+            units_sold=int(data.get("unitsSold") or 0),
+            revenue=int(data.get("revenue") or 0),
+            conversion_rate=float(data.get("conversionRate") or 0.0),
+            stock=int(data.get("stock") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class ShopAnalytics:
+    session_id: str
+    orders: int
+    units_sold: int
+    revenue: int
+    views: int
+    unique_viewers: int
+    conversion_rate: float
+    average_order_value: float
+    cancelled_orders: int
+    products: tuple[ProductStats, ...]
+    flash_sell_through: float
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> ShopAnalytics:
+        totals = data.get("totals") or {}
+        return cls(
+            session_id=str(data["sessionId"]),
+            orders=int(totals.get("orders") or 0),
+            units_sold=int(totals.get("unitsSold") or 0),
+            revenue=int(totals.get("revenue") or 0),
+            views=int(totals.get("views") or 0),
+            unique_viewers=int(totals.get("uniqueViewers") or 0),
+            conversion_rate=float(totals.get("conversionRate") or 0.0),
+            average_order_value=float(totals.get("averageOrderValue") or 0.0),
+            cancelled_orders=int(totals.get("cancelledOrders") or 0),
+            products=tuple(ProductStats.from_wire(p) for p in data.get("products") or ()),
+            flash_sell_through=float((data.get("flashSales") or {}).get("sellThrough") or 0.0),
+        )
