@@ -100,6 +100,12 @@ class EventClient:
         if not joined:
             raise ApiError(403, "forbidden_room", f"You may not join '{room}'.")
 
+    async def send(self, event: str, data: dict[str, Any]) -> None:
+        """Send a client event (``webrtc:*`` signaling); dropped while the link is down."""
+        if self._ws is not None and self.state is LinkState.CONNECTED:
+            with contextlib.suppress(ConnectionClosed):
+                await self._send(self._ws, event, data)
+
     async def leave(self, room: str) -> None:
         self._rooms.discard(room)
         if self._ws is not None and self.state is LinkState.CONNECTED:

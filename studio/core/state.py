@@ -7,16 +7,31 @@ the server's clock?", "what share of the bar is mine?").
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from backend.contract import PK
+from backend.contract import PK, MultiHost, Shopping
 from studio.core.events import ServerEvent
-from studio.core.models import Battle, GiftEvent, Supporter
+from studio.core.models import (
+    Battle,
+    CohostLayout,
+    CohostMember,
+    CohostSession,
+    GiftEvent,
+    Invitation,
+    LiveProduct,
+    Order,
+    ShopAnalytics,
+    ShopSession,
+    Supporter,
+    Voucher,
+)
 
 FEED_LENGTH = 40
 
@@ -190,3 +205,256 @@ class PKState:
             xp=int(reward.get("xp", 0)),
             opponent=battle.host(other).label,
         )
+
+
+# ---- co-host sessions -----------------------------------------------------------------------
+GRID_COLUMNS = {"2x2": 2, "3x3": 3}
+MAIN_SHARE = 0.75  # of the stage the main host takes in spotlight and sidebar
+
+
+@dataclass(frozen=True)
+class Tile:
+    """Where one host's video goes, in fractions of the stage (0–1)."""
+
+    user_id: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def layout_tiles(layout: CohostLayout) -> list[Tile]:
+    """Every host's tile for the shared layout, drawn the same way by every client."""
+    order = list(layout.order)
+    if not order:
+        return []
+    if layout.mode == "grid":
+        columns = GRID_COLUMNS.get(layout.grid or "", 2 if len(order) <= 4 else 3)
+        rows = math.ceil(len(order) / columns)
+        size = 1 / columns
+        top = (1 - rows * size) / 2  # few hosts: the used rows sit in the middle
+        return [
+            Tile(user, (i % columns) * size, top + (i // columns) * size, size, size)
+            for i, user in enumerate(order)
+        ]
+    main, others = order[0], order[1:]
+    if layout.mode == "pip":
+        overlays = {o.user_id: o for o in layout.overlays}
+        tiles = [Tile(main, 0.0, 0.0, 1.0, 1.0)]
+        return tiles + [
+            Tile(u, o.x, o.y, o.width, o.height) for u in others if (o := overlays.get(u))
+        ]
+    if not others:
+        return [Tile(main, 0.0, 0.0, 1.0, 1.0)]
+    rest = 1 - MAIN_SHARE
+    if layout.mode == "sidebar":
+        step = 1 / max(len(others), 3)
+        top = (1 - step * len(others)) / 2
+        return [Tile(main, 0.0, 0.0, MAIN_SHARE, 1.0)] + [
+            Tile(u, MAIN_SHARE, top + i * step, rest, step) for i, u in enumerate(others)
+        ]
+    step = 1 / max(len(others), 4)  # spotlight: a strip of the others under the main host
+    left = (1 - step * len(others)) / 2
+    return [Tile(main, 0.0, 0.0, 1.0, MAIN_SHARE)] + [
+        Tile(u, left + i * step, MAIN_SHARE, step, rest) for i, u in enumerate(others)
+    ]
+
+
+class CohostState:
+    """One user's view of co-hosting: their open session, invitations to them, requests."""
+
+    def __init__(self, me: str) -> None:
+        self.me = me
+        self.session: CohostSession | None = None
+        self.incoming: dict[str, Invitation] = {}  # invitations to me, by session
+        self.notice = ""  # why the last session stopped for me
+
+    @property
+    def me_host(self) -> CohostMember | None:
+        return self.session.host(self.me) if self.session is not None else None
+
+    @property
+    def can_manage(self) -> bool:
+        """Primary host or a manager: invite, approve, remove, mute others, change layout."""
+        host = self.me_host
+        return host is not None and host.can_manage
+
+    @property
+    def is_primary(self) -> bool:
+        host = self.me_host
+        return host is not None and host.primary
+
+    def tiles(self) -> list[Tile]:
+        return layout_tiles(self.session.layout) if self.session is not None else []
+
+    def load(self, session: CohostSession) -> None:
+        """A REST snapshot of a session I host (or was hosting)."""
+        self.incoming.pop(session.id, None)
+        if session.open and session.host(self.me) is not None:
+            self.session = session
+            self.notice = ""
+        elif self.session is not None and self.session.id == session.id:
+            self._close("The session ended." if not session.open else "You left the session.")
+
+    def forget_invitation(self, session_id: str) -> None:
+        self.incoming.pop(session_id, None)
+
+    def apply(self, event: ServerEvent) -> bool:
+        """Fold one ``multihost:*`` event in; True when it changed what this user sees."""
+        data = event.data
+        session_id = str(data.get("sessionId") or "")
+        if event.name == MultiHost.INVITED:
+            invitation = Invitation.from_wire(data["invitation"], data.get("session"))
+            if invitation.user.id == self.me:
+                self.incoming[session_id] = invitation
+                return True
+            return self._change(session_id, invitations=self._pending("invitations", invitation))
+        if event.name == MultiHost.ENDED and session_id in self.incoming:
+            self.incoming.pop(session_id)
+            if not self._mine(session_id):
+                return True
+        if event.name == MultiHost.REQUEST_DECLINED:
+            self.notice = "Your request to join was declined."
+            return True
+        if not self._mine(session_id):
+            return False
+        assert self.session is not None
+        session = self.session
+        if event.name == MultiHost.JOINED:
+            host = CohostMember.from_wire(data["host"])
+            hosts = (*(h for h in session.hosts if h.user_id != host.user_id), host)
+            return self._change(
+                session_id,
+                hosts=hosts,
+                topology=str(data.get("topology") or session.topology),
+                invitations=tuple(i for i in session.invitations if i.user.id != host.user_id),
+                requests=tuple(r for r in session.requests if r.user.id != host.user_id),
+            )
+        if event.name == MultiHost.LEFT:
+            user_id = str(data["userId"])
+            if user_id == self.me:
+                removed = data.get("reason") == "removed"
+                self._close("You were removed from the session." if removed else "You left.")
+                return True
+            return self._change(
+                session_id,
+                hosts=tuple(h for h in session.hosts if h.user_id != user_id),
+                topology=str(data.get("topology") or session.topology),
+            )
+        if event.name == MultiHost.SETTINGS:
+            host = CohostMember.from_wire(data["host"])
+            hosts = tuple(host if h.user_id == host.user_id else h for h in session.hosts)
+            return self._change(session_id, hosts=hosts)
+        if event.name == MultiHost.LAYOUT_CHANGED:
+            return self._change(session_id, layout=CohostLayout.from_wire(data["layout"]))
+        if event.name == MultiHost.STARTED:
+            return self._change(session_id, status="live")
+        if event.name == MultiHost.JOIN_REQUESTED:
+            request = Invitation.from_wire(data["request"])
+            return self._change(session_id, requests=self._pending("requests", request))
+        if event.name == MultiHost.ENDED:
+            self._close("The session ended.")
+            return True
+        return False
+
+    def _mine(self, session_id: str) -> bool:
+        return self.session is not None and self.session.id == session_id
+
+    def _pending(self, field: str, item: Invitation) -> tuple[Invitation, ...]:
+        current: tuple[Invitation, ...] = getattr(self.session, field, ())
+        return (*(i for i in current if i.user.id != item.user.id), item)
+
+    def _change(self, session_id: str, **changes: Any) -> bool:
+        if not self._mine(session_id):
+            return False
+        assert self.session is not None
+        self.session = dataclasses.replace(self.session, **changes)
+        return True
+
+    def _close(self, notice: str) -> None:
+        self.session = None
+        self.notice = notice
+
+
+# ---- live shopping ------------------------------------------------------------------------
+ORDER_FEED_LENGTH = 100
+
+
+class ShopState:
+    """The seller's live-shopping session: products with stock and flash sales, orders."""
+
+    def __init__(self, me: str) -> None:
+        self.me = me
+        self.session: ShopSession | None = None
+        self.products: dict[str, LiveProduct] = {}
+        self.vouchers: dict[str, Voucher] = {}
+        self.orders: deque[Order] = deque(maxlen=ORDER_FEED_LENGTH)  # newest first
+        self.analytics: ShopAnalytics | None = None
+        self.clock = ServerClock()
+
+    @property
+    def live(self) -> bool:
+        return self.session is not None and self.session.status == "live"
+
+    @property
+    def pinned(self) -> LiveProduct | None:
+        return next((p for p in self.products.values() if p.pinned), None)
+
+    def flash_seconds_left(self, product: LiveProduct) -> float:
+        """Seconds left in the product's flash sale by the server's clock (0 when over)."""
+        flash = product.flash_sale
+        if flash is None or not flash.active or flash.remaining <= 0:
+            return 0.0
+        return self.clock.seconds_until(flash.ends_at)
+
+    def load(self, session: ShopSession) -> None:
+        self.session = session
+        self.clock.observe(session.server_time)
+        self.products = {p.product_id: p for p in session.products}
+        self.vouchers = {v.code: v for v in session.vouchers}
+
+    def load_orders(self, orders: list[Order]) -> None:
+        self.orders.clear()
+        self.orders.extend(orders)
+
+    def apply(self, event: ServerEvent) -> bool:
+        """Fold one ``live-shopping:*`` event of my session in; True when it was mine."""
+        data = event.data
+        if self.session is None or data.get("sessionId") != self.session.id:
+            return False
+        product = data.get("product")
+        if event.name == Shopping.PRODUCT_PINNED:
+            pinned = LiveProduct.from_wire(product) if product else None
+            self.products = {
+                key: dataclasses.replace(p, pinned=pinned is not None and key == pinned.product_id)
+                for key, p in self.products.items()
+            }
+            return True
+        if product:
+            self._upsert(LiveProduct.from_wire(product))
+        if event.name in (Shopping.ORDER, Shopping.ORDER_UPDATED):
+            order = Order.from_wire(data["order"])
+            if event.name == Shopping.ORDER and all(o.id != order.id for o in self.orders):
+                self.orders.appendleft(order)
+            else:
+                self._replace_order(order)
+        elif event.name == Shopping.SOLD_OUT:
+            key = str(data["productId"])
+            if key in self.products:
+                self._upsert(dataclasses.replace(self.products[key], stock=0, sold_out=True))
+        elif event.name == Shopping.VOUCHER:
+            voucher = Voucher.from_wire(data["voucher"])
+            self.vouchers[voucher.code] = voucher
+        elif event.name in (Shopping.STARTED, Shopping.ENDED):
+            self.load(ShopSession.from_wire(data["session"]))
+        return True
+
+    def _upsert(self, product: LiveProduct) -> None:
+        self.products[product.product_id] = product
+
+    def _replace_order(self, order: Order) -> None:
+        for index, existing in enumerate(self.orders):
+            if existing.id == order.id:
+                self.orders[index] = order
+                return
+        self.orders.appendleft(order)

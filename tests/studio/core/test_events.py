@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from backend.contract import PK, battle_room
+from backend.media.contract import WebRTC
 from backend.settings import Settings
 from studio.core.api_client import ApiClient, ApiError
 from studio.core.events import EventClient, LinkState, ServerEvent
@@ -75,6 +76,25 @@ async def test_user_room_events_and_battle_room_join(server: LiveServer) -> None
         await host1.aclose()
         await host2.aclose()
     assert seen.states[0] is LinkState.CONNECTING and seen.states[-1] is LinkState.STOPPED
+
+
+async def test_client_events_reach_the_server(server: LiveServer) -> None:
+    api = await _user(server.url)
+    assert api.token
+    client = EventClient(api.ws_url, api.token)
+    seen = Recorder(client)
+    await client.send(WebRTC.JOIN_ROOM, {"roomId": "studio-room"})  # not connected: dropped
+    client.start()
+    try:
+        await client.wait_connected()
+        await client.send(WebRTC.JOIN_ROOM, {"roomId": "studio-room"})
+        await seen.until(lambda: bool(seen.named(WebRTC.EXISTING_PEERS)))
+        assert seen.named(WebRTC.EXISTING_PEERS) == [
+            {"roomId": "studio-room", "peers": [], "topology": "mesh", "iceServers": []}
+        ]
+    finally:
+        await client.stop()
+        await api.aclose()
 
 
 async def test_reconnects_and_rejoins_rooms_after_a_backend_restart(settings: Settings) -> None:
