@@ -8,11 +8,10 @@ score, and the battle room is joined so gifts arrive while it lasts.
 
 from __future__ import annotations
 
-import contextlib
 from functools import lru_cache
 from html import escape
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
@@ -22,24 +21,22 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from backend.contract import PK, battle_room
 from filters.assets import asset
-from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
 from studio.core.models import Battle, GiftEvent, Supporter, User
 from studio.core.state import FEED_LENGTH, PKPhase, PKState
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
+from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, section
 
 DURATIONS = (1, 3, 5, 10)
 GIFT_ICON = 22
-SEARCH_DELAY_MS = 250
 RANK_COLOURS = ("#ffc83d", "#c9d1e0", "#e0925a")  # gold, silver, bronze
 
 
@@ -58,12 +55,7 @@ class ChallengePage(QWidget):
     def __init__(self, panel: PKPanel) -> None:
         super().__init__()
         self.panel = panel
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search streamers by name…")
-        self.search.setClearButtonEnabled(True)
-        self.results = QListWidget()
-        self.results.setIconSize(QSize(20, 20))
-        self.results.setMinimumHeight(160)
+        self.finder = UserSearch(panel.studio, "Search streamers by name…")
         self.duration = QComboBox()
         for minutes in DURATIONS:
             self.duration.addItem(f"{minutes} min", minutes)
@@ -75,16 +67,10 @@ class ChallengePage(QWidget):
         self.challenge = QPushButton("Send challenge")
         self.challenge.setProperty("role", "primary")
         self.challenge.setEnabled(False)
-
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SEARCH_DELAY_MS)
-        self._timer.timeout.connect(self.run_search)
-        self.search.textChanged.connect(self._timer.start)
-        self.results.currentItemChanged.connect(
-            lambda *_: self.challenge.setEnabled(self.results.currentItem() is not None)
+        self.finder.selection_changed.connect(
+            lambda: self.challenge.setEnabled(self.finder.user is not None)
         )
-        self.results.itemDoubleClicked.connect(lambda *_: self._send())
+        self.finder.chosen.connect(lambda _: self._send())
         self.challenge.clicked.connect(self._send)
 
         options = QHBoxLayout()
@@ -94,8 +80,7 @@ class ChallengePage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(section("Challenge a streamer"))
-        layout.addWidget(self.search)
-        layout.addWidget(self.results, 1)
+        layout.addWidget(self.finder, 1)
         layout.addLayout(options)
         layout.addWidget(self.title)
         layout.addWidget(self.challenge)
@@ -106,27 +91,9 @@ class ChallengePage(QWidget):
             )
         )
 
-    def run_search(self) -> None:
-        if self.panel.studio.session.signed_in:
-            self.panel.studio.tasks.spawn(self._search(self.search.text().strip()), "Search")
-
-    async def _search(self, query: str) -> None:
-        users = await self.panel.studio.session.api.search_users(query)
-        if query != self.search.text().strip():
-            return  # a newer search is on its way
-        self.results.clear()
-        for user in users:
-            item = QListWidgetItem(f"{user.label}   @{user.username}")
-            item.setData(Qt.ItemDataRole.UserRole, user)
-            self.results.addItem(item)
-        if not users:
-            self.results.addItem(QListWidgetItem("No streamers match."))
-            self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
-
     def _send(self) -> None:
-        item = self.results.currentItem()
-        opponent = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-        if isinstance(opponent, User):
+        opponent = self.finder.user
+        if opponent is not None:
             minutes = int(self.duration.currentData())
             self.panel.studio.settings.battle_minutes = minutes
             self.panel.challenge(opponent, minutes, self.title.text().strip())
@@ -363,37 +330,16 @@ class ResultPage(QWidget):
         )
 
 
-class PKPanel(QWidget):
+class PKPanel(ServerPanel):
     def __init__(self, window: MainWindow) -> None:
-        super().__init__()
-        self.studio = window
+        super().__init__(window, "Sign in to battle other streamers.")
         self.state: PKState | None = None
-        self.pages = QStackedWidget()
-        self.signed_out = dim("Sign in to battle other streamers.")
-        self.signed_out.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.room = RoomFollower(window, battle_room)
         self.challenge_page = ChallengePage(self)
         self.invite_page = InvitePage(self)
         self.live_page = LivePage(self)
         self.result_page = ResultPage(self)
-        for page in (
-            self.signed_out,
-            self.challenge_page,
-            self.invite_page,
-            self.live_page,
-            self.result_page,
-        ):
-            self.pages.addWidget(page)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 12)
-        layout.addWidget(self.pages)
-        self.setMinimumWidth(320)
-        self._clock = QTimer(self)
-        self._clock.setInterval(250)
-        self._clock.timeout.connect(self._tick)
-        self._joined = ""
-        window.signed_in.connect(self._signed_in)
-        window.server_event.connect(self._event)
-        window.resynced.connect(self._reload)
+        self.add_pages(self.challenge_page, self.invite_page, self.live_page, self.result_page)
 
     @property
     def phase(self) -> PKPhase | None:
@@ -415,7 +361,7 @@ class PKPanel(QWidget):
         if self.state is not None:
             self.state.dismiss()
             self.refresh()
-            self.challenge_page.run_search()
+            self.challenge_page.finder.run_search()
 
     async def _challenge(self, opponent: User, minutes: int, title: str) -> None:
         await self._show(await self.studio.session.api.create_battle(opponent.id, minutes, title))
@@ -434,15 +380,15 @@ class PKPanel(QWidget):
         self.refresh()
 
     # ---- server state ---------------------------------------------------------------
-    def _signed_in(self, user: User | None) -> None:
+    def signed_in(self, user: User | None) -> None:
         self.state = PKState(user.id) if user is not None else None
-        self._joined = ""
+        self.room.reset()
         self.refresh()
         if user is not None:
-            self._reload()
-            self.challenge_page.run_search()
+            self.reload()
+            self.challenge_page.finder.run_search()
 
-    def _reload(self) -> None:
+    def reload(self) -> None:
         if self.state is not None:
             self.studio.tasks.spawn(self._fetch(), "Loading your battles")
 
@@ -460,7 +406,7 @@ class PKPanel(QWidget):
         await self._follow()
         self.refresh()
 
-    def _event(self, event: ServerEvent) -> None:
+    def event_received(self, event: ServerEvent) -> None:
         state = self.state
         if state is None or not event.name.startswith("pk-battle:"):
             return
@@ -474,46 +420,32 @@ class PKPanel(QWidget):
 
     async def _follow(self) -> None:
         """Be in the room of the battle being shown (gifts only go to the battle room)."""
-        events = self.studio.session.events
         state = self.state
-        if events is None or state is None:
-            return
-        wanted = state.battle.id if state.battle is not None and state.result is None else ""
-        if wanted == self._joined:
-            return
-        if self._joined:
-            await events.leave(battle_room(self._joined))
-        self._joined = wanted
-        if wanted:
-            with contextlib.suppress(ApiError):
-                await events.join(battle_room(wanted))
+        if state is not None:
+            shown = state.battle is not None and state.result is None
+            await self.room.follow(state.battle.id if shown and state.battle else "")
 
     # ---- rendering ------------------------------------------------------------------
     def refresh(self) -> None:
         state = self.state
         if state is None:
-            self.pages.setCurrentWidget(self.signed_out)
-            self._clock.stop()
+            self.show_page(self.signed_out)
             return
         phase = state.phase
+        waiting = phase in (PKPhase.OUTGOING, PKPhase.INCOMING)
         if phase is PKPhase.IDLE:
-            self.pages.setCurrentWidget(self.challenge_page)
-        elif phase in (PKPhase.OUTGOING, PKPhase.INCOMING):
+            self.show_page(self.challenge_page)
+        elif waiting:
             self.invite_page.show_invite(state)
-            self.pages.setCurrentWidget(self.invite_page)
+            self.show_page(self.invite_page, ticking=True)
         elif phase is PKPhase.LIVE:
             self.live_page.show_battle(state)
-            self.pages.setCurrentWidget(self.live_page)
+            self.show_page(self.live_page, ticking=True)
         else:
             self.result_page.show_result(state)
-            self.pages.setCurrentWidget(self.result_page)
-        if phase in (PKPhase.OUTGOING, PKPhase.INCOMING, PKPhase.LIVE):
-            self._tick()
-            self._clock.start()
-        else:
-            self._clock.stop()
+            self.show_page(self.result_page)
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
         state = self.state
         if state is None:
             return

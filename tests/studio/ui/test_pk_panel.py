@@ -7,11 +7,25 @@ from pytestqt.qtbot import QtBot
 
 from studio.core.state import PKPhase
 from studio.ui.main_window import MainWindow
+from studio.ui.panels.common import UserSearch
 from studio.ui.panels.pk import PKPanel
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
 
 WAIT = 15_000
+
+
+def find_user(finder: UserSearch, username: str, qtbot: QtBot) -> None:
+    """Type ``username`` into a user search and select the one match."""
+    finder.search.setText(username)
+    qtbot.waitUntil(
+        lambda: (
+            finder.results.count() == 1
+            and finder.results.item(0).data(Qt.ItemDataRole.UserRole) is not None
+        ),
+        timeout=WAIT,
+    )
+    finder.results.setCurrentRow(0)
 
 
 def pk_panel(window: MainWindow) -> PKPanel:
@@ -32,15 +46,7 @@ def test_two_studios_battle_with_gifts_and_a_result(
 
     # Alice finds Bob and challenges him.
     page = a.challenge_page
-    page.search.setText(bob.username)
-    qtbot.waitUntil(
-        lambda: (
-            page.results.count() == 1
-            and page.results.item(0).data(Qt.ItemDataRole.UserRole) is not None
-        ),
-        timeout=WAIT,
-    )
-    page.results.setCurrentRow(0)
+    find_user(page.finder, bob.username, qtbot)
     page.duration.setCurrentIndex(page.duration.findData(1))
     page.challenge.click()
     qtbot.waitUntil(lambda: a.phase is PKPhase.OUTGOING, timeout=WAIT)

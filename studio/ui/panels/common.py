@@ -1,0 +1,155 @@
+"""What the server-driven panels (PK, co-host, shopping) share: finding users, following a
+room, and the panel frame (a page per state, a signed-out page, a clock for countdowns)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.core.api_client import ApiError
+from studio.core.events import ServerEvent
+from studio.core.models import User
+from studio.ui.main_window import MainWindow
+from studio.ui.widgets import dim
+
+SEARCH_DELAY_MS = 250
+CLOCK_MS = 250
+
+
+class UserSearch(QWidget):
+    """A search box with the matching streamers below it (searched as one types, debounced)."""
+
+    chosen = Signal(object)  # User, on double-click
+    selection_changed = Signal()
+
+    def __init__(self, studio: MainWindow, placeholder: str, min_height: int = 160) -> None:
+        super().__init__()
+        self.studio = studio
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(placeholder)
+        self.search.setClearButtonEnabled(True)
+        self.results = QListWidget()
+        self.results.setIconSize(QSize(20, 20))
+        self.results.setMinimumHeight(min_height)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.run_search)
+        self.search.textChanged.connect(self._timer.start)
+        self.results.currentItemChanged.connect(lambda *_: self.selection_changed.emit())
+        self.results.itemDoubleClicked.connect(self._double_clicked)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.search)
+        column.addWidget(self.results, 1)
+
+    @property
+    def user(self) -> User | None:
+        """The selected streamer, if any."""
+        item = self.results.currentItem()
+        found = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return found if isinstance(found, User) else None
+
+    def run_search(self) -> None:
+        if self.studio.session.signed_in:
+            self.studio.tasks.spawn(self._search(self.search.text().strip()), "Search")
+
+    async def _search(self, query: str) -> None:
+        users = await self.studio.session.api.search_users(query)
+        if query != self.search.text().strip():
+            return  # a newer search is on its way
+        self.results.clear()
+        for user in users:
+            item = QListWidgetItem(f"{user.label}   @{user.username}")
+            item.setData(Qt.ItemDataRole.UserRole, user)
+            self.results.addItem(item)
+        if not users:
+            self.results.addItem(QListWidgetItem("No streamers match."))
+            self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+
+    def _double_clicked(self) -> None:
+        if self.user is not None:
+            self.chosen.emit(self.user)
+
+
+class RoomFollower:
+    """Keeps the event link in one room of a kind (the battle or session being shown)."""
+
+    def __init__(self, studio: MainWindow, room_for: Callable[[str], str]) -> None:
+        self.studio = studio
+        self.room_for = room_for
+        self.joined = ""  # the id whose room we are in
+
+    def reset(self) -> None:
+        self.joined = ""
+
+    async def follow(self, wanted: str) -> None:
+        """Be in the room of ``wanted`` ("" leaves the current one)."""
+        events = self.studio.session.events
+        if events is None or wanted == self.joined:
+            return
+        if self.joined:
+            await events.leave(self.room_for(self.joined))
+        self.joined = wanted
+        if wanted:
+            with contextlib.suppress(ApiError):
+                await events.join(self.room_for(wanted))
+
+
+class ServerPanel(QWidget):
+    """A dock panel that renders server state: one page per phase, and a countdown clock.
+
+    Subclasses implement ``signed_in(user)``, ``event(event)``, ``reload()`` and ``tick()``.
+    """
+
+    def __init__(self, window: MainWindow, signed_out_text: str) -> None:
+        super().__init__()
+        self.studio = window
+        self.pages = QStackedWidget()
+        self.signed_out = dim(signed_out_text)
+        self.signed_out.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pages.addWidget(self.signed_out)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.addWidget(self.pages)
+        self.setMinimumWidth(320)
+        self.clock = QTimer(self)
+        self.clock.setInterval(CLOCK_MS)
+        self.clock.timeout.connect(self.tick)
+        window.signed_in.connect(self.signed_in)
+        window.server_event.connect(self.event_received)
+        window.resynced.connect(self.reload)
+
+    def add_pages(self, *pages: QWidget) -> None:
+        for page in pages:
+            self.pages.addWidget(page)
+
+    def show_page(self, page: QWidget, ticking: bool = False) -> None:
+        self.pages.setCurrentWidget(page)
+        if ticking:
+            self.tick()
+            self.clock.start()
+        else:
+            self.clock.stop()
+
+    def signed_in(self, user: User | None) -> None:
+        raise NotImplementedError
+
+    def event_received(self, event: ServerEvent) -> None:
+        raise NotImplementedError
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def tick(self) -> None:
+        """Called four times a second while the page shows a countdown."""
