@@ -24,12 +24,20 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import aioice.ice
 import av
 import httpx
 import numpy as np
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
 from fastapi import FastAPI, Request, Response
 from numpy.typing import NDArray
 
@@ -157,7 +165,6 @@ async def glass_to_glass(with_filters: bool) -> None:
 # ---- 2. SFU cost against MediaRelay --------------------------------------------------------
 def relay_app() -> FastAPI:
     """The stock alternative: MediaRelay (decode once, re-encode for every viewer)."""
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
 
     app = FastAPI()
@@ -278,11 +285,70 @@ async def wait_http(url: str) -> None:
             await asyncio.sleep(0.1)
 
 
-async def server_cpu(mode: str, counts: tuple[int, ...]) -> dict[int, float]:
-    from studio.core.frames import FrameFlow
-    from studio.core.publisher import Publisher
+def encoded_clip(seconds: int = 3) -> list[bytes]:
+    """3 s of the sample clip as 720p VP8 at 1.5 Mbps, a keyframe every second."""
+    from studio.core.encoder import VideoEncoder
     from studio.core.sources import SampleSource
 
+    clip = SampleSource(1280, 720, fps=30.0)._clip
+    encoder = VideoEncoder("vp8")
+    packets = []
+    for index in range(30 * seconds):
+        packet = encoder.encode(clip.frame(index), index * 3000, 1_500_000, 30.0, index % 30 == 0)
+        assert packet is not None
+        packets.append(bytes(packet))
+    return packets
+
+
+class ReplayTrack(MediaStreamTrack):
+    """Sends pre-encoded 720p30 packets in a loop: a publisher that costs (almost) nothing,
+    so the backend's load is the same at every subscriber count."""
+
+    kind = "video"
+
+    def __init__(self, packets: list[bytes]) -> None:
+        super().__init__()
+        self.packets = packets
+        self.sent = 0
+        self.bytes = 0
+        self._start: float | None = None
+
+    async def recv(self) -> av.Packet:
+        if self._start is None:
+            self._start = time.monotonic()
+        await asyncio.sleep(max(0.0, self._start + self.sent / 30 - time.monotonic()))
+        data = self.packets[self.sent % len(self.packets)]
+        packet = av.Packet(data)
+        packet.pts = self.sent * 3000
+        packet.time_base = Fraction(1, 90000)
+        self.sent += 1
+        self.bytes += len(data)
+        return packet
+
+
+async def replay_publish(url: str, token: str, track: ReplayTrack) -> RTCPeerConnection:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    transceiver = pc.addTransceiver(track, direction="sendonly")
+    vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
+    transceiver.setCodecPreferences(vp8)
+    connected = asyncio.Event()
+
+    @pc.on("connectionstatechange")
+    def on_state() -> None:
+        if pc.connectionState == "connected":
+            connected.set()
+
+    await pc.setLocalDescription(await pc.createOffer())
+    headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient() as client:
+        response = await client.post(url, content=pc.localDescription.sdp, headers=headers)
+    response.raise_for_status()
+    await pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
+    await asyncio.wait_for(connected.wait(), 30)
+    return pc
+
+
+async def server_cpu(mode: str, counts: tuple[int, ...], clip: list[bytes]) -> dict[int, float]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     results: dict[int, float] = {}
@@ -290,35 +356,33 @@ async def server_cpu(mode: str, counts: tuple[int, ...]) -> dict[int, float]:
         async with child("_serve", str(port), mode, tmp) as server:
             await wait_http(url + "/")
             name, token = (await register(url)) if mode == "sfu" else ("relay", "")
-            flow = FrameFlow(SampleSource(1280, 720, fps=30.0))
-            quality = pinned_720p()
-            publisher = Publisher(f"{url}/whip/{name}", flow, token=token, quality=quality)
-            await publisher.start()
-            await asyncio.wait_for(publisher.wait_live(), 30)
+            track = ReplayTrack(clip)
+            publisher = await replay_publish(f"{url}/whip/{name}", token, track)
             for count in counts:
                 async with child("_subscribe", f"{url}/whep/{name}", token, str(count)) as viewers:
                     assert viewers.stdout is not None
                     await asyncio.wait_for(viewers.stdout.readline(), 600)
-                    await asyncio.sleep(2.0)  # settle: keyframes, rate control
+                    await asyncio.sleep(2.0)  # settle: every subscriber got its keyframe
                     start_cpu, start = cpu_seconds(server.pid), time.monotonic()
+                    frames, sent = track.sent, track.bytes
                     await asyncio.sleep(WINDOW_S)
-                    used = cpu_seconds(server.pid) - start_cpu
-                    results[count] = 100.0 * used / (time.monotonic() - start)
-                    sent = publisher.status
+                    elapsed = time.monotonic() - start
+                    results[count] = 100.0 * (cpu_seconds(server.pid) - start_cpu) / elapsed
                     print(
                         f"  ({mode}: {count} subscribers, {results[count]:.1f} % of a core;"
-                        f" publisher {sent.fps:.0f} fps, {sent.bitrate_kbps:.0f} kbps,"
+                        f" publisher {(track.sent - frames) / elapsed:.0f} fps,"
+                        f" {(track.bytes - sent) * 8 / elapsed / 1000:.0f} kbps,"
                         f" load average {os.getloadavg()[0]:.1f})"
                     )
-            await publisher.stop()
-            flow.stop()
+            await publisher.close()
     return results
 
 
 async def sfu_cost() -> None:
-    sfu = await server_cpu("sfu", SUBSCRIBERS)
-    relay = await server_cpu("relay", RELAY_SUBSCRIBERS)
-    print("backend CPU (% of one core) for one 720p30 VP8 stream (~1.5 Mbps) + Opus:")
+    clip = encoded_clip()
+    sfu = await server_cpu("sfu", SUBSCRIBERS, clip)
+    relay = await server_cpu("relay", RELAY_SUBSCRIBERS, clip)
+    print("backend CPU (% of one core) for one 720p30 VP8 stream (~1.5 Mbps):")
     print(f"  {'subscribers':>11}  {'SFU forwarding':>14}  {'per extra':>9}  {'MediaRelay':>10}")
     previous: tuple[int, float] | None = None
     for count in SUBSCRIBERS:
