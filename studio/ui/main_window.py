@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSizePolicy,
+    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -87,7 +88,9 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
-        column.addWidget(self.preview, 1)
+        self.centre = QStackedWidget()  # the preview, or a panel's stage (co-host tiles)
+        self.centre.addWidget(self.preview)
+        column.addWidget(self.centre, 1)
         self.setCentralWidget(central)
         self._build_toolbar()
         self.link_label = QLabel("○ Offline")
@@ -170,6 +173,12 @@ class MainWindow(QMainWindow):
         self.addAction(toggle)
         self.docks[key] = dock
         return dock
+
+    def show_stage(self, stage: QWidget | None) -> None:
+        """Show ``stage`` where the preview is (None: the preview again)."""
+        if stage is not None and self.centre.indexOf(stage) < 0:
+            self.centre.addWidget(stage)
+        self.centre.setCurrentWidget(stage or self.preview)
 
     def add_toolbar_widget(self, widget: QWidget) -> None:
         """Put ``widget`` at the toolbar's right end, before the account button."""

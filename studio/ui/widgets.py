@@ -58,18 +58,24 @@ class Avatar(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = self.PALETTE[sum(map(ord, self.name)) % len(self.PALETTE)]
-        painter.setBrush(QColor(colour))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawEllipse(self.rect())
-        initials = "".join(part[:1] for part in self.name.split()[:2]).upper() or "?"
-        font = QFont(self.font())
-        font.setPixelSize(int(self._size * 0.4))
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(QColor("white"))
-        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, initials)
+        paint_avatar(painter, QRectF(self.rect()), self.name)
+
+
+def paint_avatar(painter: QPainter, box: QRectF, name: str) -> None:
+    """A circle in the name's colour (stable across runs) with its initials."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(Avatar.PALETTE[sum(map(ord, name)) % len(Avatar.PALETTE)]))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawEllipse(box)
+    initials = "".join(part[:1] for part in name.split()[:2]).upper() or "?"
+    font = QFont(painter.font())
+    font.setPixelSize(max(6, int(box.height() * 0.4)))
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(box, Qt.AlignmentFlag.AlignCenter, initials)
+    painter.restore()
 
 
 class ScoreBar(QWidget):

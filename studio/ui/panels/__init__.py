@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 
 from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
+from studio.ui.panels.cohost import CohostPanel
 from studio.ui.panels.effects import EffectsPanel
 from studio.ui.panels.pk import PKPanel
 
@@ -14,4 +15,7 @@ def add_panels(window: MainWindow) -> None:
     left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
     window.add_panel("effects", "Effects", EffectsPanel(window), left, "Ctrl+1")
     window.add_panel("pk", "PK Battle", PKPanel(window), right, "Ctrl+2")
+    cohost = window.add_panel("cohost", "Co-hosts", CohostPanel(window), right, "Ctrl+3")
+    window.tabifyDockWidget(window.docks["pk"], cohost)
+    window.docks["pk"].raise_()
     GoLive(window)

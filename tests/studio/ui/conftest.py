@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,14 +30,19 @@ def qapp() -> QApplication:
 
 
 @pytest.fixture(scope="session")
-def qt_loop(qapp: QApplication) -> qasync.QEventLoop:
+def qt_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     """One asyncio loop driven by Qt's for the whole run (it runs whenever Qt does).
 
-    Stopping a qasync loop quits the QApplication, so it is shared, not closed per test.
+    Stopping a qasync loop quits the QApplication, so it is shared, not closed per test. Its
+    default executor (DNS lookups of WebRTC, ...) is a plain thread pool shut down at the end:
+    qasync's own is made of QThreads, which abort the process if still running at exit.
     """
     event_loop = qasync.QEventLoop(qapp, already_running=True)
+    executor = ThreadPoolExecutor(4, thread_name_prefix="loop-default")
+    event_loop.set_default_executor(executor)
     asyncio.set_event_loop(event_loop)
-    return event_loop
+    yield event_loop
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture

@@ -1,0 +1,583 @@
+"""Co-host panel: start a session, invite and approve hosts, their mics and cameras, the layout.
+
+The panel folds REST snapshots and ``multihost:*`` events into
+:class:`studio.core.state.CohostState`. While the user hosts an open session the preview area
+shows the :class:`~studio.ui.stage.CohostStage`: every host's tile in the shared layout, their
+video arriving over the session's call (the media engine's mesh, or the SFU for more than
+four hosts), signalled through the event link's ``webrtc:*`` events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from functools import partial
+from typing import Any, TypeVar
+
+from aiortc import MediaStreamTrack
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.contract import MultiHost, multihost_room
+from backend.media.contract import WebRTC
+from studio.core.cohost import MeshCall, SfuCall
+from studio.core.events import ServerEvent
+from studio.core.models import CohostMember, CohostSession, Invitation, User
+from studio.core.state import CohostState
+from studio.ui import theme
+from studio.ui.main_window import MainWindow
+from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
+from studio.ui.stage import CohostStage, TileFeeds
+from studio.ui.widgets import Avatar, Card, dim, section
+
+SESSION_TYPES = ("collaboration", "interview", "panel", "gaming", "podcast", "workshop")
+LAYOUTS = (  # picker label, mode, grid (the value is CohostLayout.key)
+    ("Grid 2×2", "grid", "2x2"),
+    ("Grid 3×3", "grid", "3x3"),
+    ("Spotlight", "spotlight", None),
+    ("Sidebar", "sidebar", None),
+    ("Picture-in-picture", "pip", None),
+)
+
+
+def layout_picker() -> QComboBox:
+    box = QComboBox()
+    for label, mode, grid in LAYOUTS:
+        box.addItem(label, f"grid-{grid}" if grid else mode)
+    return box
+
+
+def picked_layout(box: QComboBox) -> tuple[str, str | None]:
+    """(mode, grid) of the picker's choice."""
+    key = str(box.currentData())
+    mode, _, grid = key.partition("-")
+    return mode, grid or None
+
+
+def small_button(text: str, role: str = "", tip: str = "") -> QPushButton:
+    button = QPushButton(text)
+    button.setStyleSheet("padding: 4px 10px;")
+    if role:
+        button.setProperty("role", role)
+    button.setToolTip(tip)
+    return button
+
+
+class StartPage(QWidget):
+    """No session: start one, or answer an invitation to someone else's."""
+
+    def __init__(self, panel: CohostPanel) -> None:
+        super().__init__()
+        self.panel = panel
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("Session title")
+        self.title.setMaxLength(120)
+        self.kind = QComboBox()
+        for kind in SESSION_TYPES:
+            self.kind.addItem(kind.title(), kind)
+        self.layout_box = layout_picker()
+        self.start_button = QPushButton("Start co-host session")
+        self.start_button.setProperty("role", "primary")
+        self.start_button.clicked.connect(self._create)
+        self.invitations = QListWidget()
+        self.invitations.setMinimumHeight(90)
+        self.accept = QPushButton("Join session")
+        self.accept.setProperty("role", "primary")
+        self.dismiss = QPushButton("Not now")
+        self.accept.clicked.connect(lambda: self._answer(True))
+        self.dismiss.clicked.connect(lambda: self._answer(False))
+        self.notice = dim()
+
+        form = QFormLayout()
+        form.addRow("Title", self.title)
+        form.addRow("Type", self.kind)
+        form.addRow("Layout", self.layout_box)
+        answers = QHBoxLayout()
+        answers.addWidget(self.dismiss)
+        answers.addWidget(self.accept, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(section("Go live together"))
+        layout.addLayout(form)
+        layout.addWidget(self.start_button)
+        layout.addWidget(dim("Up to nine hosts; invite them once the session exists."))
+        layout.addWidget(section("Invitations"))
+        layout.addWidget(self.invitations, 1)
+        layout.addLayout(answers)
+        layout.addWidget(self.notice)
+
+    def show_state(self, state: CohostState) -> None:
+        self.invitations.clear()
+        for invitation in state.incoming.values():
+            title = f"“{invitation.session_title}”" if invitation.session_title else "a session"
+            item = QListWidgetItem(f"{invitation.inviter or 'Someone'} invites you to {title}")
+            item.setData(Qt.ItemDataRole.UserRole, invitation)
+            self.invitations.addItem(item)
+        if self.invitations.count():
+            self.invitations.setCurrentRow(0)
+        else:
+            self.invitations.addItem(QListWidgetItem("No invitations right now."))
+            self.invitations.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        for button in (self.accept, self.dismiss):
+            button.setEnabled(bool(state.incoming))
+        self.notice.setText(state.notice)
+
+    @property
+    def invitation(self) -> Invitation | None:
+        item = self.invitations.currentItem()
+        found = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return found if isinstance(found, Invitation) else None
+
+    def _create(self) -> None:
+        mode, grid = picked_layout(self.layout_box)
+        title = self.title.text().strip() or "Live together"
+        self.panel.create_session(title, str(self.kind.currentData()), mode, grid)
+
+    def _answer(self, join: bool) -> None:
+        invitation = self.invitation
+        if invitation is not None:
+            self.panel.answer_invitation(invitation, join)
+
+
+class HostRow(QWidget):
+    """A host: avatar, name and role, mic and camera, remove (as the user's rights allow)."""
+
+    def __init__(self, panel: CohostPanel, host: CohostMember, state: CohostState) -> None:
+        super().__init__()
+        self.user_id = host.user_id
+        mine = host.user_id == state.me
+        manage = state.can_manage and not mine
+        name = QLabel(f"{host.label}{' (you)' if mine else ''}")
+        name.setStyleSheet("font-weight: 700;")
+        role = "Primary host" if host.primary else ("Manager" if host.can_manage else "Co-host")
+        texts = QVBoxLayout()
+        texts.setSpacing(0)
+        texts.addWidget(name)
+        texts.addWidget(dim(role))
+        self.mic = small_button("Mic on" if host.audio_enabled else "Muted")
+        self.camera = small_button("Cam on" if host.video_enabled else "Cam off")
+        self.remove = small_button("Remove", "danger", f"Remove {host.label} from the session")
+        # Me: toggle my own. A manager: turn another host's off (never back on).
+        self.mic.setEnabled(mine or (manage and host.audio_enabled))
+        self.camera.setEnabled(mine or (manage and host.video_enabled))
+        self.remove.setVisible(
+            manage and not host.primary and (state.is_primary or not host.can_manage)
+        )
+        self.mic.clicked.connect(
+            partial(panel.set_media, host.user_id, audio=not host.audio_enabled)
+        )
+        self.camera.clicked.connect(
+            partial(panel.set_media, host.user_id, video=not host.video_enabled)
+        )
+        self.remove.clicked.connect(partial(panel.remove, host.user_id))
+        for button, on in ((self.mic, host.audio_enabled), (self.camera, host.video_enabled)):
+            button.setStyleSheet(button.styleSheet() + ("" if on else f" color: {theme.DANGER};"))
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 2, 0, 2)
+        row.addWidget(Avatar(host.label, 32))
+        row.addLayout(texts, 1)
+        row.addWidget(self.mic)
+        row.addWidget(self.camera)
+        row.addWidget(self.remove)
+
+
+class RequestRow(QWidget):
+    def __init__(self, panel: CohostPanel, request: Invitation) -> None:
+        super().__init__()
+        self.user_id = request.user.id
+        self.approve = small_button("Approve", "primary")
+        self.decline = small_button("Decline")
+        self.approve.clicked.connect(partial(panel.answer_request, request.user.id, True))
+        self.decline.clicked.connect(partial(panel.answer_request, request.user.id, False))
+        text = request.user.label + (f" — “{request.message}”" if request.message else "")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 2, 0, 2)
+        row.addWidget(Avatar(request.user.label, 28))
+        row.addWidget(QLabel(text), 1)
+        row.addWidget(self.decline)
+        row.addWidget(self.approve)
+
+
+Row = TypeVar("Row", HostRow, RequestRow)
+
+
+class SessionPage(QWidget):
+    """The open session: status, layout, hosts, requests to join and invitations."""
+
+    def __init__(self, panel: CohostPanel) -> None:
+        super().__init__()
+        self.panel = panel
+        header = Card()
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.status = dim()
+        self.start = QPushButton("Go live together")
+        self.start.setProperty("role", "primary")
+        self.end = QPushButton("End session")
+        self.end.setProperty("role", "danger")
+        self.leave = QPushButton("Leave session")
+        self.leave.setProperty("role", "danger")
+        self.start.clicked.connect(panel.start)
+        self.end.clicked.connect(panel.end)
+        self.leave.clicked.connect(panel.end)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start, 1)
+        buttons.addWidget(self.end)
+        buttons.addWidget(self.leave)
+        header.body.addWidget(self.title)
+        header.body.addWidget(self.status)
+        header.body.addLayout(buttons)
+        self.layout_box = layout_picker()
+        self.layout_box.activated.connect(lambda _: panel.change_layout(self.layout_box))
+        picker = QHBoxLayout()
+        picker.addWidget(QLabel("Layout"))
+        picker.addWidget(self.layout_box, 1)
+        self.hosts = QVBoxLayout()
+        self.hosts.setSpacing(2)
+        self.requests_title = section("Requests to join")
+        self.requests = QVBoxLayout()
+        self.invite_title = section("Invite co-hosts")
+        self.finder = UserSearch(panel.studio, "Search streamers to invite…", min_height=90)
+        self.invite = QPushButton("Send invitation")
+        self.invite.setEnabled(False)
+        self.finder.selection_changed.connect(
+            lambda: self.invite.setEnabled(self.finder.user is not None)
+        )
+        self.finder.chosen.connect(panel.invite)
+        self.invite.clicked.connect(self._invite)
+        self.pending = dim()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(header)
+        layout.addLayout(picker)
+        layout.addWidget(section("Hosts"))
+        layout.addLayout(self.hosts)
+        layout.addWidget(self.requests_title)
+        layout.addLayout(self.requests)
+        layout.addWidget(self.invite_title)
+        layout.addWidget(self.finder, 1)
+        layout.addWidget(self.invite)
+        layout.addWidget(self.pending)
+
+    def _invite(self) -> None:
+        if self.finder.user is not None:
+            self.panel.invite(self.finder.user)
+
+    def show_state(self, state: CohostState) -> None:
+        session = state.session
+        assert session is not None
+        self.title.setText(session.title)
+        live = session.status == "live"
+        self.status.setText(
+            f"{'● LIVE' if live else 'Not live yet'} · {session.type.title()} ·"
+            f" {len(session.hosts)}/{session.max_hosts} hosts · {session.topology}"
+        )
+        self.status.setStyleSheet(f"color: {theme.ACCENT if live else theme.TEXT_DIM};")
+        self.start.setVisible(state.is_primary and not live)
+        self.end.setVisible(state.is_primary)
+        self.leave.setVisible(not state.is_primary)
+        self.layout_box.setCurrentIndex(max(0, self.layout_box.findData(session.layout.key)))
+        self.layout_box.setEnabled(state.can_manage)
+        self._fill(self.hosts, [HostRow(self.panel, h, state) for h in session.hosts])
+        manage = state.can_manage
+        self._fill(self.requests, [RequestRow(self.panel, r) for r in session.requests])
+        self.requests_title.setVisible(manage and bool(session.requests))
+        for widget in (self.invite_title, self.finder, self.invite, self.pending):
+            widget.setVisible(manage)
+        waiting = ", ".join(i.user.label for i in session.invitations)
+        self.pending.setText(f"Invited, waiting: {waiting}" if waiting else "")
+
+    def host_row(self, user_id: str) -> HostRow | None:
+        return self._row(self.hosts, HostRow, user_id)
+
+    def request_row(self, user_id: str) -> RequestRow | None:
+        return self._row(self.requests, RequestRow, user_id)
+
+    @staticmethod
+    def _row(column: QVBoxLayout, kind: type[Row], user_id: str) -> Row | None:
+        for index in range(column.count()):
+            item = column.itemAt(index)
+            widget = item.widget() if item is not None else None
+            if isinstance(widget, kind) and widget.user_id == user_id:
+                return widget
+        return None
+
+    @staticmethod
+    def _fill(column: QVBoxLayout, rows: list[QWidget]) -> None:
+        while column.count():
+            item = column.takeAt(0)
+            old = item.widget() if item is not None else None
+            if old is not None:
+                old.deleteLater()
+        for row in rows:
+            column.addWidget(row)
+
+
+class CohostCall:
+    """The session's call while the user hosts it: signaling in, remote tracks to the stage."""
+
+    def __init__(self, panel: CohostPanel, session_id: str) -> None:
+        self.panel = panel
+        self.session_id = session_id
+        self.room = ""
+        self.topology = ""
+        self.call: MeshCall | SfuCall | None = None
+        self._inbox: asyncio.Queue[ServerEvent] = asyncio.Queue()
+        self._pump: asyncio.Task[None] | None = None
+
+    async def connect(self, topology: str) -> None:
+        studio = self.panel.studio
+        events, flow = studio.session.events, studio.feed.flow
+        if events is None or flow is None:
+            return
+        self.room = self.room or await studio.session.api.cohost_room(self.session_id)
+        self.topology = topology
+        feeds = self.panel.feeds
+        if topology == "sfu":
+            self.call = SfuCall(
+                self.room,
+                studio.session.api.base_url,
+                token=studio.session.api.token,
+                on_track=self._track,
+            )
+        else:
+            self.call = MeshCall(self.room, flow, events.send, on_track=self._track)
+        if self._pump is None:
+            self._pump = asyncio.ensure_future(self._handle())
+        if self.panel.state is not None:
+            feeds.local(self.panel.state.me, flow)
+        await events.send(WebRTC.JOIN_ROOM, {"roomId": self.room})
+
+    def deliver(self, event: ServerEvent) -> None:
+        """A ``webrtc:*`` event; handled in order on the call's own task."""
+        if event.data.get("roomId") == self.room:
+            self._inbox.put_nowait(event)
+
+    async def close(self) -> None:
+        pump, self._pump = self._pump, None
+        if pump is not None:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+        await self._hang_up()
+        await self.panel.feeds.stop_all()
+
+    async def _hang_up(self) -> None:
+        events = self.panel.studio.session.events
+        if events is not None and self.room:
+            await events.send(WebRTC.LEAVE_ROOM, {"roomId": self.room})
+        call, self.call = self.call, None
+        if call is not None:
+            await call.close()
+
+    async def _handle(self) -> None:
+        while True:
+            event = await self._inbox.get()
+            topology = str(event.data.get("topology") or "")
+            if event.name == WebRTC.RENEGOTIATION_NEEDED and topology != self.topology:
+                await self._hang_up()  # mesh ↔ SFU: join again with the other kind of call
+                await self.connect(topology)
+                continue
+            if event.name == WebRTC.PEER_LEFT:
+                await self.panel.feeds.stop(str(event.data.get("userId")))
+            if self.call is not None:
+                await self.call.handle(event.name, event.data)
+
+    def _track(self, user_id: str, track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            self.panel.feeds.remote(user_id, track)
+
+
+class CohostPanel(ServerPanel):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window, "Sign in to host together with other streamers.")
+        self.state: CohostState | None = None
+        self.room = RoomFollower(window, multihost_room)
+        self.stage = CohostStage()
+        self.feeds = TileFeeds(self.stage)
+        self.call: CohostCall | None = None
+        self.start_page = StartPage(self)
+        self.session_page = SessionPage(self)
+        self.add_pages(self.start_page, self.session_page)
+        window.shutdown_hooks.append(self._shutdown)
+
+    @property
+    def session(self) -> CohostSession | None:
+        return self.state.session if self.state is not None else None
+
+    # ---- actions --------------------------------------------------------------------
+    def create_session(self, title: str, kind: str, mode: str, grid: str | None) -> None:
+        api = self.studio.session.api
+        self._run(api.create_cohost_session(title, kind, mode, grid), "Creating the session")
+
+    def answer_invitation(self, invitation: Invitation, join: bool) -> None:
+        if self.state is None:
+            return
+        if join:
+            api = self.studio.session.api
+            self._run(api.accept_cohost_invite(invitation.session_id), "Joining the session")
+        else:
+            self.state.forget_invitation(invitation.session_id)
+            self.refresh()
+
+    def start(self) -> None:
+        if self.session is not None:
+            api = self.studio.session.api
+            self._run(api.start_cohost_session(self.session.id), "Starting the session")
+
+    def end(self) -> None:
+        """End the session (primary host) or leave it (co-host)."""
+        if self.session is None or self.state is None:
+            return
+        api = self.studio.session.api
+        if self.state.is_primary:
+            self._run(api.end_cohost_session(self.session.id), "Ending the session")
+        else:
+            self._run(api.leave_cohost_session(self.session.id), "Leaving the session")
+
+    def invite(self, user: User) -> None:
+        if self.session is not None:
+            call = self.studio.session.api.invite_cohost(self.session.id, user.id)
+            self.studio.tasks.spawn(self._invited(call, user), "The invitation")
+
+    def answer_request(self, user_id: str, approve: bool) -> None:
+        if self.session is not None:
+            api = self.studio.session.api
+            self._run(api.answer_cohost_request(self.session.id, user_id, approve), "Answering")
+
+    def remove(self, user_id: str) -> None:
+        if self.session is not None:
+            api = self.studio.session.api
+            self._run(api.remove_cohost(self.session.id, user_id), "Removing the host")
+
+    def set_media(self, user_id: str, audio: bool | None = None, video: bool | None = None) -> None:
+        if self.session is not None and self.state is not None:
+            target = None if user_id == self.state.me else user_id
+            api = self.studio.session.api
+            self.studio.tasks.spawn(
+                api.cohost_settings(self.session.id, user_id=target, audio=audio, video=video),
+                "Changing the host's settings",
+            )  # the multihost:settings event updates every client
+
+    def change_layout(self, box: QComboBox) -> None:
+        if self.session is not None:
+            mode, grid = picked_layout(box)
+            api = self.studio.session.api
+            self.studio.tasks.spawn(
+                api.change_cohost_layout(self.session.id, mode, grid), "Changing the layout"
+            )
+
+    def _run(self, call: Coroutine[Any, Any, CohostSession], what: str) -> None:
+        self.studio.tasks.spawn(self._show(call), what)
+
+    async def _show(self, call: Coroutine[Any, Any, CohostSession]) -> None:
+        session = await call
+        if self.state is not None:
+            self.state.load(session)
+            self.refresh()
+            await self._follow()
+
+    async def _invited(self, call: Coroutine[Any, Any, Invitation], user: User) -> None:
+        await call
+        self.studio.toasts.show_toast("Invitation sent", f"Waiting for {user.label}.", ms=2500)
+
+    # ---- server state ---------------------------------------------------------------
+    def signed_in(self, user: User | None) -> None:
+        self.state = CohostState(user.id) if user is not None else None
+        self.room.reset()
+        self.refresh()
+        self.studio.tasks.spawn(self._follow())
+        if user is not None:
+            self.reload()
+
+    def reload(self) -> None:
+        if self.state is not None:
+            self.studio.tasks.spawn(self._fetch(), "Loading your co-host sessions")
+
+    async def _fetch(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        sessions = await self.studio.session.api.user_cohost_sessions(state.me)
+        current = next((s for s in sessions if s.open and s.host(state.me)), None)
+        if current is not None:
+            state.load(current)
+        elif state.session is not None:
+            state.load(await self.studio.session.api.cohost_session(state.session.id))
+        if self.call is not None:  # the event link came back: join the call again
+            await self.call.close()
+            self.call = None
+        self.refresh()
+        await self._follow()
+
+    def event_received(self, event: ServerEvent) -> None:
+        if event.name.startswith("webrtc:"):
+            if self.call is not None:
+                self.call.deliver(event)
+            return
+        state = self.state
+        if state is None or not event.name.startswith("multihost:"):
+            return
+        if state.apply(event):
+            if (
+                event.name == MultiHost.INVITED
+                and event.data["invitation"]["user"]["id"] == state.me
+            ):
+                invitation = state.incoming[str(event.data["sessionId"])]
+                self.studio.toasts.show_toast(
+                    "Co-host invitation", f"{invitation.inviter} invites you to go live together."
+                )
+            elif event.name == MultiHost.JOIN_REQUESTED:
+                request = event.data["request"]["user"]
+                name = request.get("displayName") or request.get("username")
+                self.studio.toasts.show_toast("Request to join", f"{name} wants to co-host.")
+            self.studio.tasks.spawn(self._follow())
+            self.refresh()
+
+    async def _follow(self) -> None:
+        """In the session's room and call while hosting it; out of both otherwise."""
+        session = self.session
+        await self.room.follow(session.id if session is not None else "")
+        if self.call is not None and (session is None or self.call.session_id != session.id):
+            call, self.call = self.call, None
+            await call.close()
+        if session is not None and self.call is None:
+            self.call = CohostCall(self, session.id)
+            await self.call.connect(session.topology)
+
+    async def _shutdown(self) -> None:
+        if self.call is not None:
+            await self.call.close()
+            self.call = None
+        self.feeds.close()
+
+    # ---- rendering ------------------------------------------------------------------
+    def refresh(self) -> None:
+        state = self.state
+        if state is None:
+            self.show_page(self.signed_out)
+            self.studio.show_stage(None)
+            return
+        session = state.session
+        if session is None:
+            self.start_page.show_state(state)
+            self.show_page(self.start_page)
+            self.studio.show_stage(None)
+            return
+        self.session_page.show_state(state)
+        self.show_page(self.session_page)
+        self.stage.set_layout(state.tiles(), {h.user_id: h for h in session.hosts}, state.me)
+        self.studio.show_stage(self.stage)

@@ -1,0 +1,216 @@
+"""The co-host stage: every host's video in the session's shared layout, where the preview is.
+
+:class:`CohostStage` paints the tiles (video, or the host's avatar while there is none or the
+camera is off; the name and a muted mark on each). :class:`TileFeeds` runs one asyncio task
+per host that takes frames (the local frame flow, or a remote WebRTC track), scales each to
+its tile on a worker thread and hands it to the stage, so the UI thread only paints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from studio.core.frames import FrameFlow
+from studio.core.models import CohostMember
+from studio.core.state import Tile
+from studio.ui import theme
+from studio.ui.preview import to_qimage
+from studio.ui.widgets import paint_avatar
+
+ASPECT = 16 / 9
+GAP = 4.0
+
+
+class CohostStage(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(320, 180)
+        self.tiles: list[Tile] = []
+        self.hosts: dict[str, CohostMember] = {}
+        self.me = ""
+        self.frames: dict[str, np.ndarray] = {}  # BGRA, scaled to the tile
+        self.frame_counts: dict[str, int] = {}
+
+    def set_layout(self, tiles: list[Tile], hosts: dict[str, CohostMember], me: str) -> None:
+        self.tiles, self.hosts, self.me = tiles, hosts, me
+        for gone in set(self.frames) - set(hosts):
+            del self.frames[gone]
+        self.update()
+
+    def set_frame(self, user_id: str, image: np.ndarray) -> None:
+        self.frames[user_id] = image
+        self.frame_counts[user_id] = self.frame_counts.get(user_id, 0) + 1
+        self.update()
+
+    def drop_frames(self, user_id: str) -> None:
+        if self.frames.pop(user_id, None) is not None:
+            self.update()
+
+    def stage_rect(self) -> QRectF:
+        """The 16:9 area the layout fills, as large as fits and centred."""
+        width = min(float(self.width()), self.height() * ASPECT)
+        height = width / ASPECT
+        return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
+
+    def tile_rect(self, tile: Tile) -> QRectF:
+        stage = self.stage_rect()
+        box = QRectF(
+            stage.left() + tile.x * stage.width(),
+            stage.top() + tile.y * stage.height(),
+            tile.width * stage.width(),
+            tile.height * stage.height(),
+        )
+        return box.adjusted(GAP / 2, GAP / 2, -GAP / 2, -GAP / 2)
+
+    def tile_size(self, user_id: str) -> tuple[int, int] | None:
+        """Device pixels of the host's tile (None when the layout has no tile for them)."""
+        tile = next((t for t in self.tiles if t.user_id == user_id), None)
+        if tile is None:
+            return None
+        box = self.tile_rect(tile)
+        ratio = self.devicePixelRatioF()
+        return max(2, int(box.width() * ratio)), max(2, int(box.height() * ratio))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#07080b"))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        for tile in self.tiles:
+            self._paint_tile(painter, tile)
+
+    def _paint_tile(self, painter: QPainter, tile: Tile) -> None:
+        box = self.tile_rect(tile)
+        host = self.hosts.get(tile.user_id)
+        name = host.label if host is not None else "…"
+        frame = self.frames.get(tile.user_id)
+        painter.save()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(theme.SURFACE_HIGH))
+        painter.drawRoundedRect(box, 10, 10)
+        if frame is not None and (host is None or host.video_enabled):
+            painter.drawImage(box, to_qimage(frame))
+        else:
+            side = min(box.width(), box.height()) * 0.36
+            circle = QRectF(0, 0, side, side)
+            circle.moveCenter(box.center())
+            paint_avatar(painter, circle, name)
+        if tile.user_id == self.me:
+            painter.setPen(QPen(QColor(theme.ACCENT), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(box.adjusted(1, 1, -1, -1), 10, 10)
+        self._label(painter, box, host, name)
+        painter.restore()
+
+    def _label(self, painter: QPainter, box: QRectF, host: CohostMember | None, name: str) -> None:
+        marks = ""
+        if host is not None:
+            marks += "" if host.audio_enabled else "  🔇"
+            marks += "" if host.video_enabled else "  ⃠cam"
+            marks = ("  ★" if host.primary else "") + marks
+        text = name + (" (you)" if host is not None and host.user_id == self.me else "") + marks
+        font = QFont(painter.font())
+        font.setPixelSize(12)
+        font.setBold(True)
+        painter.setFont(font)
+        width = min(box.width() - 16, painter.fontMetrics().horizontalAdvance(text) + 20)
+        chip = QRectF(box.left() + 8, box.bottom() - 30, width, 22)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 160))
+        painter.drawRoundedRect(chip, 11, 11)
+        painter.setPen(QColor("white"))
+        elided = painter.fontMetrics().elidedText(
+            text, Qt.TextElideMode.ElideRight, int(chip.width() - 16)
+        )
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, elided)
+
+
+def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` (BGR) covering ``size`` (cropped to its aspect, not stretched), as BGRA."""
+    height, width = image.shape[:2]
+    target_w, target_h = size
+    scale = max(target_w / width, target_h / height)
+    crop_w, crop_h = min(width, round(target_w / scale)), min(height, round(target_h / scale))
+    left, top = (width - crop_w) // 2, (height - crop_h) // 2
+    cropped = image[top : top + crop_h, left : left + crop_w]
+    return cv2.cvtColor(cv2.resize(cropped, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2BGRA)
+
+
+def _decode_fit(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+    return _fit(frame.to_ndarray(format="bgr24"), size)
+
+
+class TileFeeds:
+    """One task per host feeding the stage: frames in, scaled off the UI thread, painted."""
+
+    def __init__(self, stage: CohostStage) -> None:
+        self.stage = stage
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._scaler = ThreadPoolExecutor(1, thread_name_prefix="stage-scale")
+
+    @property
+    def users(self) -> set[str]:
+        return {user for user, task in self._tasks.items() if not task.done()}
+
+    def local(self, user_id: str, flow: FrameFlow) -> None:
+        self._start(user_id, self._local(user_id, flow))
+
+    def remote(self, user_id: str, track: MediaStreamTrack) -> None:
+        self._start(user_id, self._remote(user_id, track))
+
+    async def stop(self, user_id: str) -> None:
+        task = self._tasks.pop(user_id, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.stage.drop_frames(user_id)
+
+    async def stop_all(self) -> None:
+        for user_id in list(self._tasks):
+            await self.stop(user_id)
+
+    def close(self) -> None:
+        self._scaler.shutdown(wait=False)
+
+    def _start(self, user_id: str, feed: Coroutine[Any, Any, None]) -> None:
+        old = self._tasks.pop(user_id, None)
+        if old is not None:
+            old.cancel()
+        self._tasks[user_id] = asyncio.ensure_future(feed)
+
+    async def _local(self, user_id: str, flow: FrameFlow) -> None:
+        loop = asyncio.get_running_loop()
+        seq = 0
+        with contextlib.suppress(EOFError):
+            while True:
+                frame = await flow.next(seq)
+                seq = frame.seq
+                size = self.stage.tile_size(user_id)
+                if size is not None:
+                    image = await loop.run_in_executor(self._scaler, _fit, frame.image, size)
+                    self.stage.set_frame(user_id, image)
+
+    async def _remote(self, user_id: str, track: MediaStreamTrack) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                size = self.stage.tile_size(user_id)
+                if size is not None and isinstance(frame, av.VideoFrame):
+                    image = await loop.run_in_executor(self._scaler, _decode_fit, frame, size)
+                    self.stage.set_frame(user_id, image)
+        self.stage.drop_frames(user_id)

@@ -1,0 +1,104 @@
+"""Two studio windows co-host: invite, accept, each other's video in the shared layout."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from studio.ui.main_window import MainWindow
+from studio.ui.panels.cohost import CohostPanel
+from tests.helpers_media import loopback_ice  # noqa: F401
+from tests.servers import LiveServer
+from tests.studio.ui.conftest import StudioFactory, make_account
+from tests.studio.ui.test_pk_panel import find_user
+
+pytestmark = pytest.mark.usefixtures("loopback_ice")
+WAIT = 20_000
+
+
+def cohost_panel(window: MainWindow) -> CohostPanel:
+    panel = window.docks["cohost"].widget()
+    assert isinstance(panel, CohostPanel)
+    return panel
+
+
+def test_two_studios_cohost_with_video_layouts_and_removal(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    left, right = studio(server.url, alice), studio(server.url, bob)
+    a, b = cohost_panel(left), cohost_panel(right)
+    qtbot.waitUntil(
+        lambda: a.pages.currentWidget() is a.start_page and b.pages.currentWidget() is b.start_page,
+        timeout=WAIT,
+    )
+    qtbot.waitUntil(
+        lambda: left.feed.flow is not None and right.feed.flow is not None, timeout=WAIT
+    )
+
+    # Alice creates a 2x2 grid session, goes live with it and invites Bob.
+    a.start_page.title.setText("Late Show")
+    a.start_page.kind.setCurrentIndex(a.start_page.kind.findData("podcast"))
+    a.start_page.start_button.click()
+    qtbot.waitUntil(lambda: a.session is not None, timeout=WAIT)
+    assert left.centre.currentWidget() is a.stage
+    page = a.session_page
+    assert page.start.isVisible() and page.layout_box.isEnabled()
+    page.start.click()
+    qtbot.waitUntil(lambda: a.session is not None and a.session.status == "live", timeout=WAIT)
+    find_user(page.finder, bob.username, qtbot)
+    page.invite.click()
+    qtbot.waitUntil(lambda: "Bob Streams" in page.pending.text(), timeout=WAIT)
+
+    # Bob is told, and joins.
+    qtbot.waitUntil(lambda: b.start_page.accept.isEnabled(), timeout=WAIT)
+    assert any("Co-host invitation" in m for m in right.toasts.messages)
+    assert "Alice Live" in b.start_page.invitations.item(0).text()
+    b.start_page.accept.click()
+    qtbot.waitUntil(lambda: b.session is not None, timeout=WAIT)
+    assert not b.session_page.layout_box.isEnabled()  # a co-host does not manage
+
+    # Both windows lay out both hosts and show each other's video.
+    both = {alice.id, bob.id}
+    qtbot.waitUntil(lambda: {t.user_id for t in a.stage.tiles} == both, timeout=WAIT)
+    qtbot.waitUntil(lambda: {t.user_id for t in b.stage.tiles} == both, timeout=WAIT)
+    assert page.pending.text() == ""
+    qtbot.waitUntil(lambda: a.stage.frame_counts.get(bob.id, 0) > 3, timeout=WAIT)
+    qtbot.waitUntil(lambda: b.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
+    assert [t.width for t in a.stage.tiles] == [0.5, 0.5]
+    bob_row = page.host_row(bob.id)
+    assert bob_row is not None and bob_row.remove.isVisible()
+    own_row = b.session_page.host_row(bob.id)
+    assert own_row is not None and not own_row.remove.isVisible()
+    alice_row = b.session_page.host_row(alice.id)
+    assert alice_row is not None and not alice_row.mic.isEnabled()
+
+    # A layout change re-renders both stages; muting shows on both.
+    page.layout_box.setCurrentIndex(page.layout_box.findData("spotlight"))
+    page.layout_box.activated.emit(page.layout_box.currentIndex())
+    for panel in (a, b):
+        qtbot.waitUntil(
+            lambda p=panel: p.stage.tiles[:1] and p.stage.tiles[0].height == 0.75,  # type: ignore[misc]
+            timeout=WAIT,
+        )
+    assert b.session_page.layout_box.currentData() == "spotlight"
+    bob_row = page.host_row(bob.id)  # rows are rebuilt with each change
+    assert bob_row is not None
+    bob_row.mic.click()
+    qtbot.waitUntil(lambda: not b.stage.hosts[bob.id].audio_enabled, timeout=WAIT)
+    assert not a.stage.hosts[bob.id].audio_enabled
+
+    # Alice removes Bob: his stage goes, hers is back to one tile.
+    bob_row = page.host_row(bob.id)
+    assert bob_row is not None
+    bob_row.remove.click()
+    qtbot.waitUntil(lambda: b.session is None, timeout=WAIT)
+    assert "removed" in b.start_page.notice.text()
+    assert right.centre.currentWidget() is right.preview
+    qtbot.waitUntil(lambda: [t.user_id for t in a.stage.tiles] == [alice.id], timeout=WAIT)
+    qtbot.waitUntil(lambda: bob.id not in a.feeds.users, timeout=WAIT)
+
+    page.end.click()
+    qtbot.waitUntil(lambda: a.session is None, timeout=WAIT)
+    assert left.centre.currentWidget() is left.preview
