@@ -1,8 +1,12 @@
 """The preview keeps its frame rate while panels do network work (nothing blocks the UI thread).
 
-Frame intervals are measured on the preview itself, first idle (the baseline) and then while
-the panels run many requests and a viewer floods the battle with gifts; the busy intervals are
-compared with the baseline of the same run, never with absolute times. The backend runs in its
+Frame intervals are measured on the preview itself, idle (the baseline) and busy (the panels
+run many requests while a viewer floods the battle with gifts) in alternating stretches, so load
+from elsewhere on a shared machine hits both. The busy intervals are compared with the baseline
+of the same run, never with absolute times, through pooled statistics with generous relative
+bounds: the typical pace (median), the share of time lost (mean) and the stalls (98th
+percentile: a burst of requests that blocked the UI thread is one long interval per round, which
+it catches, while a lone scheduling hiccup of the machine is ignored). The backend runs in its
 own process, as it does for a streamer, so the measurement is the studio's alone.
 """
 
@@ -28,9 +32,9 @@ from tests.studio.ui.test_pk_panel import pk_panel
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT = 20_000
-FRAMES = 20
+FRAMES = 30
 GIFTS = 15
-ROUNDS = 4
+ROUNDS = 5
 
 
 @pytest.fixture
@@ -75,8 +79,8 @@ def _measure(window: MainWindow, qtbot: QtBot, frames: int) -> tuple[list[float]
     return [b - a for a, b in itertools.pairwise(times)], list(view.latency)[-frames:]
 
 
-def _p90(values: list[float]) -> float:
-    return sorted(values)[int(0.9 * (len(values) - 1))]
+def _percentile(values: list[float], share: float) -> float:
+    return sorted(values)[round(share * (len(values) - 1))]
 
 
 VIEWER = """
@@ -129,6 +133,7 @@ def test_preview_keeps_its_pace_while_panels_work(
     panel = pk_panel(window)
     qtbot.waitUntil(lambda: panel.phase is PKPhase.IDLE, timeout=WAIT)
     battle = host.call(url, "POST", "/api/pk-battles", json={"opponent": rival.id, "duration": 5})
+    assert isinstance(battle, dict)
     rival.call(url, "POST", f"/api/pk-battles/{battle['id']}/accept")
     qtbot.waitUntil(lambda: panel.phase is PKPhase.LIVE, timeout=WAIT)
     _measure(window, qtbot, 15)  # warm-up
@@ -167,15 +172,18 @@ def test_preview_keeps_its_pace_while_panels_work(
         f"display latency ms: idle {_summary(idle_latency)}; busy {_summary(busy_latency)}"
     )
     # The pace holds while the panels work (the backend shares this machine's cores)...
-    assert statistics.median(busy) <= 1.5 * statistics.median(idle)
-    assert _p90(busy) <= 2.5 * _p90(idle)
-    # ...and a ready frame reaches the screen at most about a frame later than when idle.
+    assert statistics.median(busy) <= 1.75 * statistics.median(idle)
+    assert statistics.fmean(busy) <= 2.0 * statistics.fmean(idle)
+    # ...no request stalls the UI thread...
+    assert _percentile(busy, 0.98) <= 4.0 * _percentile(idle, 0.98)
+    # ...and a ready frame reaches the screen at most a frame or two later than when idle.
     late = statistics.median(busy_latency) - statistics.median(idle_latency)
-    assert late <= statistics.median(idle)
+    assert late <= 2.0 * statistics.median(idle)
 
 
 def _summary(values: list[float]) -> str:
     return (
-        f"median {statistics.median(values) * 1e3:.1f} p90 {_p90(values) * 1e3:.1f}"
+        f"median {statistics.median(values) * 1e3:.1f} mean {statistics.fmean(values) * 1e3:.1f}"
+        f" p98 {_percentile(values, 0.98) * 1e3:.1f}"
         f" max {max(values) * 1e3:.1f}"
     )
