@@ -9,6 +9,7 @@ from studio.ui.main_window import MainWindow
 from studio.ui.panels.cohost import CohostPanel
 from studio.ui.panels.effects import EffectsPanel
 from studio.ui.panels.pk import PKPanel
+from studio.ui.panels.shopping import ShoppingPanel
 
 
 def add_panels(window: MainWindow) -> None:
@@ -17,5 +18,7 @@ def add_panels(window: MainWindow) -> None:
     window.add_panel("pk", "PK Battle", PKPanel(window), right, "Ctrl+2")
     cohost = window.add_panel("cohost", "Co-hosts", CohostPanel(window), right, "Ctrl+3")
     window.tabifyDockWidget(window.docks["pk"], cohost)
+    shop = window.add_panel("shopping", "Shop", ShoppingPanel(window), right, "Ctrl+4")
+    window.tabifyDockWidget(window.docks["pk"], shop)
     window.docks["pk"].raise_()
     GoLive(window)

@@ -1,0 +1,492 @@
+"""Shopping panel: the seller's products, the live shop (live price, flash sales with a countdown
+on the server's clock, pin, stock and sold-out), vouchers, the orders feed and analytics.
+
+State comes from REST snapshots and ``live-shopping:*`` events, folded into
+:class:`studio.core.state.ShopState`; the shop session the panel manages is remembered in the
+settings, so it survives a restart of the studio.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backend.contract import Shopping, shopping_room
+from studio.core.api_client import ApiError
+from studio.core.events import ServerEvent
+from studio.core.models import LiveProduct, Order, Product, ShopAnalytics, User
+from studio.core.state import ShopState
+from studio.ui import theme
+from studio.ui.main_window import MainWindow
+from studio.ui.panels.common import RoomFollower, ServerPanel
+from studio.ui.widgets import clock_text, dim, section
+
+
+def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setSuffix(suffix)
+    return box
+
+
+def selected(widget: QListWidget) -> object:
+    item = widget.currentItem()
+    return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+
+class BarChart(QWidget):
+    """Horizontal bars with labels and values (drawn here: QtCharts is not in Essentials)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bars: list[tuple[str, int]] = []
+        self.setMinimumHeight(120)
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, 150)
+
+    def set_bars(self, bars: list[tuple[str, int]]) -> None:
+        self.bars = bars
+        self.setMinimumHeight(max(120, 28 * len(bars) + 8))
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(painter.font())
+        font.setPixelSize(12)
+        painter.setFont(font)
+        if not self.bars:
+            painter.setPen(QColor(theme.TEXT_DIM))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No sales yet")
+            return
+        top = max(1, max(value for _, value in self.bars))
+        label_w, value_w = self.width() * 0.32, 64.0
+        span = max(1.0, self.width() - label_w - value_w - 8)
+        for row, (label, value) in enumerate(self.bars):
+            y = 4 + row * 28
+            painter.setPen(QColor(theme.TEXT))
+            elided = painter.fontMetrics().elidedText(
+                label, Qt.TextElideMode.ElideRight, int(label_w - 8)
+            )
+            box = QRectF(0, y, label_w - 8, 22)
+            painter.drawText(
+                box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided
+            )
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(theme.SURFACE_HIGH))
+            painter.drawRoundedRect(QRectF(label_w, y + 3, span, 16), 8, 8)
+            painter.setBrush(QColor(theme.ACCENT))
+            painter.drawRoundedRect(QRectF(label_w, y + 3, max(4.0, span * value / top), 16), 8, 8)
+            painter.setPen(QColor(theme.TEXT_DIM))
+            painter.drawText(
+                QRectF(label_w + span + 8, y, value_w, 22),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                f"{value:,}",
+            )
+
+
+class SetupPage(QWidget):
+    def __init__(self, panel: ShoppingPanel) -> None:
+        super().__init__()
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("Shop title, e.g. Friday deals")
+        self.open = QPushButton("Open the live shop")
+        self.open.setProperty("role", "primary")
+        self.open.clicked.connect(lambda: panel.open_shop(self.title.text().strip()))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(section("Sell while you stream"))
+        layout.addWidget(self.title)
+        layout.addWidget(self.open)
+        layout.addWidget(dim("Viewers buy pinned products with coins; stock and prices are live."))
+        layout.addStretch()
+
+
+class ProductsTab(QWidget):
+    def __init__(self, panel: ShoppingPanel) -> None:
+        super().__init__()
+        self.panel = panel
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("Product name")
+        self.price = spin(1, 1_000_000, 100, " coins")
+        self.stock = spin(0, 1_000_000, 10, " in stock")
+        self.submit = QPushButton("Create product")
+        self.submit.clicked.connect(self._create)
+        self.catalog = QListWidget()
+        self.catalog.setMaximumHeight(110)
+        self.live_price = spin(1, 1_000_000, 100, " coins")
+        self.flash = QCheckBox("Flash sale")
+        self.flash_price = spin(1, 1_000_000, 80, " coins")
+        self.flash_quantity = spin(1, 1_000_000, 5, " units")
+        self.flash_seconds = spin(5, 86_400, 120, " s")
+        self.add = QPushButton("Add to live shop")
+        self.add.setProperty("role", "primary")
+        self.add.clicked.connect(self._add)
+        self.catalog.currentItemChanged.connect(lambda *_: self._picked())
+        self.live = QListWidget()
+        self.pin = QPushButton("Pin / unpin")
+        self.pin.clicked.connect(self._pin)
+        new = QHBoxLayout()
+        new.addWidget(self.name, 2)
+        new.addWidget(self.price, 1)
+        new.addWidget(self.stock, 1)
+        flash = QHBoxLayout()
+        flash.addWidget(self.flash)
+        for box in (self.flash_price, self.flash_quantity, self.flash_seconds):
+            flash.addWidget(box)
+        form = QFormLayout()
+        form.addRow("Live price", self.live_price)
+        layout = QVBoxLayout(self)
+        layout.addWidget(section("Your products"))
+        layout.addLayout(new)
+        layout.addWidget(self.submit)
+        layout.addWidget(self.catalog)
+        layout.addLayout(form)
+        layout.addLayout(flash)
+        layout.addWidget(self.add)
+        layout.addWidget(section("In the live shop"))
+        layout.addWidget(self.live, 1)
+        layout.addWidget(self.pin)
+
+    def show_catalog(self, products: list[Product]) -> None:
+        self.catalog.clear()
+        for product in products:
+            item = QListWidgetItem(
+                f"{product.name} · {product.price:,} coins · {product.stock} left"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, product)
+            self.catalog.addItem(item)
+
+    def show_live(self, state: ShopState) -> None:
+        current = selected(self.live)
+        self.live.clear()
+        for product in state.products.values():
+            item = QListWidgetItem(self.describe(product, state))
+            item.setData(Qt.ItemDataRole.UserRole, product.product_id)
+            if product.sold_out:
+                item.setForeground(QColor(theme.TEXT_DIM))
+            elif product.pinned:
+                item.setForeground(QColor(theme.ACCENT))
+            self.live.addItem(item)
+            if product.product_id == current:
+                self.live.setCurrentItem(item)
+
+    @staticmethod
+    def describe(product: LiveProduct, state: ShopState) -> str:
+        parts = [
+            ("📌 " if product.pinned else "") + product.name,
+            f"{product.current_price:,} coins",
+        ]
+        parts.append("SOLD OUT" if product.sold_out else f"{product.stock} left")
+        left = state.flash_seconds_left(product)
+        if left > 0 and product.flash_sale is not None:
+            flash = product.flash_sale
+            parts.append(f"⚡ {flash.remaining}/{flash.quantity} · {clock_text(left)}")
+        return " · ".join(parts)
+
+    def _picked(self) -> None:
+        product = selected(self.catalog)
+        if isinstance(product, Product):
+            self.live_price.setValue(product.price)
+            self.flash_price.setValue(max(1, product.price * 8 // 10))
+
+    def _create(self) -> None:
+        if self.name.text().strip():
+            self.panel.create_product(
+                self.name.text().strip(), self.price.value(), self.stock.value()
+            )
+
+    def _add(self) -> None:
+        product = selected(self.catalog)
+        if isinstance(product, Product):
+            flash = None
+            if self.flash.isChecked():
+                flash = (
+                    self.flash_price.value(),
+                    self.flash_quantity.value(),
+                    self.flash_seconds.value(),
+                )
+            self.panel.add_product(product.id, self.live_price.value(), flash)
+
+    def _pin(self) -> None:
+        product_id = selected(self.live)
+        if isinstance(product_id, str):
+            self.panel.toggle_pin(product_id)
+
+
+class OrdersTab(QWidget):
+    def __init__(self, panel: ShoppingPanel) -> None:
+        super().__init__()
+        self.feed = QListWidget()
+        self.fulfil = QPushButton("Mark fulfilled")
+        self.fulfil.setProperty("role", "primary")
+        self.cancel = QPushButton("Cancel and refund")
+        self.cancel.setProperty("role", "danger")
+        self.fulfil.clicked.connect(lambda: self._set(panel, "fulfilled"))
+        self.cancel.clicked.connect(lambda: self._set(panel, "cancelled"))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel)
+        buttons.addWidget(self.fulfil, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.feed, 1)
+        layout.addLayout(buttons)
+
+    def show_orders(self, state: ShopState) -> None:
+        current = selected(self.feed)
+        self.feed.clear()
+        for order in state.orders:
+            mark = {"fulfilled": "✓", "cancelled": "✕"}.get(order.status, "●")
+            item = QListWidgetItem(
+                f"{mark} {order.buyer} · {order.quantity}× {order.product_name} ·"
+                f" {order.total:,} coins" + (f" (−{order.discount})" if order.discount else "")
+            )
+            item.setData(Qt.ItemDataRole.UserRole, order.id)
+            colour = {"fulfilled": theme.SUCCESS, "cancelled": theme.TEXT_DIM}
+            item.setForeground(QColor(colour.get(order.status, theme.TEXT)))
+            self.feed.addItem(item)
+            if order.id == current:
+                self.feed.setCurrentItem(item)
+
+    def _set(self, panel: ShoppingPanel, status: str) -> None:
+        order_id = selected(self.feed)
+        if isinstance(order_id, str):
+            panel.set_order_status(order_id, status)
+
+
+class VouchersTab(QWidget):
+    def __init__(self, panel: ShoppingPanel) -> None:
+        super().__init__()
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("CODE")
+        self.kind = QComboBox()
+        self.kind.addItem("% off", "percent")
+        self.kind.addItem("coins off", "fixed")
+        self.value = spin(1, 1_000_000, 10)
+        self.limit = spin(1, 1_000_000, 50, " uses")
+        self.submit = QPushButton("Create voucher")
+        self.submit.clicked.connect(
+            lambda: panel.create_voucher(
+                self.code.text().strip(),
+                str(self.kind.currentData()),
+                self.value.value(),
+                self.limit.value(),
+            )
+        )
+        self.list = QListWidget()
+        row = QHBoxLayout()
+        for widget in (self.code, self.value, self.kind, self.limit):
+            row.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.submit)
+        layout.addWidget(self.list, 1)
+
+    def show_vouchers(self, state: ShopState) -> None:
+        self.list.clear()
+        for voucher in state.vouchers.values():
+            left = "unlimited" if voucher.remaining is None else f"{voucher.remaining} left"
+            self.list.addItem(f"{voucher.code} · {voucher.label} · used {voucher.used} · {left}")
+
+
+class AnalyticsTab(QWidget):
+    def __init__(self, panel: ShoppingPanel) -> None:
+        super().__init__()
+        self.totals = QLabel("—")
+        self.totals.setObjectName("title")
+        self.detail = dim()
+        self.revenue = BarChart()
+        self.units = BarChart()
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(panel.load_analytics)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.totals)
+        layout.addWidget(self.detail)
+        layout.addWidget(section("Revenue by product (coins)"))
+        layout.addWidget(self.revenue)
+        layout.addWidget(section("Units sold"))
+        layout.addWidget(self.units)
+        layout.addStretch()
+        layout.addWidget(refresh)
+
+    def show_analytics(self, stats: ShopAnalytics) -> None:
+        self.totals.setText(f"{stats.revenue:,} coins · {stats.orders} orders")
+        self.detail.setText(
+            f"{stats.units_sold} units · {stats.unique_viewers} viewers · conversion"
+            f" {stats.conversion_rate:.0%} · average order {stats.average_order_value:,.0f}"
+            f" · flash sell-through {stats.flash_sell_through:.0%}"
+        )
+        self.revenue.set_bars([(p.name, p.revenue) for p in stats.products])
+        self.units.set_bars([(p.name, p.units_sold) for p in stats.products])
+
+
+class ShoppingPanel(ServerPanel):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window, "Sign in to sell in your stream.")
+        self.state: ShopState | None = None
+        self.room = RoomFollower(window, shopping_room)
+        self.setup_page = SetupPage(self)
+        self.tabs = QTabWidget()
+        self.products_tab = ProductsTab(self)
+        self.orders_tab = OrdersTab(self)
+        self.vouchers_tab = VouchersTab(self)
+        self.analytics_tab = AnalyticsTab(self)
+        self.tabs.addTab(self.products_tab, "Products")
+        self.tabs.addTab(self.orders_tab, "Orders")
+        self.tabs.addTab(self.vouchers_tab, "Vouchers")
+        self.tabs.addTab(self.analytics_tab, "Analytics")
+        self.tabs.currentChanged.connect(
+            lambda index: index == 3 and self.load_analytics()  # type: ignore[func-returns-value]
+        )
+        self.add_pages(self.setup_page, self.tabs)
+
+    @property
+    def session_id(self) -> str:
+        return self.state.session.id if self.state is not None and self.state.session else ""
+
+    # ---- actions --------------------------------------------------------------------
+    def open_shop(self, title: str) -> None:
+        self.studio.tasks.spawn(self._open(title or "Live shop"), "Opening the shop")
+
+    def create_product(self, name: str, price: int, stock: int) -> None:
+        self.studio.tasks.spawn(self._create_product(name, price, stock), "Creating the product")
+
+    def add_product(self, product_id: str, price: int, flash: tuple[int, int, int] | None) -> None:
+        api = self.studio.session.api
+        self.studio.tasks.spawn(
+            api.add_live_product(self.session_id, product_id, price, flash), "Adding the product"
+        )  # live-shopping:product-added updates the list
+
+    def toggle_pin(self, product_id: str) -> None:
+        state = self.state
+        if state is not None:
+            pinned = state.pinned is not None and state.pinned.product_id == product_id
+            api = self.studio.session.api
+            self.studio.tasks.spawn(
+                api.pin_product(self.session_id, None if pinned else product_id), "Pinning"
+            )
+
+    def set_order_status(self, order_id: str, status: str) -> None:
+        api = self.studio.session.api
+        self.studio.tasks.spawn(
+            api.set_order_status(self.session_id, order_id, status), "Updating the order"
+        )
+
+    def create_voucher(self, code: str, kind: str, value: int, limit: int) -> None:
+        api = self.studio.session.api
+        self.studio.tasks.spawn(
+            api.create_voucher(self.session_id, code, kind, value, usage_limit=limit),
+            "Creating the voucher",
+        )
+
+    def load_analytics(self) -> None:
+        if self.session_id:
+            self.studio.tasks.spawn(self._analytics(), "Loading the analytics")
+
+    async def _open(self, title: str) -> None:
+        api = self.studio.session.api
+        shop = await api.start_shop_session((await api.create_shop_session(title)).id)
+        self.studio.settings.shop_session_id = shop.id
+        self.studio.session.store.save(self.studio.settings)
+        if self.state is not None:
+            self.state.load(shop)
+            await self.room.follow(shop.id)
+            self.refresh()
+
+    async def _create_product(self, name: str, price: int, stock: int) -> None:
+        await self.studio.session.api.create_product(name, price, stock)
+        await self._load_catalog()
+
+    async def _load_catalog(self) -> None:
+        self.products_tab.show_catalog(await self.studio.session.api.products())
+
+    async def _analytics(self) -> None:
+        stats = await self.studio.session.api.shop_analytics(self.session_id)
+        self.analytics_tab.show_analytics(stats)
+
+    # ---- server state ---------------------------------------------------------------
+    def signed_in(self, user: User | None) -> None:
+        self.state = ShopState(user.id) if user is not None else None
+        self.room.reset()
+        self.refresh()
+        if user is not None:
+            self.reload()
+
+    def reload(self) -> None:
+        if self.state is not None:
+            self.studio.tasks.spawn(self._fetch(), "Loading your shop")
+
+    async def _fetch(self) -> None:
+        state = self.state
+        if state is None:
+            return
+        await self._load_catalog()
+        shop_id = self.studio.settings.shop_session_id
+        if shop_id:
+            api = self.studio.session.api
+            try:
+                shop = await api.shop_session(shop_id)
+            except ApiError as exc:
+                if exc.status not in (403, 404):
+                    raise
+                shop = None
+            if shop is not None and shop.status != "ended" and shop.seller_id == state.me:
+                state.load(shop)
+                state.load_orders(await api.shop_orders(shop.id))
+                await self.room.follow(shop.id)
+        self.refresh()
+
+    def event_received(self, event: ServerEvent) -> None:
+        state = self.state
+        if state is None or not event.name.startswith("live-shopping:"):
+            return
+        if state.apply(event):
+            if event.name == Shopping.ORDER:
+                order = Order.from_wire(event.data["order"])
+                self.studio.toasts.show_toast(
+                    f"New order: {order.quantity}× {order.product_name}",
+                    f"{order.buyer} · {order.total:,} coins",
+                    kind="success",
+                    group="order",
+                )
+            self.refresh()
+
+    # ---- rendering ------------------------------------------------------------------
+    def refresh(self) -> None:
+        state = self.state
+        if state is None:
+            self.show_page(self.signed_out)
+        elif state.session is None or state.session.status == "ended":
+            self.show_page(self.setup_page)
+        else:
+            self.products_tab.show_live(state)
+            self.orders_tab.show_orders(state)
+            self.vouchers_tab.show_vouchers(state)
+            ticking = any(state.flash_seconds_left(p) > 0 for p in state.products.values())
+            self.show_page(self.tabs, ticking=ticking)
+
+    def tick(self) -> None:
+        state = self.state
+        if state is not None:
+            live = self.products_tab.live
+            for row in range(live.count()):
+                item = live.item(row)
+                product = state.products.get(str(item.data(Qt.ItemDataRole.UserRole)))
+                if product is not None:
+                    item.setText(ProductsTab.describe(product, state))
