@@ -339,7 +339,9 @@ async def replay_publish(url: str, token: str, track: ReplayTrack) -> RTCPeerCon
             connected.set()
 
     await pc.setLocalDescription(await pc.createOffer())
-    headers = {"Content-Type": "application/sdp", "Authorization": f"Bearer {token}"}
+    headers = {"Content-Type": "application/sdp"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     async with httpx.AsyncClient() as client:
         response = await client.post(url, content=pc.localDescription.sdp, headers=headers)
     response.raise_for_status()
