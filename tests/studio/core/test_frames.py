@@ -49,7 +49,12 @@ async def test_pipeline_objects_and_callables_both_plug_in() -> None:
 
 async def test_max_size_scales_frames_before_the_pipeline() -> None:
     seen: list[tuple[int, ...]] = []
-    flow = FrameFlow(SampleSource(320, 180, fps=30.0), lambda f: seen.append(f.shape) or f)
+
+    def record(frame: np.ndarray) -> np.ndarray:
+        seen.append(frame.shape)
+        return frame
+
+    flow = FrameFlow(SampleSource(320, 180, fps=30.0), record)
     flow.max_size = (160, 90)
     flow.start()
     try:
