@@ -39,13 +39,17 @@ def describe(status: PublisherStatus) -> str:
 
 
 async def go_live(
-    backend: str, username: str, password: str, preset_name: str = DEFAULT_PRESET
+    backend: str,
+    username: str,
+    password: str,
+    preset_name: str = DEFAULT_PRESET,
+    size: tuple[int, int] = (1280, 720),
 ) -> None:
     api = ApiClient(backend)
     session = await api.login(username, password)
     chain = EffectsChain()
     chain.apply_preset(find_preset(preset_name))
-    flow = FrameFlow(SampleSource(1280, 720, fps=30.0), chain)
+    flow = FrameFlow(SampleSource(*size, fps=30.0), chain)
     publisher = Publisher(
         f"{backend}/whip/{session.user.username}",
         flow,

@@ -19,7 +19,9 @@ from tests.servers import LiveServer
 async def test_go_live_publishes_a_filtered_sample_stream(server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         streamer = await register(client)
-        task = asyncio.create_task(go_live(server.url, streamer.username, "correct horse"))
+        task = asyncio.create_task(
+            go_live(server.url, streamer.username, "correct horse", size=(320, 180))
+        )
         try:
             for _ in range(300):
                 snapshot = await streamer.data("GET", f"/api/streams/{streamer.username}")
