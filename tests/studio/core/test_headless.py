@@ -33,7 +33,7 @@ async def test_go_live_publishes_a_filtered_sample_stream(server: LiveServer) ->
         finally:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
-                await task
+                await asyncio.wait_for(task, 30)  # stopping must not hang
 
 
 def test_unknown_preset_names_the_choices() -> None:
