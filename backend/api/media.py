@@ -11,7 +11,7 @@ PATCH answers 405.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -19,6 +19,8 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from backend.api.deps import AnyViewer, CurrentUser
 from backend.errors import DomainError, Forbidden, InvalidInput
 from backend.media.server import MediaServer, Session, StreamListener
+from backend.services.analytics import MediaMetrics
+from backend.services.container import Services
 from backend.services.webrtc import owns_stream, validate_stream_name
 from backend.settings import Settings
 
@@ -72,6 +74,22 @@ async def _offer(request: Request) -> str:
     return body.decode("utf-8", errors="replace")
 
 
+def _metrics(request: Request) -> MediaMetrics:
+    services: Services = request.app.state.services
+    return services.analytics.media
+
+
+@contextlib.contextmanager
+def counted(metrics: MediaMetrics, kind: str) -> Iterator[None]:
+    """Count one connection attempt of ``kind`` as a success unless it raises."""
+    try:
+        yield
+    except Exception:
+        metrics.connection(kind, succeeded=False)
+        raise
+    metrics.connection(kind, succeeded=True)
+
+
 def _created(request: Request, kind: str, stream: str, session: Session) -> Response:
     settings: Settings = request.app.state.settings
     links = [f'<{s.urls}>; rel="ice-server"' for s in settings.ice_servers]
@@ -92,7 +110,11 @@ async def whip_publish(
     validate_stream_name(stream)
     if not owns_stream(stream, user.username):
         raise Forbidden(f"You may only publish to your own streams ({user.username}, ...).")
-    session = await media.publish(stream, user.id, await _offer(request))
+    metrics = _metrics(request)
+    if stream in media.streams:
+        metrics.reconnection("ingest")
+    with counted(metrics, "ingest"):
+        session = await media.publish(stream, user.id, await _offer(request))
     media.streams[stream].members_only = visibility == "members"
     return _created(request, "whip", stream, session)
 
@@ -109,7 +131,8 @@ async def whep_play(stream: str, request: Request, viewer: AnyViewer, media: Med
     live = media.streams.get(stream)
     if live is not None and live.members_only and viewer.is_guest:
         raise Forbidden("Sign in to watch this stream.", code="account_required")
-    session = await media.play(stream, viewer.id, await _offer(request))
+    with counted(_metrics(request), "egress"):
+        session = await media.play(stream, viewer.id, await _offer(request))
     return _created(request, "whep", stream, session)
 
 

@@ -67,7 +67,9 @@ async def webrtc_lifespan(app: FastAPI) -> AsyncIterator[None]:
     services: Services = app.state.services
     hub: Hub = app.state.hub
     battles, sessions = _host_lookups(services)
-    service = WebRTCService(services.settings.ice_servers, hub, battles, sessions)
+    service = WebRTCService(
+        services.settings.ice_servers, hub, battles, sessions, services.analytics.media
+    )
     app.state.webrtc = service
     _register_realtime(hub, service)
     yield

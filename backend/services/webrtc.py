@@ -20,6 +20,7 @@ from backend.contract import EventSink, webrtc_room
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.media.contract import WebRTC
 from backend.media.network import LEVELS, Condition, NetworkSample, classify
+from backend.services.analytics import MediaMetrics
 from backend.settings import IceServer
 
 STREAM_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}(~[A-Za-z0-9_-]{1,32})?$")
@@ -131,9 +132,11 @@ class WebRTCService:
         events: EventSink,
         battle_hosts: HostLookup | None = None,
         session_hosts: HostLookup | None = None,
+        metrics: MediaMetrics | None = None,
     ) -> None:
         self.ice_servers = [s.as_dict() for s in ice_servers]
         self.events = events
+        self.metrics = metrics
         self.battle_hosts = battle_hosts
         self.session_hosts = session_hosts
         self.rooms: dict[str, dict[str, Peer]] = {}
@@ -289,12 +292,14 @@ class WebRTCService:
 
     # ---- quality and health ------------------------------------------------------------
     def adapt_quality(self, sample: NetworkSample, room_id: str = "", user_id: str = "") -> Health:
-        health = assess(sample)
+        health = self._assess(sample)
         if room_id:
             peer = self.peer(room_id, user_id)
             quality = health.condition.name.lower()
             if peer.quality != quality:
                 peer.quality = quality
+                if self.metrics is not None:
+                    self.metrics.quality_change(quality)
                 self._broadcast(
                     room_id,
                     WebRTC.PEER_QUALITY_CHANGED,
@@ -306,7 +311,7 @@ class WebRTCService:
         self, sample: NetworkSample, stats: dict[str, Any], room_id: str = "", user_id: str = ""
     ) -> Health:
         """Record a peer's statistics; warn the peer (and tell the room) when they are bad."""
-        health = assess(sample)
+        health = self._assess(sample)
         if room_id:
             peer = self.peer(room_id, user_id)
             peer.stats = stats
@@ -316,6 +321,11 @@ class WebRTCService:
             if health.condition <= Condition.FAIR:
                 peer.channel.send(WebRTC.CONNECTION_WARNING, {"roomId": room_id, **health.public()})
         return health
+
+    def _assess(self, sample: NetworkSample) -> Health:
+        if self.metrics is not None:
+            self.metrics.network(sample.rtt_ms, sample.loss_pct)
+        return assess(sample)
 
     def stream_changed(self, stream: str, live: bool) -> None:
         if live:

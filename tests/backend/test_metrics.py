@@ -197,3 +197,24 @@ def test_every_app_has_its_own_registry(tmp_path: Path) -> None:
     assert second.media.snapshot()["connections"]["ingest"]["success"] == 0
     for app in apps:
         app.state.services.db.close()
+
+
+async def test_media_plane_reports_connections_network_and_quality(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    streamer = await register(client)
+    refused = await streamer.call(
+        "POST",
+        f"/whip/{streamer.username}",
+        content="v=0 not an offer",
+        headers={"Content-Type": "application/sdp"},
+    )
+    assert refused.status_code == 400
+    for rtt, loss in ((20.0, 0.0), (400.0, 12.0)):
+        await streamer.data(
+            "POST", "/api/webrtc/quality/adapt", json={"rtt": rtt, "packetLoss": loss}
+        )
+    media = services_of(server).analytics.media.snapshot()
+    assert media["connections"]["ingest"] == {"success": 0, "failure": 1}
+    assert media["averageRttMs"] == pytest.approx(210.0)
+    assert media["averagePacketLossPercent"] == pytest.approx(6.0)
