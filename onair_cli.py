@@ -24,6 +24,22 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--allow-topup", action="store_true", help="enable the dev coin top-up")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--redis-url", default=os.environ.get("ONAIR_REDIS_URL", ""))
+    serve.add_argument(
+        "--whip-url",
+        default=os.environ.get("ONAIR_WHIP_URL", ""),
+        help="WHIP URL template studios publish to, with {stream} (default: /whip/{stream})",
+    )
+    serve.add_argument(
+        "--whep-url",
+        default=os.environ.get("ONAIR_WHEP_URL", ""),
+        help="WHEP URL template viewers play from, with {stream} (default: /whep/{stream})",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[o for o in os.environ.get("ONAIR_CORS_ORIGINS", "").split(",") if o],
+        help="an origin whose pages may call this server (a media node: the backend's origin)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,6 +74,15 @@ def _settings_from(args: argparse.Namespace) -> object:
         settings = settings.with_overrides(db_path=args.db)
     if getattr(args, "redis_url", ""):
         settings = settings.with_overrides(redis_url=args.redis_url)
+    media = {
+        "whip_url_template": getattr(args, "whip_url", ""),
+        "whep_url_template": getattr(args, "whep_url", ""),
+        "cors_origins": tuple(getattr(args, "cors_origin", None) or ()),
+    }
+    try:  # Settings checks the templates; a mistake is a message, not a traceback.
+        settings = settings.with_overrides(**{k: v for k, v in media.items() if v})
+    except ValueError as exc:
+        raise SystemExit(f"onair serve: {exc}") from None
     return settings
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from platformdirs import user_data_dir
 
@@ -28,6 +30,39 @@ class IceServer:
         if self.credential:
             out["credential"] = self.credential
         return out
+
+
+DEFAULT_WHIP_TEMPLATE = "/whip/{stream}"
+DEFAULT_WHEP_TEMPLATE = "/whep/{stream}"
+STREAM_PLACEHOLDER = "{stream}"
+# host[:port] of an absolute template (it goes into the viewer page's CSP, so nothing else).
+HOST_PORT = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def check_media_template(name: str, template: str) -> None:
+    """A WHIP/WHEP URL template: a path on this backend or an http(s) URL, with ``{stream}``."""
+    if STREAM_PLACEHOLDER not in template:
+        raise ValueError(f"{name} must contain {STREAM_PLACEHOLDER}: {template!r}")
+    if template.startswith("/"):
+        if template.startswith("//"):
+            raise ValueError(f"{name} must be a path or an http(s) URL: {template!r}")
+        return
+    parts = urlsplit(template)
+    if parts.scheme not in ("http", "https") or not HOST_PORT.fullmatch(parts.netloc):
+        raise ValueError(f"{name} must be a path or an http(s) URL: {template!r}")
+
+
+def media_url(template: str, stream: str) -> str:
+    """The template with the stream's name filled in (percent-encoded: a path segment)."""
+    return template.replace(STREAM_PLACEHOLDER, quote(stream, safe=""))
+
+
+def media_origin(template: str) -> str:
+    """``scheme://host[:port]`` of an absolute template; ``""`` for a path on this backend."""
+    if template.startswith("/"):
+        return ""
+    parts = urlsplit(template)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +89,30 @@ class Settings:
     ice_servers: tuple[IceServer, ...] = ()
     public_url: str = ""
     redis_url: str = ""
+    # Where studios publish (WHIP) and viewers play (WHEP): relative to this backend (the
+    # embedded SFU) or absolute, for a dedicated media node or an external WHIP/WHEP server.
+    whip_url_template: str = DEFAULT_WHIP_TEMPLATE
+    whep_url_template: str = DEFAULT_WHEP_TEMPLATE
+
+    def __post_init__(self) -> None:
+        for name in ("whip_url_template", "whep_url_template"):
+            check_media_template(name, getattr(self, name))
+
+    def whip_url(self, stream: str) -> str:
+        return media_url(self.whip_url_template, stream)
+
+    def whep_url(self, stream: str) -> str:
+        return media_url(self.whep_url_template, stream)
+
+    @property
+    def media_origins(self) -> tuple[str, ...]:
+        """Origins of absolute WHIP/WHEP templates (other servers the viewer page talks to)."""
+        origins: list[str] = []
+        for template in (self.whep_url_template, self.whip_url_template):
+            origin = media_origin(template)
+            if origin and origin not in origins:
+                origins.append(origin)
+        return tuple(origins)
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -6,17 +6,22 @@ with a viewer token; ``?visibility=members`` on the WHIP URL keeps guests out) t
 and one ``Link: <url>; rel="ice-server"`` per configured STUN/TURN server. ``DELETE`` on the
 Location ends the session. Trickle ICE is not offered: answers carry every candidate, and
 PATCH answers 405.
+
+``GET /api/media/config`` tells clients where media goes: the WHIP and WHEP URL templates
+(``{stream}`` is the stream's name; relative to this backend, or absolute for a dedicated media
+node or an external WHIP/WHEP server) and the STUN/TURN servers to use.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
 from backend.api.deps import AnyViewer, CurrentUser
+from backend.api.responses import ok
 from backend.errors import DomainError, Forbidden, InvalidInput
 from backend.media.server import MediaServer, Session, StreamListener
 from backend.services.analytics import MediaMetrics
@@ -97,6 +102,18 @@ def _created(request: Request, kind: str, stream: str, session: Session) -> Resp
     if links:
         headers["Link"] = ", ".join(links)
     return Response(session.answer, status_code=201, media_type=SDP, headers=headers)
+
+
+@router.get("/api/media/config")
+async def media_config(request: Request, viewer: AnyViewer) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    return ok(
+        {
+            "whip": settings.whip_url_template,
+            "whep": settings.whep_url_template,
+            "iceServers": [server.as_dict() for server in settings.ice_servers],
+        }
+    )
 
 
 @router.post("/whip/{stream}")

@@ -10,12 +10,16 @@ from backend.api.deps import AnyViewer, ServicesDep
 from backend.api.responses import ok
 from backend.contract import stream_room
 from backend.services.streams import LiveCheck, snapshot
+from backend.settings import Settings
 
 router = APIRouter(prefix="/api/streams", tags=["streams"])
 
 
 def _live_check(request: Request) -> LiveCheck | None:
     """Whether a stream has a publisher, from the media server when this backend runs one."""
+    settings: Settings = request.app.state.settings
+    if settings.media_origins:  # media goes elsewhere: this backend cannot tell
+        return None
     media = getattr(request.app.state, "media", None)
     streams = getattr(media, "streams", None)
     if streams is None:
@@ -37,4 +41,7 @@ async def stream_state(
     def viewers(name: str) -> int:
         return int(hub.room_size(stream_room(name)))
 
-    return ok(snapshot(services, stream, viewer.id, viewers, _live_check(request)))
+    settings: Settings = request.app.state.settings
+    return ok(
+        snapshot(services, stream, viewer.id, viewers, _live_check(request), settings.whep_url)
+    )

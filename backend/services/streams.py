@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 from backend.errors import NotFound
 from backend.services.container import Services
@@ -85,7 +86,9 @@ def snapshot(
     viewer_id: str,
     viewers: Callable[[str], int],
     is_live: LiveCheck | None = None,
+    whep_url: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
+    """``whep_url`` names where the stream plays (the backend's WHEP template filled in)."""
     streamer = resolve_streamer(services, stream)
     user_id = streamer["id"]
     name = canonical_name(stream, streamer["username"])
@@ -93,6 +96,7 @@ def snapshot(
         "stream": name,
         "streamer": streamer,
         "live": bool(is_live(name)) if is_live else None,
+        "whepUrl": whep_url(name) if whep_url else f"/whep/{quote(name, safe='')}",
         "viewerCount": viewers(name),
         "battle": _streamer_battle(services, user_id, viewer_id),
         "multihost": _streamer_cohosting(services, user_id, viewer_id),

@@ -9,6 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import Any
+from urllib.parse import quote, urljoin
+
+from aiortc import RTCIceServer
 
 from filters.presets import Preset, builtin
 from studio.core.api_client import ApiClient
@@ -38,6 +42,24 @@ def describe(status: PublisherStatus) -> str:
     )
 
 
+async def media_config(api: ApiClient) -> dict[str, Any]:
+    """Where this backend wants media published (its WHIP template) and its STUN/TURN servers."""
+    config: dict[str, Any] = await api.request("GET", "/api/media/config")
+    return config
+
+
+def whip_url(backend: str, template: str, stream: str) -> str:
+    """The template with the stream filled in; a relative template is on the backend."""
+    return urljoin(backend.rstrip("/") + "/", template.replace("{stream}", quote(stream, safe="")))
+
+
+def ice_servers(config: dict[str, Any]) -> list[RTCIceServer]:
+    return [
+        RTCIceServer(s["urls"], s.get("username"), s.get("credential"))
+        for s in config.get("iceServers", [])
+    ]
+
+
 async def go_live(
     backend: str,
     username: str,
@@ -49,12 +71,11 @@ async def go_live(
     session = await api.login(username, password)
     chain = EffectsChain()
     chain.apply_preset(find_preset(preset_name))
+    config = await media_config(api)
+    url = whip_url(backend, config["whip"], session.user.username)
     flow = FrameFlow(SampleSource(*size, fps=30.0), chain)
     publisher = Publisher(
-        f"{backend}/whip/{session.user.username}",
-        flow,
-        token=session.token,
-        audio=sample_audio(),
+        url, flow, token=session.token, audio=sample_audio(), ice_servers=ice_servers(config)
     )
     last_print, last_state = 0.0, ""
 
@@ -70,6 +91,7 @@ async def go_live(
     try:
         await asyncio.wait_for(publisher.wait_live(), 30)
         print(f"[studio] live as {username} with the '{preset_name}' preset.", flush=True)
+        print(f"[studio] publishing to {url}", flush=True)
         print(f"[studio] watch: {backend}/watch/{session.user.username}", flush=True)
         await asyncio.Event().wait()
     finally:

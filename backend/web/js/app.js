@@ -11,6 +11,7 @@ import { Realtime } from "./realtime.js";
 import { Session } from "./session.js";
 import { setupShop } from "./shop.js";
 import { setupStage } from "./stage.js";
+import { setMediaConfig } from "./tile.js";
 
 const REFRESH_MS = 5000;
 const requested = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
@@ -44,7 +45,8 @@ function arrange() {
     const { mode, variant, entries } = cohost.arrangement();
     stage.show(mode, entries, variant);
   } else {
-    stage.show("single", [{ stream: snapshot.stream, name: displayName(snapshot.streamer) }]);
+    const { stream, whepUrl } = snapshot;
+    stage.show("single", [{ stream, whepUrl, name: displayName(snapshot.streamer) }]);
   }
 }
 
@@ -140,6 +142,7 @@ async function start() {
   try {
     await session.start();
     gifts.setCatalog(await session.api.get("/api/gifts"));
+    setMediaConfig(await session.api.get("/api/media/config"));
   } catch {
     byId("connection").hidden = false;
     setTimeout(start, 3000);

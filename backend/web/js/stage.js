@@ -13,7 +13,7 @@ export function setupStage(getToken) {
   const tiles = new Map();
   let muted = true;
 
-  /** entries: [{stream, name, muted, cameraOff, pip: {x, y, w, h}?}], the main one first. */
+  /** entries: [{stream, name, muted, cameraOff, whepUrl?, pip: {x, y, w, h}?}], main first. */
   function show(mode, entries, variant = "") {
     stage.dataset.mode = mode;
     stage.dataset.variant = variant;
@@ -29,7 +29,7 @@ export function setupStage(getToken) {
     entries.forEach((entry, index) => {
       let tile = tiles.get(entry.stream);
       if (!tile) {
-        tile = createTile(entry.stream, getToken);
+        tile = createTile(entry.stream, getToken, entry.whepUrl);
         tile.setMuted(muted);
         tiles.set(entry.stream, tile);
         holder.append(tile.el);

@@ -11,7 +11,21 @@ const STATE_TEXT = {
   error: (name) => ["Sign in to watch", `${name} streams to signed-in viewers only.`],
 };
 
-export function createTile(stream, getToken) {
+// Where streams play: the backend's WHEP URL template (GET /api/media/config). The default is
+// this backend's own /whep/{stream}; a deployment may name a dedicated media server instead.
+let media = { whep: "/whep/{stream}", iceServers: [] };
+
+export function setMediaConfig({ whep, iceServers }) {
+  media = { whep: whep || media.whep, iceServers: iceServers ?? [] };
+}
+
+/** The WHEP URL of a stream: the template with the name encoded as one path segment. */
+export function whepUrlFor(stream) {
+  return media.whep.split("{stream}").join(encodeURIComponent(stream));
+}
+
+/** whepUrl: the stream's URL when the server named it (the stream snapshot's whepUrl). */
+export function createTile(stream, getToken, whepUrl = null) {
   const video = h("video", { playsinline: true, muted: true, autoplay: true });
   const stateText = h("p", {});
   const stateHint = h("p", { class: "tile-hint" });
@@ -38,8 +52,9 @@ export function createTile(stream, getToken) {
   let label = stream;
   let shown = "connecting";
   const player = new WhepPlayer(video, {
-    url: `/whep/${encodeURIComponent(stream)}`,
+    url: whepUrl || whepUrlFor(stream),
     token: getToken,
+    iceServers: media.iceServers,
     onState: (state, detail) => {
       // A retry announces "reconnecting" without a reason; while offline, stay "offline".
       const retrying = state === "reconnecting" && !detail?.reason;
