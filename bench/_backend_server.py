@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
 from backend.app import create_app
-from backend.server import WS_IMPLEMENTATION
+from backend.server import SETTINGS_ENV, WS_IMPLEMENTATION
 from backend.settings import Settings
 
 
@@ -16,6 +18,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--redis-url", default="")
     args = parser.parse_args()
     settings = Settings(
         db_path=args.db,
@@ -25,9 +29,18 @@ def main() -> None:
         rate_per_second=1e6,
         rate_burst=1_000_000,
         ws_queue_size=1024,
+        redis_url=args.redis_url,
     )
+    target: FastAPI | str
+    if args.workers > 1:
+        os.environ[SETTINGS_ENV] = settings.to_json()
+        target = "backend.server:app_from_environment"
+    else:
+        target = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        target,
+        factory=args.workers > 1,
+        workers=args.workers if args.workers > 1 else None,
         host="127.0.0.1",
         port=args.port,
         ws=WS_IMPLEMENTATION,

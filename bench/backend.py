@@ -7,12 +7,15 @@ the 1,000 WebSocket viewers run in this one (their own overhead is part of the f
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +23,14 @@ import httpx
 
 from bench._http import RawClient
 from bench._ws import connect_viewer
-from tests.servers import free_port, wait_until_healthy
+from tests.servers import free_port, redis_server, wait_until_healthy
 
 GIFTS = 3000
 CONCURRENCY = 64
 VIEWERS = 1000
 FANOUT_ROUNDS = 20
+WORKERS = 2
+SCALE_OUT_VIEWERS = 5000
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -93,12 +98,12 @@ async def gift_throughput(client: httpx.AsyncClient) -> None:
     )
 
 
-async def fanout_latency(base_url: str, client: httpx.AsyncClient) -> None:
+async def fanout_latency(base_url: str, client: httpx.AsyncClient, count: int = VIEWERS) -> None:
     battle_id, host1, _ = await start_battle(client)
     viewer = await account(client, coins=100_000)
     url = httpx.URL(base_url)
     viewers = []
-    for _ in range(VIEWERS):
+    for _ in range(count):
         protocol = await connect_viewer(url.host, url.port or 80, viewer["token"])
         await protocol.got_message.wait()  # hello
         protocol.expect_next()
@@ -117,7 +122,7 @@ async def fanout_latency(base_url: str, client: httpx.AsyncClient) -> None:
             headers=viewer["headers"],
         )
         await asyncio.wait_for(
-            asyncio.gather(*(protocol.got_message.wait() for protocol in viewers)), timeout=30
+            asyncio.gather(*(protocol.got_message.wait() for protocol in viewers)), timeout=60
         )
         latencies = [((p.arrival or sent) - sent) * 1000 for p in viewers]
         p50s.append(percentile(latencies, 0.50))
@@ -127,40 +132,47 @@ async def fanout_latency(base_url: str, client: httpx.AsyncClient) -> None:
         assert protocol.transport is not None
         protocol.transport.close()
     print(
-        f"fan-out of pk-battle:gift to {VIEWERS} WS viewers (gift request sent → first byte at "
+        f"fan-out of pk-battle:gift to {count} WS viewers (gift request sent → first byte at "
         f"each viewer, {FANOUT_ROUNDS} rounds): p50 {statistics.median(p50s):.1f} ms, "
         f"p99 {statistics.median(p99s):.1f} ms (worst round p99 {max(p99s):.1f} ms)"
     )
 
 
-async def run(base_url: str) -> None:
+async def run(base_url: str, viewers: int) -> None:
     limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
         await gift_throughput(client)
-        await fanout_latency(base_url, client)
+        await fanout_latency(base_url, client, viewers)
+
+
+@contextlib.contextmanager
+def backend(db: Path, *args: str) -> Iterator[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "bench._backend_server", "--db", str(db), "--port", str(port)]
+    server = subprocess.Popen([*command, *args])
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 def main() -> None:
-    port = free_port()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
     with tempfile.TemporaryDirectory() as tmp:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench._backend_server",
-                "--db",
-                str(Path(tmp) / "b.sqlite3"),
-                "--port",
-                str(port),
-            ],
-        )
-        try:
-            wait_until_healthy(f"http://127.0.0.1:{port}")
-            print("== backend benchmark (server in its own process, 2-core machine) ==")
-            asyncio.run(run(f"http://127.0.0.1:{port}"))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        with backend(Path(tmp) / "single.sqlite3") as url:
+            print("== backend: one process (server in its own process, 2-core machine) ==")
+            asyncio.run(run(url, VIEWERS))
+        with (
+            redis_server(Path(tmp)) as redis_url,
+            backend(
+                Path(tmp) / "workers.sqlite3", "--workers", str(WORKERS), "--redis-url", redis_url
+            ) as url,
+        ):
+            print(f"== backend: {WORKERS} workers behind one port sharing events through Redis ==")
+            asyncio.run(run(url, SCALE_OUT_VIEWERS))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -100,3 +101,33 @@ def backend_subprocess(db: Path, *args: str) -> Iterator[tuple[str, subprocess.P
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=20)
+
+
+@contextmanager
+def redis_server(data_dir: Path) -> Iterator[str]:
+    """A real redis-server from Debian on a free loopback port; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is missing: run `make bootstrap` (it installs it)")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
