@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: bootstrap system-packages run serve studio test lint bench screenshots clean
+.PHONY: bootstrap system-packages run serve test lint bench screenshots clean
 
 bootstrap: system-packages $(STAMP)
 
@@ -39,6 +39,11 @@ test: bootstrap
 
 bench: bootstrap
 	$(VENV)/bin/onair bench
+
+screenshots: bootstrap
+	$(PY) scripts/render_effects.py
+	$(PY) scripts/screenshots.py
+	QT_QPA_PLATFORM=xcb xvfb-run -a $(PY) scripts/studio_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
