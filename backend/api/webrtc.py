@@ -30,7 +30,6 @@ from backend.services.container import Services
 from backend.services.webrtc import (
     Host,
     WebRTCService,
-    stream_urls,
     validate_stream_name,
 )
 
@@ -67,8 +66,14 @@ async def webrtc_lifespan(app: FastAPI) -> AsyncIterator[None]:
     services: Services = app.state.services
     hub: Hub = app.state.hub
     battles, sessions = _host_lookups(services)
+    settings = services.settings
     service = WebRTCService(
-        services.settings.ice_servers, hub, battles, sessions, services.analytics.media
+        settings.ice_servers,
+        hub,
+        battles,
+        sessions,
+        services.analytics.media,
+        media_templates=(settings.whip_url_template, settings.whep_url_template),
     )
     app.state.webrtc = service
     _register_realtime(hub, service)
@@ -173,9 +178,9 @@ async def stream_start(
     body: StreamStartBody, user: CurrentUser, webrtc: WebRTCDep, media: Media
 ) -> dict:
     stream = user.username + (f"~{body.label}" if body.label else "")
-    urls = stream_urls(stream)
+    urls = webrtc.stream_urls(stream)
     if body.visibility == "members":
-        urls["whipUrl"] += "?visibility=members"
+        urls["whipUrl"] += ("&" if "?" in urls["whipUrl"] else "?") + "visibility=members"
     live = media.streams.get(stream)
     return ok(
         {
@@ -195,7 +200,7 @@ async def stream_join(stream: str, viewer: AnyViewer, webrtc: WebRTCDep, media: 
         raise Forbidden("Sign in to watch this stream.", code="account_required")
     return ok(
         {
-            **stream_urls(stream),
+            **webrtc.stream_urls(stream),
             "live": live is not None and live.live,
             "viewers": len(live.viewers) if live else 0,
             "codecs": {k: c.mimeType for k, c in live.codecs.items()} if live else {},

@@ -21,7 +21,12 @@ from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.media.contract import WebRTC
 from backend.media.network import LEVELS, Condition, NetworkSample, classify
 from backend.services.analytics import MediaMetrics
-from backend.settings import IceServer
+from backend.settings import (
+    DEFAULT_WHEP_TEMPLATE,
+    DEFAULT_WHIP_TEMPLATE,
+    IceServer,
+    media_url,
+)
 
 STREAM_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}(~[A-Za-z0-9_-]{1,32})?$")
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9_.:~-]{1,100}$")
@@ -39,11 +44,14 @@ def owns_stream(stream: str, username: str) -> bool:
     return stream.split("~", 1)[0].lower() == username.lower()
 
 
-def stream_urls(stream: str) -> dict[str, str]:
+def stream_urls(
+    stream: str, whip: str = DEFAULT_WHIP_TEMPLATE, whep: str = DEFAULT_WHEP_TEMPLATE
+) -> dict[str, str]:
+    """Where a stream is published and played: the backend's WHIP/WHEP URL templates."""
     return {
         "streamId": stream,
-        "whipUrl": f"/whip/{stream}",
-        "whepUrl": f"/whep/{stream}",
+        "whipUrl": media_url(whip, stream),
+        "whepUrl": media_url(whep, stream),
         "watchUrl": f"/watch/{stream}",
     }
 
@@ -76,11 +84,11 @@ class Peer:
     stats: dict[str, Any] = field(default_factory=dict)
     joined_at: float = field(default_factory=time.time)
 
-    def public(self) -> dict[str, Any]:
+    def public(self, urls: Callable[[str], dict[str, str]] = stream_urls) -> dict[str, Any]:
         return {
             "userId": self.user_id,
             "username": self.username,
-            **stream_urls(self.stream_id),
+            **urls(self.stream_id),
             "audio": self.audio,
             "video": self.video,
             "quality": self.quality,
@@ -133,14 +141,19 @@ class WebRTCService:
         battle_hosts: HostLookup | None = None,
         session_hosts: HostLookup | None = None,
         metrics: MediaMetrics | None = None,
+        media_templates: tuple[str, str] = (DEFAULT_WHIP_TEMPLATE, DEFAULT_WHEP_TEMPLATE),
     ) -> None:
         self.ice_servers = [s.as_dict() for s in ice_servers]
+        self.media_templates = media_templates
         self.events = events
         self.metrics = metrics
         self.battle_hosts = battle_hosts
         self.session_hosts = session_hosts
         self.rooms: dict[str, dict[str, Peer]] = {}
         self.live_streams: set[str] = set()
+
+    def stream_urls(self, stream: str) -> dict[str, str]:
+        return stream_urls(stream, *self.media_templates)
 
     # ---- setup -----------------------------------------------------------------------
     def battle_setup(self, battle_id: str, user_id: str) -> dict[str, Any]:
@@ -167,7 +180,7 @@ class WebRTCService:
                 {
                     "userId": h.user_id,
                     "username": h.username,
-                    **stream_urls(h.stream_id or h.username),
+                    **self.stream_urls(h.stream_id or h.username),
                     "live": (h.stream_id or h.username) in self.live_streams,
                     "joined": h.user_id in self.rooms.get(room_id, {}),
                 }
@@ -211,14 +224,15 @@ class WebRTCService:
             WebRTC.EXISTING_PEERS,
             {
                 "roomId": room_id,
-                "peers": [p.public() for p in others],
+                "peers": [p.public(self.stream_urls) for p in others],
                 "topology": now,
                 "iceServers": self.ice_servers,
             },
         )
         for other in others:
             other.channel.send(
-                WebRTC.PEER_JOINED, {"roomId": room_id, "peer": peer.public(), "topology": now}
+                WebRTC.PEER_JOINED,
+                {"roomId": room_id, "peer": peer.public(self.stream_urls), "topology": now},
             )
         if now != before and len(peers) > 1:
             self._broadcast(

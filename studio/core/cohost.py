@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 from aiortc import (
@@ -186,7 +187,7 @@ class SfuCall:
     def _play(self, peer: dict[str, Any]) -> None:
         user_id = peer["userId"]
         if user_id not in self._tasks:
-            url = self.base_url + peer["whepUrl"]
+            url = urljoin(self.base_url + "/", peer["whepUrl"])  # a path, or a media server
             self._tasks[user_id] = asyncio.create_task(self._connect(user_id, url))
 
     async def _connect(self, user_id: str, url: str) -> None:

@@ -76,3 +76,22 @@ async def test_an_external_media_server_reaches_clients_and_the_page(settings: S
             page = await client.get(f"/watch/{alice.username}")
             csp = page.headers["content-security-policy"]
             assert f"connect-src 'self' ws: wss: {MEDIA};" in csp
+
+
+async def test_signaling_names_the_external_media_server(settings: Settings) -> None:
+    settings = settings.with_overrides(
+        whip_url_template=f"{MEDIA}/whip/{{stream}}?app=live",
+        whep_url_template=f"{MEDIA}/{{stream}}/whep",
+    )
+    with running_server(settings) as server:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            alice = await register(client)
+            started = await alice.data(
+                "POST", "/api/webrtc/stream/start", json={"label": "cam", "visibility": "members"}
+            )
+            name = f"{alice.username}~cam"
+            assert started["whipUrl"] == f"{MEDIA}/whip/{name}?app=live&visibility=members"
+            assert started["whepUrl"] == f"{MEDIA}/{name}/whep"
+            joined = await alice.data("GET", f"/api/webrtc/stream/{name}/join")
+            assert joined["whepUrl"] == f"{MEDIA}/{name}/whep"
+            assert joined["watchUrl"] == f"/watch/{name}"
