@@ -9,16 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
-from urllib.parse import quote, urljoin
-
-from aiortc import RTCIceServer
 
 from filters.presets import Preset, builtin
 from studio.core.api_client import ApiClient
 from studio.core.audio import sample_audio
 from studio.core.effects_chain import EffectsChain
 from studio.core.frames import FrameFlow
+from studio.core.media_config import ice_servers, media_config, whip_url
 from studio.core.publisher import Publisher, PublisherStatus
 from studio.core.sources import SampleSource
 
@@ -40,24 +37,6 @@ def describe(status: PublisherStatus) -> str:
         f"{status.fps:.0f} fps, {status.bitrate_kbps:.0f} kbps, RTT {rtt}, "
         f"loss {status.loss_pct:.1f}%" + (f" — {status.error}" if status.error else "")
     )
-
-
-async def media_config(api: ApiClient) -> dict[str, Any]:
-    """Where this backend wants media published (its WHIP template) and its STUN/TURN servers."""
-    config: dict[str, Any] = await api.request("GET", "/api/media/config")
-    return config
-
-
-def whip_url(backend: str, template: str, stream: str) -> str:
-    """The template with the stream filled in; a relative template is on the backend."""
-    return urljoin(backend.rstrip("/") + "/", template.replace("{stream}", quote(stream, safe="")))
-
-
-def ice_servers(config: dict[str, Any]) -> list[RTCIceServer]:
-    return [
-        RTCIceServer(s["urls"], s.get("username"), s.get("credential"))
-        for s in config.get("iceServers", [])
-    ]
 
 
 async def go_live(

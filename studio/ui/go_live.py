@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from studio.core.media_config import ice_servers, media_config, whip_url
 from studio.core.models import User
 from studio.core.publisher import Publisher, PublisherState, PublisherStatus
 from studio.ui import theme
@@ -86,8 +87,17 @@ class GoLive(QPushButton):
         flow = self.studio.feed.flow
         if session.user is None or flow is None:
             return
-        url = f"{session.api.base_url}/whip/{session.user.username}"
-        self.publisher = Publisher(url, flow, token=session.api.token, on_status=self._status)
+        config = await media_config(session.api)
+        if self.publisher is not None:  # a second click while we asked
+            return
+        url = whip_url(session.api.base_url, config["whip"], session.user.username)
+        self.publisher = Publisher(
+            url,
+            flow,
+            token=session.api.token,
+            ice_servers=ice_servers(config),
+            on_status=self._status,
+        )
         self._show_live(True)
         await self.publisher.start()
 
