@@ -16,22 +16,11 @@ import pytest
 from backend.settings import Settings
 from studio.core.headless import go_live
 from tests.backend.api_helpers import register
-from tests.e2e.viewer_helpers import chromium, open_viewer
+from tests.e2e.viewer_helpers import FRAMES_DECODED, chromium, open_viewer
 from tests.helpers_media import loopback_ice  # noqa: F401  (fixture)
 from tests.servers import free_port, running_server
 
 pytestmark = [pytest.mark.usefixtures("loopback_ice"), pytest.mark.timeout(90)]
-
-FRAMES_DECODED = """(count) => new Promise((resolve) => {
-  const video = document.querySelector('.tile video');
-  let frames = 0;
-  const onFrame = (_, meta) => {
-    frames += 1;
-    if (frames >= count) resolve({frames, width: meta.width, height: meta.height});
-    else video.requestVideoFrameCallback(onFrame);
-  };
-  video.requestVideoFrameCallback(onFrame);
-})"""
 
 
 async def test_studio_publishes_to_and_viewers_play_from_a_dedicated_media_node(

@@ -5,40 +5,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import shutil
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import cv2
 import httpx
 import numpy as np
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Page
 
 from backend.settings import Settings
 from studio.core.marker import read_marker
 from tests.backend.api_helpers import register
+from tests.e2e.viewer_helpers import chromium
 from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import free_port, running_server
 
-CHROMIUM = next(
-    (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium")) if p and Path(p).exists()),
-    None,
-)
-FLAGS = [
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--autoplay-policy=no-user-gesture-required",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+AUTOPLAY = "--autoplay-policy=no-user-gesture-required"
 pytestmark = [
     pytest.mark.usefixtures("loopback_ice"),
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make bootstrap)"),
 ]
 
 GRAB_FRAME = """() => {
@@ -67,16 +50,6 @@ LISTEN = """() => new Promise((resolve) => {
     resolve({frequency: peak * context.sampleRate / analyser.fftSize, level: bins[peak]});
   }, 1500);
 })"""
-
-
-@contextlib.asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def markers(page: Page, count: int, timeout: float = 20.0, above: int = -1) -> list[int]:
@@ -109,7 +82,7 @@ async def test_chromium_plays_the_watch_page_and_recovers_after_a_backend_restar
     try:
         async with (
             live_publisher(live.url, alice.username, alice.token) as publisher,
-            chromium() as browser,
+            chromium(AUTOPLAY) as browser,
         ):
             page = await browser.new_page()
             await page.goto(f"{live.url}/watch/{alice.username}")

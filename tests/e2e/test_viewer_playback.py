@@ -6,22 +6,11 @@ import httpx
 import pytest
 
 from tests.backend.api_helpers import register
-from tests.e2e.viewer_helpers import chromium, open_viewer
+from tests.e2e.viewer_helpers import FRAMES_DECODED, chromium, open_viewer
 from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
 
 pytestmark = [pytest.mark.usefixtures("loopback_ice"), pytest.mark.timeout(90)]
-
-FRAMES_DECODED = """(count) => new Promise((resolve) => {
-  const video = document.querySelector('.tile video');
-  let frames = 0;
-  const onFrame = (_, meta) => {
-    frames += 1;
-    if (frames >= count) resolve({frames, width: meta.width, height: meta.height});
-    else video.requestVideoFrameCallback(onFrame);
-  };
-  video.requestVideoFrameCallback(onFrame);
-})"""
 
 
 async def test_the_page_plays_a_live_stream_and_shows_when_it_drops(server: LiveServer) -> None:

@@ -29,10 +29,26 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
+FRAMES_DECODED = """(count) => new Promise((resolve) => {
+  const video = document.querySelector('.tile video');
+  let frames = 0;
+  const onFrame = (_, meta) => {
+    frames += 1;
+    if (frames >= count) resolve({frames, width: meta.width, height: meta.height});
+    else video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
+})"""
+"""Resolves once the first tile's video has decoded ``count`` more frames."""
+
+
 @asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+async def chromium(*extra_args: str) -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, with the flags WebRTC on loopback needs."""
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:
