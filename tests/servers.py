@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -20,6 +21,19 @@ from fastapi import FastAPI
 from backend.app import create_app
 from backend.server import WS_IMPLEMENTATION
 from backend.settings import Settings
+
+
+def make_settings(db_path: Path, **overrides: Any) -> Settings:
+    """Settings for a test backend: a fixed secret, a free port, limits out of the way."""
+    defaults: dict[str, Any] = {
+        "jwt_secret": "test-secret-" + "x" * 32,
+        "port": 0,
+        "allow_topup": True,
+        "rate_per_second": 1000.0,
+        "rate_burst": 5000,
+        "ws_messages_per_second": 200.0,
+    }
+    return Settings(db_path=db_path, **{**defaults, **overrides})
 
 
 def free_port() -> int:

@@ -17,11 +17,10 @@ import pytest
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend.settings import Settings
 from onair_cli import main as onair
 from tests.backend.api_helpers import Listener, register
 from tests.faults.process import Backend, backend
-from tests.servers import LiveServer, running_server
+from tests.servers import LiveServer, make_settings, running_server
 
 BULK, PAD = 250, "x" * 64_000  # 16 MB: more than every socket buffer on the way
 VIEWERS, AT_ONCE, ROUNDS = 400, 200, 3  # 1,200 viewers come and go
@@ -29,14 +28,8 @@ VIEWERS, AT_ONCE, ROUNDS = 400, 200, 3  # 1,200 viewers come and go
 
 @pytest.fixture
 def small_queues(tmp_path: Path) -> Iterator[LiveServer]:
-    settings = Settings(
-        db_path=tmp_path / "onair.sqlite3",
-        jwt_secret="slow-secret-" + "x" * 32,
-        port=0,
-        allow_topup=True,
-        rate_per_second=10_000.0,
-        rate_burst=10_000,
-        ws_queue_size=8,
+    settings = make_settings(
+        tmp_path / "onair.sqlite3", rate_per_second=10_000.0, rate_burst=10_000, ws_queue_size=8
     )
     with running_server(settings) as server:
         yield server

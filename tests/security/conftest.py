@@ -7,22 +7,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from backend.settings import Settings
 from tests.security.world import World, build_world
-from tests.servers import LiveServer, running_server
+from tests.servers import LiveServer, make_settings, running_server
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    settings = Settings(
-        db_path=tmp_path_factory.mktemp("security") / "onair.sqlite3",
-        jwt_secret="security-secret-" + "x" * 32,
-        port=0,
-        allow_topup=True,
-        rate_per_second=1000.0,
-        rate_burst=5000,
-        ws_messages_per_second=200.0,
-    )
+    settings = make_settings(tmp_path_factory.mktemp("security") / "onair.sqlite3")
     with running_server(settings) as server:
         yield server
 
