@@ -1,10 +1,15 @@
 """3D colour lookup tables: ``.cube`` reading/writing and a fast apply.
 
-Applying a 3D LUT is done as one ``cv2.remap`` into an "atlas" image: the table resampled
+A LUT whose every output channel depends on its own input channel only (per-channel
+curves, like the warm and cool looks) is applied as one 3-channel ``cv2.LUT``: exact and
+about five times cheaper than the general path.
+
+Any other LUT is applied as one ``cv2.remap`` into an "atlas" image: the table resampled
 to 64 red × 64 green samples for each of the 256 blue levels, stacked vertically. Per
-pixel, x depends on red only and y on green and blue, so a single 3-channel ``cv2.LUT``
-plus a channel mix give the remap coordinates; red and green are interpolated bilinearly
-and blue is exact.
+pixel, x depends on red only and y on green and blue, so per-plane ``cv2.LUT`` tables give
+the remap coordinates directly in OpenCV's fixed-point form (integer ``CV_16SC2`` cell
+plus a 5+5-bit fraction index), which skips a float channel mix and remap's own
+float-to-fixed conversion; red and green are interpolated bilinearly and blue is exact.
 """
 
 from __future__ import annotations
@@ -106,36 +111,78 @@ def write_cube(lut: Lut3D, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+SEPARABLE_TOLERANCE = 0.25 / 255.0
+"""How far (0..1) an output channel may vary with the other two inputs and still be
+applied as a per-channel curve (well under one output level)."""
+
+
 @dataclass(frozen=True)
 class CompiledLut:
-    """A LUT prepared for ``apply``: the BGR atlas and the per-channel coordinate table."""
+    """A LUT prepared for ``apply``: per-channel curves, or the BGR atlas and its tables.
+
+    ``curves`` is a ``(256, 1, 3)`` uint8 ``cv2.LUT`` table when the LUT is separable;
+    otherwise ``atlas`` and the ``(256,)`` int16 tables ``cell`` (integer atlas position
+    of a red or green level), ``slice_row`` (atlas row of a blue level's slice) and
+    ``frac_x`` / ``frac_y`` (a red / green level's fraction of a cell, in OpenCV's
+    ``INTER_TAB_SIZE`` steps, pre-scaled so their sum is remap's fraction index).
+    """
 
     atlas: Image
-    coords: F32
+    cell: NDArray[np.int16]
+    slice_row: NDArray[np.int16]
+    frac_x: NDArray[np.int16]
+    frac_y: NDArray[np.int16]
+    curves: Image | None = None
 
     def apply(self, frame: Image) -> Image:
-        coords = cv2.LUT(frame, self.coords)
-        maps = cv2.transform(coords, _MIX)
-        return cv2.remap(self.atlas, maps, _NO_MAP, cv2.INTER_LINEAR)
+        if self.curves is not None:
+            return cv2.LUT(frame, self.curves)
+        blue, green, red = cv2.split(frame)
+        x = cv2.LUT(red, self.cell)
+        y = cv2.add(cv2.LUT(green, self.cell), cv2.LUT(blue, self.slice_row))
+        fraction = cv2.add(cv2.LUT(green, self.frac_y), cv2.LUT(red, self.frac_x))
+        maps = cv2.merge([x, y])
+        return cv2.remap(self.atlas, maps, fraction.view(np.uint16), cv2.INTER_LINEAR)
 
 
-_NO_MAP = np.empty((0, 0), np.float32)
-_MIX = np.array([[0.0, 0.0, 1.0], [1.0, 1.0, 0.0]], np.float32)
-"""Remap x = the red entry; y = green entry + blue entry (channels are B, G, R)."""
+TAB_BITS = 5
+"""OpenCV's ``INTER_BITS``: remap fractions are in 1/32 steps (``INTER_TAB_SIZE``)."""
 
 
 def compile_lut(lut: Lut3D) -> CompiledLut:
     steps = np.arange(256, dtype=np.float32) / 255.0
+    fixed = np.round(steps * (ATLAS_RG - 1) * (1 << TAB_BITS)).astype(np.int32)
+    cell = (fixed >> TAB_BITS).astype(np.int16)
+    frac = (fixed & ((1 << TAB_BITS) - 1)).astype(np.int16)
+    curves = _separable_curves(lut, steps)
+    if curves is not None:
+        empty = np.zeros(0, np.int16)
+        return CompiledLut(np.zeros((1, 1, 3), np.uint8), empty, empty, empty, empty, curves)
     rg = np.linspace(0.0, 1.0, ATLAS_RG, dtype=np.float32)
     r, g, b = np.meshgrid(rg, rg, steps, indexing="ij")
     rgb = lut.sample(np.stack([r, g, b], axis=-1))  # (r, g, b, 3)
     atlas = rgb.transpose(2, 1, 0, 3).reshape(256 * ATLAS_RG, ATLAS_RG, 3)  # rows: b, g
     atlas_bgr = np.clip(atlas[..., ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    coords = np.zeros((256, 1, 3), np.float32)
-    coords[:, 0, 0] = np.arange(256) * ATLAS_RG  # blue picks the slice
-    coords[:, 0, 1] = steps * (ATLAS_RG - 1)  # green within the slice
-    coords[:, 0, 2] = steps * (ATLAS_RG - 1)  # red along x
-    return CompiledLut(np.ascontiguousarray(atlas_bgr), coords)
+    slice_row = (np.arange(256) * ATLAS_RG).astype(np.int16)  # blue picks the slice
+    return CompiledLut(
+        np.ascontiguousarray(atlas_bgr), cell, slice_row, frac, (frac << TAB_BITS).astype(np.int16)
+    )
+
+
+def _separable_curves(lut: Lut3D, steps: F32) -> Image | None:
+    """The ``(256, 1, 3)`` BGR ``cv2.LUT`` table of a LUT whose output red depends on input
+    red only (and so on), or ``None`` when the channels mix."""
+    table = lut.table  # [b, g, r] -> (R, G, B)
+    red, green, blue = table[0, 0, :, 0], table[0, :, 0, 1], table[:, 0, 0, 2]
+    if (
+        np.abs(table[..., 0] - red[None, None, :]).max() > SEPARABLE_TOLERANCE
+        or np.abs(table[..., 1] - green[None, :, None]).max() > SEPARABLE_TOLERANCE
+        or np.abs(table[..., 2] - blue[:, None, None]).max() > SEPARABLE_TOLERANCE
+    ):
+        return None
+    grid = np.linspace(0.0, 1.0, lut.size, dtype=np.float32)
+    bgr = np.stack([np.interp(steps, grid, curve) for curve in (blue, green, red)], axis=-1)
+    return np.clip(bgr * 255.0 + 0.5, 0, 255).astype(np.uint8)[:, None, :]
 
 
 @lru_cache(maxsize=16)
