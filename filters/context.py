@@ -249,6 +249,7 @@ class FrameContext:
         self._mask_small: Mask | None = None
         self._masks: dict[tuple[int, int], Mask] = {}
         self._cache: dict[str, Any] = {}
+        self._scratch: list[Image] = []
 
     @property
     def faces(self) -> list[Face]:
@@ -287,6 +288,19 @@ class FrameContext:
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
+
+    def writable(self, frame: Image) -> Image:
+        """``frame`` if this context made it (so no one else holds it), else a copy of it
+        that later filters of this frame may write into in place.
+
+        The pipeline's input frame is never written. A filter that keeps a frame beyond its
+        ``render`` call must keep a copy, not a frame it got in the chain.
+        """
+        if any(frame is mine for mine in self._scratch):
+            return frame
+        copy = frame.copy()
+        self._scratch.append(copy)
+        return copy
 
     def triggered(self, name: str) -> list[Trigger]:
         return [event for event in self.events if event.name == name]

@@ -54,7 +54,7 @@ class SkinSmoothing(VideoFilter):
         smooth = cv2.ximgproc.guidedFilter(guide, small, radius, (0.06 * 255) ** 2)
         smoothed = cv2.resize(smooth, region.size, interpolation=cv2.INTER_LINEAR)
         weight = skin_mask(ctx, face, region) * (self.fraction("amount") * (1.0 - DETAIL_KEPT))
-        return apply_in_region(frame, region, blend(patch, smoothed, weight))
+        return apply_in_region(frame, region, blend(patch, smoothed, weight), ctx)
 
 
 class Brighten(VideoFilter):
@@ -77,7 +77,7 @@ class Brighten(VideoFilter):
                 continue
             patch = region.crop(out)
             light = _face_light(face, region)
-            out = apply_in_region(out, region, blend(patch, cv2.LUT(patch, curve), light))
+            out = apply_in_region(out, region, blend(patch, cv2.LUT(patch, curve), light), ctx)
         return out
 
 
@@ -132,7 +132,7 @@ class Whiten(VideoFilter):
             patch = region.crop(out)
             whiter = cv2.LUT(patch, curves)
             weight = skin_mask(ctx, face, region)
-            out = apply_in_region(out, region, blend(patch, whiter, weight))
+            out = apply_in_region(out, region, blend(patch, whiter, weight), ctx)
         return out
 
 

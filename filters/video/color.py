@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-import cv2
-
 from filters.assets import asset
 from filters.base import Category, VideoFilter
 from filters.context import FrameContext
@@ -31,11 +29,7 @@ class LutFilter(VideoFilter):
         return look_path(self.look)
 
     def render(self, frame: Image, ctx: FrameContext) -> Image:
-        graded = load_compiled(self.cube_path()).apply(frame)
-        strength = self.fraction("intensity")
-        if strength >= 1.0:
-            return graded
-        return cv2.addWeighted(graded, strength, frame, 1.0 - strength, 0.0)
+        return load_compiled(self.cube_path()).apply(frame, min(self.fraction("intensity"), 1.0))
 
 
 def _look(look: str, title: str, text: str, price: int = 0) -> type[LutFilter]:

@@ -82,9 +82,13 @@ def blend(base: Image, layer: Image, alpha: Mask) -> Image:
     return cv2.blendLinear(layer, base, weight, 1.0 - weight)
 
 
-def apply_in_region(frame: Image, region: Region, patch: Image) -> Image:
-    """A copy of ``frame`` with ``region`` replaced by ``patch``."""
-    out = frame.copy()
+def apply_in_region(
+    frame: Image, region: Region, patch: Image, ctx: FrameContext | None = None
+) -> Image:
+    """``frame`` with ``region`` replaced by ``patch``: a copy, or with ``ctx`` given,
+    ``frame`` itself when it is a copy an earlier filter of the same frame already made
+    (``FrameContext.writable``), which saves a full-frame copy per filter in a chain."""
+    out = frame.copy() if ctx is None else ctx.writable(frame)
     out[region.y0 : region.y1, region.x0 : region.x1] = patch
     return out
 

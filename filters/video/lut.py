@@ -120,7 +120,8 @@ applied as a per-channel curve (well under one output level)."""
 class CompiledLut:
     """A LUT prepared for ``apply``: per-channel curves, or the BGR atlas and its tables.
 
-    ``curves`` is a ``(256, 1, 3)`` uint8 ``cv2.LUT`` table when the LUT is separable;
+    ``curves`` is the ``(256, 3)`` float BGR per-channel curve (0..255) when the LUT is
+    separable;
     otherwise ``atlas`` and the ``(256,)`` int16 tables ``cell`` (integer atlas position
     of a red or green level), ``slice_row`` (atlas row of a blue level's slice) and
     ``frac_x`` / ``frac_y`` (a red / green level's fraction of a cell, in OpenCV's
@@ -132,11 +133,21 @@ class CompiledLut:
     slice_row: NDArray[np.int16]
     frac_x: NDArray[np.int16]
     frac_y: NDArray[np.int16]
-    curves: Image | None = None
+    curves: F32 | None = None
 
-    def apply(self, frame: Image) -> Image:
+    def apply(self, frame: Image, strength: float = 1.0) -> Image:
+        """``frame`` graded, mixed with the original by ``strength`` (0..1)."""
         if self.curves is not None:
-            return cv2.LUT(frame, self.curves)
+            # Mixing a per-channel curve with the identity is itself a per-channel curve.
+            mixed = self.curves * strength + _LEVELS * (1.0 - strength)
+            table = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)[:, None, :]
+            return cv2.LUT(frame, table)
+        graded = self._remap(frame)
+        if strength >= 1.0:
+            return graded
+        return cv2.addWeighted(graded, strength, frame, 1.0 - strength, 0.0)
+
+    def _remap(self, frame: Image) -> Image:
         blue, green, red = cv2.split(frame)
         x = cv2.LUT(red, self.cell)
         y = cv2.add(cv2.LUT(green, self.cell), cv2.LUT(blue, self.slice_row))
@@ -144,6 +155,8 @@ class CompiledLut:
         maps = cv2.merge([x, y])
         return cv2.remap(self.atlas, maps, fraction.view(np.uint16), cv2.INTER_LINEAR)
 
+
+_LEVELS = np.arange(256, dtype=np.float32)[:, None]
 
 TAB_BITS = 5
 """OpenCV's ``INTER_BITS``: remap fractions are in 1/32 steps (``INTER_TAB_SIZE``)."""
@@ -169,9 +182,9 @@ def compile_lut(lut: Lut3D) -> CompiledLut:
     )
 
 
-def _separable_curves(lut: Lut3D, steps: F32) -> Image | None:
-    """The ``(256, 1, 3)`` BGR ``cv2.LUT`` table of a LUT whose output red depends on input
-    red only (and so on), or ``None`` when the channels mix."""
+def _separable_curves(lut: Lut3D, steps: F32) -> F32 | None:
+    """The ``(256, 3)`` BGR curves (0..255) of a LUT whose output red depends on input red
+    only (and so on), or ``None`` when the channels mix."""
     table = lut.table  # [b, g, r] -> (R, G, B)
     red, green, blue = table[0, 0, :, 0], table[0, :, 0, 1], table[:, 0, 0, 2]
     if (
@@ -182,7 +195,7 @@ def _separable_curves(lut: Lut3D, steps: F32) -> Image | None:
         return None
     grid = np.linspace(0.0, 1.0, lut.size, dtype=np.float32)
     bgr = np.stack([np.interp(steps, grid, curve) for curve in (blue, green, red)], axis=-1)
-    return np.clip(bgr * 255.0 + 0.5, 0, 255).astype(np.uint8)[:, None, :]
+    return (bgr * 255.0).astype(np.float32)
 
 
 @lru_cache(maxsize=16)

@@ -78,7 +78,7 @@ class Lipstick(_Makeup):
         elif finish == "matte":
             colored = cv2.GaussianBlur(colored, (0, 0), max(0.8, face.width * 0.004))
         weight = mask * self.fraction("intensity")
-        return apply_in_region(frame, region, blend(patch, colored, weight))
+        return apply_in_region(frame, region, blend(patch, colored, weight), ctx)
 
 
 LIP_LIGHTNESS = {"matte": 0.65, "satin": 0.75, "gloss": 0.85}
@@ -145,7 +145,7 @@ def _paint_shapes(
     mask = feather(polygon_mask(region.size, [region.local(s) for s in shapes]), sigma)
     patch = region.crop(frame)
     layer = multiply(patch, bgr) if mode == "multiply" else soft_light(patch, bgr)
-    return apply_in_region(frame, region, blend(patch, layer, mask * intensity))
+    return apply_in_region(frame, region, blend(patch, layer, mask * intensity), ctx)
 
 
 class Eyeliner(_Makeup):
@@ -173,7 +173,7 @@ class Eyeliner(_Makeup):
         weight = feather(mask, 0.6) * self.fraction("intensity")
         patch = region.crop(frame)
         ink = np.full_like(patch, hex_to_bgr(self.text("color")))
-        return apply_in_region(frame, region, blend(patch, ink, weight))
+        return apply_in_region(frame, region, blend(patch, ink, weight), ctx)
 
 
 def _liner(lid: Points, wing: float) -> Points:
@@ -253,7 +253,7 @@ class Foundation(_Makeup):
         delta = cv2.resize(target - tone, region.size, interpolation=cv2.INTER_LINEAR)
         layer = cv2.add(patch, delta, dtype=cv2.CV_8U)
         weight = skin_mask(ctx, face, region) * (self.fraction("coverage") * 0.8)
-        return apply_in_region(frame, region, blend(patch, layer, weight))
+        return apply_in_region(frame, region, blend(patch, layer, weight), ctx)
 
 
 class Contour(_Makeup):
@@ -294,7 +294,7 @@ class Contour(_Makeup):
                      feather(shadow, sigma) * skin * intensity * 0.8)  # fmt: skip
         light = soft_light(dark, hex_to_bgr(self.text("highlight")))
         out = blend(dark, light, feather(highlight, sigma) * skin * intensity)
-        return apply_in_region(frame, region, out)
+        return apply_in_region(frame, region, out, ctx)
 
 
 def _strokes(region: Region, lines: list[Points], width: int) -> Mask:

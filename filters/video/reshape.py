@@ -98,7 +98,7 @@ class FaceReshape(VideoFilter):
             warp = self.field(face)
             region = Region(*face.roi(0.35, ctx.width, ctx.height))
             if not region.empty:
-                out = apply_in_region(out, region, _remap(region.crop(out), region, warp))
+                out = apply_in_region(out, region, _remap(region.crop(out), region, warp), ctx)
             moved.append(face.moved(warp.forward(face.points)))
         ctx.replace_faces(moved)
         return out

@@ -95,3 +95,14 @@ def test_no_face_means_empty_list() -> None:
     blank = np.full((360, 640, 3), 90, np.uint8)
     ctx = FrameContext(blank, tracker=FaceTracker(static=True))
     assert ctx.faces == [] and ctx.face is None
+
+
+def test_writable_copies_foreign_frames_once() -> None:
+    frame = np.zeros((4, 6, 3), np.uint8)
+    ctx = FrameContext(frame)
+    mine = ctx.writable(frame)
+    assert mine is not frame
+    assert ctx.writable(mine) is mine
+    assert ctx.writable(mine.copy()) is not mine
+    mine[:] = 7
+    assert not frame.any()
