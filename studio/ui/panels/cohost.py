@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from functools import partial
 from typing import Any, TypeVar
 
@@ -66,9 +66,12 @@ def picked_layout(box: QComboBox) -> tuple[str, str | None]:
     return mode, grid or None
 
 
+BUTTON_STYLE = "padding: 4px 10px;"
+
+
 def small_button(text: str, role: str = "", tip: str = "") -> QPushButton:
     button = QPushButton(text)
-    button.setStyleSheet("padding: 4px 10px;")
+    button.setStyleSheet(BUTTON_STYLE)
     if role:
         button.setProperty("role", role)
     button.setToolTip(tip)
@@ -152,45 +155,64 @@ class StartPage(QWidget):
 
 
 class HostRow(QWidget):
-    """A host: avatar, name and role, mic and camera, remove (as the user's rights allow)."""
+    """A host: avatar, name and role, mic and camera, remove (as the user's rights allow).
+
+    A row lives as long as its host is in the session and is updated in place by each change
+    (a rebuilt row would delete the button under the pointer mid-click).
+    """
 
     def __init__(self, panel: CohostPanel, host: CohostMember, state: CohostState) -> None:
         super().__init__()
+        self.panel = panel
         self.user_id = host.user_id
-        mine = host.user_id == state.me
-        manage = state.can_manage and not mine
-        name = QLabel(f"{host.label}{' (you)' if mine else ''}")
-        name.setStyleSheet("font-weight: 700;")
-        role = "Primary host" if host.primary else ("Manager" if host.can_manage else "Co-host")
+        self.host = host
+        self.avatar = Avatar(host.label, 32)
+        self.name = QLabel()
+        self.name.setStyleSheet("font-weight: 700;")
+        self.role = dim()
         texts = QVBoxLayout()
         texts.setSpacing(0)
-        texts.addWidget(name)
-        texts.addWidget(dim(role))
-        self.mic = small_button("Mic on" if host.audio_enabled else "Muted")
-        self.camera = small_button("Cam on" if host.video_enabled else "Cam off")
-        self.remove = small_button("Remove", "danger", f"Remove {host.label} from the session")
-        # Me: toggle my own. A manager: turn another host's off (never back on).
-        self.mic.setEnabled(mine or (manage and host.audio_enabled))
-        self.camera.setEnabled(mine or (manage and host.video_enabled))
-        self.remove.setVisible(
-            manage and not host.primary and (state.is_primary or not host.can_manage)
-        )
+        texts.addWidget(self.name)
+        texts.addWidget(self.role)
+        self.mic = small_button("")
+        self.camera = small_button("")
+        self.remove = small_button("Remove", "danger")
         self.mic.clicked.connect(
-            partial(panel.set_media, host.user_id, audio=not host.audio_enabled)
+            lambda: panel.set_media(self.user_id, audio=not self.host.audio_enabled)
         )
         self.camera.clicked.connect(
-            partial(panel.set_media, host.user_id, video=not host.video_enabled)
+            lambda: panel.set_media(self.user_id, video=not self.host.video_enabled)
         )
-        self.remove.clicked.connect(partial(panel.remove, host.user_id))
-        for button, on in ((self.mic, host.audio_enabled), (self.camera, host.video_enabled)):
-            button.setStyleSheet(button.styleSheet() + ("" if on else f" color: {theme.DANGER};"))
+        self.remove.clicked.connect(lambda: panel.remove(self.user_id))
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 2, 0, 2)
-        row.addWidget(Avatar(host.label, 32))
+        row.addWidget(self.avatar)
         row.addLayout(texts, 1)
         row.addWidget(self.mic)
         row.addWidget(self.camera)
         row.addWidget(self.remove)
+        self.show_host(host, state)
+
+    def show_host(self, host: CohostMember, state: CohostState) -> None:
+        self.host = host
+        mine = host.user_id == state.me
+        manage = state.can_manage and not mine
+        self.avatar.set_name(host.label)
+        self.name.setText(f"{host.label}{' (you)' if mine else ''}")
+        self.role.setText(
+            "Primary host" if host.primary else ("Manager" if host.can_manage else "Co-host")
+        )
+        self.mic.setText("Mic on" if host.audio_enabled else "Muted")
+        self.camera.setText("Cam on" if host.video_enabled else "Cam off")
+        # Me: toggle my own. A manager: turn another host's off (never back on).
+        self.mic.setEnabled(mine or (manage and host.audio_enabled))
+        self.camera.setEnabled(mine or (manage and host.video_enabled))
+        self.remove.setToolTip(f"Remove {host.label} from the session")
+        self.remove.setVisible(
+            manage and not host.primary and (state.is_primary or not host.can_manage)
+        )
+        for button, on in ((self.mic, host.audio_enabled), (self.camera, host.video_enabled)):
+            button.setStyleSheet(BUTTON_STYLE + ("" if on else f" color: {theme.DANGER};"))
 
 
 class RequestRow(QWidget):
@@ -291,9 +313,22 @@ class SessionPage(QWidget):
         self.leave.setVisible(not state.is_primary)
         self.layout_box.setCurrentIndex(max(0, self.layout_box.findData(session.layout.key)))
         self.layout_box.setEnabled(state.can_manage)
-        self._fill(self.hosts, [HostRow(self.panel, h, state) for h in session.hosts])
+        rows = {row.user_id: row for row in self._rows(self.hosts, HostRow)}
+        hosts: list[HostRow] = []
+        for host in session.hosts:
+            row = rows.get(host.user_id)
+            if row is None:
+                row = HostRow(self.panel, host, state)
+            else:
+                row.show_host(host, state)
+            hosts.append(row)
+        self._fill(self.hosts, hosts)
         manage = state.can_manage
-        self._fill(self.requests, [RequestRow(self.panel, r) for r in session.requests])
+        asked = {row.user_id: row for row in self._rows(self.requests, RequestRow)}
+        self._fill(
+            self.requests,
+            [asked.get(r.user.id) or RequestRow(self.panel, r) for r in session.requests],
+        )
         self.requests_title.setVisible(manage and bool(session.requests))
         for widget in (self.invite_title, self.finder, self.invite, self.pending):
             widget.setVisible(manage)
@@ -306,21 +341,24 @@ class SessionPage(QWidget):
     def request_row(self, user_id: str) -> RequestRow | None:
         return self._row(self.requests, RequestRow, user_id)
 
-    @staticmethod
-    def _row(column: QVBoxLayout, kind: type[Row], user_id: str) -> Row | None:
-        for index in range(column.count()):
-            item = column.itemAt(index)
-            widget = item.widget() if item is not None else None
-            if isinstance(widget, kind) and widget.user_id == user_id:
-                return widget
-        return None
+    @classmethod
+    def _row(cls, column: QVBoxLayout, kind: type[Row], user_id: str) -> Row | None:
+        return next((row for row in cls._rows(column, kind) if row.user_id == user_id), None)
 
     @staticmethod
-    def _fill(column: QVBoxLayout, rows: list[QWidget]) -> None:
+    def _rows(column: QVBoxLayout, kind: type[Row]) -> list[Row]:
+        items = (column.itemAt(index) for index in range(column.count()))
+        widgets = (item.widget() for item in items if item is not None)
+        return [widget for widget in widgets if isinstance(widget, kind)]
+
+    @staticmethod
+    def _fill(column: QVBoxLayout, rows: Sequence[QWidget]) -> None:
+        """``rows`` in order; rows kept from before move, the others are deleted."""
+        keep = set(rows)
         while column.count():
             item = column.takeAt(0)
             old = item.widget() if item is not None else None
-            if old is not None:
+            if old is not None and old not in keep:
                 old.deleteLater()
         for row in rows:
             column.addWidget(row)
@@ -569,13 +607,13 @@ class CohostPanel(ServerPanel):
         state = self.state
         if state is None:
             self.show_page(self.signed_out)
-            self.studio.show_stage(None)
+            self.studio.hide_stage(self.stage)
             return
         session = state.session
         if session is None:
             self.start_page.show_state(state)
             self.show_page(self.start_page)
-            self.studio.show_stage(None)
+            self.studio.hide_stage(self.stage)
             return
         self.session_page.show_state(state)
         self.show_page(self.session_page)

@@ -83,15 +83,16 @@ def test_two_studios_cohost_with_video_layouts_and_removal(
             timeout=WAIT,
         )
     assert b.session_page.layout_box.currentData() == "spotlight"
-    bob_row = page.host_row(bob.id)  # rows are rebuilt with each change
-    assert bob_row is not None
+    assert page.host_row(bob.id) is bob_row  # rows are updated in place, not rebuilt
     bob_row.mic.click()
-    qtbot.waitUntil(lambda: not b.stage.hosts[bob.id].audio_enabled, timeout=WAIT)
-    assert not a.stage.hosts[bob.id].audio_enabled
+    for panel in (a, b):
+        qtbot.waitUntil(
+            lambda p=panel: not p.stage.hosts[bob.id].audio_enabled,  # type: ignore[misc]
+            timeout=WAIT,
+        )
+    assert bob_row.mic.text() == "Muted" and not bob_row.mic.isEnabled()
 
     # Alice removes Bob: his stage goes, hers is back to one tile.
-    bob_row = page.host_row(bob.id)
-    assert bob_row is not None
     bob_row.remove.click()
     qtbot.waitUntil(lambda: b.session is None, timeout=WAIT)
     assert "removed" in b.start_page.notice.text()
