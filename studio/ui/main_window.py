@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.banner)
         self.centre = QStackedWidget()  # the preview, or a panel's stage (co-host tiles)
         self.centre.addWidget(self.preview)
+        self._stages: list[QWidget] = []  # shown by panels, the newest on top
         column.addWidget(self.centre, 1)
         self.setCentralWidget(central)
         self._build_toolbar()
@@ -174,11 +175,20 @@ class MainWindow(QMainWindow):
         self.docks[key] = dock
         return dock
 
-    def show_stage(self, stage: QWidget | None) -> None:
-        """Show ``stage`` where the preview is (None: the preview again)."""
-        if stage is not None and self.centre.indexOf(stage) < 0:
+    def show_stage(self, stage: QWidget) -> None:
+        """Show ``stage`` where the preview is (a co-host session's tiles, a PK battle's)."""
+        if self.centre.indexOf(stage) < 0:
             self.centre.addWidget(stage)
-        self.centre.setCurrentWidget(stage or self.preview)
+        if stage in self._stages:
+            self._stages.remove(stage)
+        self._stages.append(stage)
+        self.centre.setCurrentWidget(stage)
+
+    def hide_stage(self, stage: QWidget) -> None:
+        """Stop showing ``stage``: back to the stage shown before it, or the preview."""
+        if stage in self._stages:
+            self._stages.remove(stage)
+        self.centre.setCurrentWidget(self._stages[-1] if self._stages else self.preview)
 
     def add_toolbar_widget(self, widget: QWidget) -> None:
         """Put ``widget`` at the toolbar's right end, before the account button."""

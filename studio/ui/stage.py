@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import cv2
@@ -24,7 +24,6 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio.core.frames import FrameFlow
-from studio.core.models import CohostMember
 from studio.core.state import Tile
 from studio.ui import theme
 from studio.ui.preview import to_qimage
@@ -34,19 +33,45 @@ ASPECT = 16 / 9
 GAP = 4.0
 
 
+class StageHost(Protocol):
+    """Who a tile shows (a co-host session's member, a PK battle's host)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def primary(self) -> bool: ...
+    @property
+    def audio_enabled(self) -> bool: ...
+    @property
+    def video_enabled(self) -> bool: ...
+
+
 class CohostStage(QWidget):
+    """Hosts' tiles in a shared layout: co-host sessions, and the two sides of a PK battle."""
+
     def __init__(self) -> None:
         super().__init__()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 180)
         self.tiles: list[Tile] = []
-        self.hosts: dict[str, CohostMember] = {}
+        self.hosts: Mapping[str, StageHost] = {}
         self.me = ""
+        self.rings: Mapping[str, str] = {}  # a coloured outline for other hosts' tiles
         self.frames: dict[str, np.ndarray] = {}  # BGRA, scaled to the tile
         self.frame_counts: dict[str, int] = {}
 
-    def set_layout(self, tiles: list[Tile], hosts: dict[str, CohostMember], me: str) -> None:
+    def set_layout(
+        self,
+        tiles: list[Tile],
+        hosts: Mapping[str, StageHost],
+        me: str,
+        rings: Mapping[str, str] | None = None,
+    ) -> None:
+        """The tiles and who is in them; ``me`` is outlined in the accent colour."""
         self.tiles, self.hosts, self.me = tiles, hosts, me
+        self.rings = {**(rings or {}), me: theme.ACCENT}
         for gone in set(self.frames) - set(hosts):
             del self.frames[gone]
         self.update()
@@ -108,14 +133,15 @@ class CohostStage(QWidget):
             circle = QRectF(0, 0, side, side)
             circle.moveCenter(box.center())
             paint_avatar(painter, circle, name)
-        if tile.user_id == self.me:
-            painter.setPen(QPen(QColor(theme.ACCENT), 2))
+        ring = self.rings.get(tile.user_id)
+        if ring is not None:
+            painter.setPen(QPen(QColor(ring), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(box.adjusted(1, 1, -1, -1), 10, 10)
         self._label(painter, box, host, name)
         painter.restore()
 
-    def _label(self, painter: QPainter, box: QRectF, host: CohostMember | None, name: str) -> None:
+    def _label(self, painter: QPainter, box: QRectF, host: StageHost | None, name: str) -> None:
         marks = ""
         if host is not None:
             marks += "" if host.audio_enabled else "  🔇"
@@ -168,8 +194,9 @@ class TileFeeds:
     def local(self, user_id: str, flow: FrameFlow) -> None:
         self._start(user_id, self._local(user_id, flow))
 
-    def remote(self, user_id: str, track: MediaStreamTrack) -> None:
-        self._start(user_id, self._remote(user_id, track))
+    def remote(self, user_id: str, track: MediaStreamTrack) -> asyncio.Task[None]:
+        """Feed ``track`` to the host's tile; the task ends when the track does."""
+        return self._start(user_id, self._remote(user_id, track))
 
     async def stop(self, user_id: str) -> None:
         task = self._tasks.pop(user_id, None)
@@ -186,11 +213,12 @@ class TileFeeds:
     def close(self) -> None:
         self._scaler.shutdown(wait=False)
 
-    def _start(self, user_id: str, feed: Coroutine[Any, Any, None]) -> None:
+    def _start(self, user_id: str, feed: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         old = self._tasks.pop(user_id, None)
         if old is not None:
             old.cancel()
-        self._tasks[user_id] = asyncio.ensure_future(feed)
+        task = self._tasks[user_id] = asyncio.ensure_future(feed)
+        return task
 
     async def _local(self, user_id: str, flow: FrameFlow) -> None:
         loop = asyncio.get_running_loop()

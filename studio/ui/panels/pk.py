@@ -4,13 +4,21 @@ Everything shown comes from the server: the panel folds REST snapshots and ``pk-
 events into :class:`studio.core.state.PKState` and renders the page for its phase. The
 countdown runs on the server's clock (its ``serverTime``), the score bar glides to each new
 score, and the battle room is joined so gifts arrive while it lasts.
+
+While the battle runs the preview area shows both hosts side by side
+(:class:`BattleStage`): the user's own frames, and the opponent's stream played over WHEP
+from the backend's WHEP template, tried again every few seconds until they are live.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
 
+import httpx
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
@@ -28,16 +36,20 @@ from PySide6.QtWidgets import (
 from backend.contract import PK, battle_room
 from filters.assets import asset
 from studio.core.events import ServerEvent
-from studio.core.models import Battle, GiftEvent, Supporter, User
-from studio.core.state import FEED_LENGTH, PKPhase, PKState
+from studio.core.media_config import ice_servers, media_config, whip_url
+from studio.core.models import Battle, GiftEvent, Host, Supporter, User
+from studio.core.state import FEED_LENGTH, PKPhase, PKState, Tile
+from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
+from studio.ui.stage import CohostStage, TileFeeds
 from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, section
 
 DURATIONS = (1, 3, 5, 10)
 GIFT_ICON = 22
 RANK_COLOURS = ("#ffc83d", "#c9d1e0", "#e0925a")  # gold, silver, bronze
+RETRY_PLAY_S = 2.0  # between tries to play the opponent's stream (not live yet, or it dropped)
 
 
 @lru_cache(maxsize=64)
@@ -330,6 +342,84 @@ class ResultPage(QWidget):
         )
 
 
+@dataclass(frozen=True)
+class Fighter:
+    """A battle host on the stage (a :class:`studio.ui.stage.StageHost`)."""
+
+    user_id: str
+    label: str
+    primary: bool = False
+    audio_enabled: bool = True
+    video_enabled: bool = True
+
+
+class BattleStage:
+    """Both hosts side by side while the battle runs; the opponent's video played over WHEP."""
+
+    def __init__(self, panel: PKPanel) -> None:
+        self.panel = panel
+        self.stage = CohostStage()
+        self.feeds = TileFeeds(self.stage)
+        self.battle_id = ""
+        self.player: WhepPlayer | None = None  # the opponent's stream, while it plays
+        self._opponent: asyncio.Task[None] | None = None
+
+    def show(self, state: PKState) -> None:
+        battle = state.battle
+        assert battle is not None
+        me, them = battle.host(state.my_side), battle.host(state.their_side)
+        self.stage.set_layout(
+            [Tile(me.id, 0.0, 0.0, 0.5, 1.0), Tile(them.id, 0.5, 0.0, 0.5, 1.0)],
+            {host.id: Fighter(host.id, host.label) for host in (me, them)},
+            state.me,
+            rings={them.id: theme.OPPONENT},
+        )
+        if battle.id == self.battle_id:
+            return
+        self.stop()
+        self.battle_id = battle.id
+        flow = self.panel.studio.feed.flow
+        if flow is not None:
+            self.feeds.local(me.id, flow)
+        self._opponent = self.panel.studio.tasks.spawn(
+            self._play(them), "Playing your opponent's stream"
+        )
+
+    def stop(self) -> None:
+        """The battle is over: stop playing the opponent and feeding the tiles."""
+        if self.battle_id:
+            self.battle_id = ""
+            self.panel.studio.tasks.spawn(self.close())
+
+    async def close(self) -> None:
+        task, self._opponent = self._opponent, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.feeds.stop_all()
+
+    async def _play(self, opponent: Host) -> None:
+        """The opponent's stream on their tile, tried again until they are live (or back)."""
+        api = self.panel.studio.session.api
+        config = await media_config(api)
+        url = whip_url(api.base_url, config["whep"], opponent.username)  # fills any template
+        while True:
+            player = self.player = WhepPlayer(
+                url, token=api.token, ice_servers=ice_servers(config), kinds=("video",)
+            )
+            try:
+                await player.start()
+                if player.video is not None:
+                    await self.feeds.remote(opponent.id, player.video)  # until the track ends
+            except (PlayRejected, TimeoutError, httpx.HTTPError):
+                pass  # not live (yet): the tile shows their avatar meanwhile
+            finally:
+                self.player = None
+                await player.stop()
+            await asyncio.sleep(RETRY_PLAY_S)
+
+
 class PKPanel(ServerPanel):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window, "Sign in to battle other streamers.")
@@ -340,6 +430,8 @@ class PKPanel(ServerPanel):
         self.live_page = LivePage(self)
         self.result_page = ResultPage(self)
         self.add_pages(self.challenge_page, self.invite_page, self.live_page, self.result_page)
+        self.versus = BattleStage(self)
+        window.shutdown_hooks.append(self._shutdown)
 
     @property
     def phase(self) -> PKPhase | None:
@@ -425,9 +517,20 @@ class PKPanel(ServerPanel):
             shown = state.battle is not None and state.result is None
             await self.room.follow(state.battle.id if shown and state.battle else "")
 
+    async def _shutdown(self) -> None:
+        self.versus.battle_id = ""
+        await self.versus.close()
+        self.versus.feeds.close()
+
     # ---- rendering ------------------------------------------------------------------
     def refresh(self) -> None:
         state = self.state
+        if state is not None and state.phase is PKPhase.LIVE:
+            self.versus.show(state)
+            self.studio.show_stage(self.versus.stage)
+        else:
+            self.versus.stop()
+            self.studio.hide_stage(self.versus.stage)
         if state is None:
             self.show_page(self.signed_out)
             return

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from studio.core.publisher import PublisherState
 from studio.core.state import PKPhase
+from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import UserSearch
 from studio.ui.panels.pk import PKPanel
+from tests.helpers_media import loopback_ice  # noqa: F401
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
 
@@ -99,3 +103,59 @@ def test_two_studios_battle_with_gifts_and_a_result(
 
     a.dismiss()
     assert a.phase is PKPhase.IDLE
+
+
+def start_battle(a: PKPanel, b: PKPanel, opponent: str, qtbot: QtBot) -> None:
+    """``a`` challenges ``opponent`` (``b``'s user) to a 1-minute battle; ``b`` accepts."""
+    qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE and b.phase is PKPhase.IDLE, timeout=WAIT)
+    find_user(a.challenge_page.finder, opponent, qtbot)
+    a.challenge_page.duration.setCurrentIndex(a.challenge_page.duration.findData(1))
+    a.challenge_page.challenge.click()
+    qtbot.waitUntil(lambda: b.phase is PKPhase.INCOMING, timeout=WAIT)
+    b.invite_page.accept.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.LIVE and b.phase is PKPhase.LIVE, timeout=WAIT)
+
+
+@pytest.mark.usefixtures("loopback_ice")
+def test_battle_shows_both_streams_side_by_side(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    left, right = studio(server.url, alice), studio(server.url, bob)
+    a, b = pk_panel(left), pk_panel(right)
+
+    # Bob is live (Go Live: WHIP to the backend); Alice is not.
+    go_live = right.toolbar.findChild(GoLive)
+    assert isinstance(go_live, GoLive)
+    qtbot.waitUntil(lambda: go_live.isEnabled() and right.feed.flow is not None, timeout=WAIT)
+    go_live.click()
+    qtbot.waitUntil(
+        lambda: go_live.publisher is not None and go_live.publisher.state is PublisherState.LIVE,
+        timeout=2 * WAIT,
+    )
+    qtbot.waitUntil(lambda: left.feed.flow is not None, timeout=WAIT)
+    start_battle(a, b, bob.username, qtbot)
+
+    # Alice's preview area: her tile on the left, Bob's stream (played over WHEP) on the right.
+    assert left.centre.currentWidget() is a.versus.stage
+    assert right.centre.currentWidget() is b.versus.stage
+    stage = a.versus.stage
+    assert [(t.user_id, t.x, t.width) for t in stage.tiles] == [
+        (alice.id, 0.0, 0.5),
+        (bob.id, 0.5, 0.5),
+    ]
+    qtbot.waitUntil(lambda: stage.frame_counts.get(bob.id, 0) > 3, timeout=2 * WAIT)
+    qtbot.waitUntil(lambda: stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
+    assert b.versus.stage.frames.get(alice.id) is None  # Alice is not live: her avatar shows
+    assert [t.user_id for t in b.versus.stage.tiles] == [bob.id, alice.id]
+
+    # The battle ends: the players stop and the preview is back.
+    assert a.state is not None and a.state.battle is not None
+    server.app.state.services.pk.end_battle(a.state.battle.id)
+    qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT and b.phase is PKPhase.RESULT, timeout=WAIT)
+    assert left.centre.currentWidget() is left.preview
+    assert right.centre.currentWidget() is right.preview
+    qtbot.waitUntil(lambda: not a.versus.feeds.users and a.versus.player is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: not b.versus.feeds.users and b.versus.player is None, timeout=WAIT)
+    assert not any("failed" in m for m in left.toasts.messages + right.toasts.messages)
