@@ -237,6 +237,7 @@ class FrameContext:
         tracker: FaceTracker | None = None,
         segmenter: PersonSegmenter | None = None,
         events: Sequence[Trigger] = (),
+        reuse_buffers: bool = False,
     ) -> None:
         self.frame = frame
         self.index = index
@@ -249,7 +250,8 @@ class FrameContext:
         self._mask_small: Mask | None = None
         self._masks: dict[tuple[int, int], Mask] = {}
         self._cache: dict[str, Any] = {}
-        self._scratch: list[Image] = []
+        self._reuse_buffers = reuse_buffers
+        self._scratch: Image | None = None
 
     @property
     def faces(self) -> list[Face]:
@@ -290,16 +292,18 @@ class FrameContext:
         return self._cache[key]
 
     def writable(self, frame: Image) -> Image:
-        """``frame`` if this context made it (so no one else holds it), else a copy of it
-        that later filters of this frame may write into in place.
+        """A copy of ``frame`` to write into; with ``reuse_buffers`` (the pipeline's
+        contexts), ``frame`` itself when it is the last copy this context handed out, so a
+        chain of region filters copies the frame once instead of once per filter.
 
         The pipeline's input frame is never written. A filter that keeps a frame beyond its
         ``render`` call must keep a copy, not a frame it got in the chain.
         """
-        if any(frame is mine for mine in self._scratch):
+        if self._reuse_buffers and frame is self._scratch:
             return frame
         copy = frame.copy()
-        self._scratch.append(copy)
+        if self._reuse_buffers:
+            self._scratch = copy
         return copy
 
     def triggered(self, name: str) -> list[Trigger]:

@@ -161,6 +161,7 @@ class Pipeline:
             tracker=self._tracker,
             segmenter=self._segmenter,
             events=events,
+            reuse_buffers=True,
         )
 
     def _run(self, position: int, entry: _Entry, frame: Image, ctx: FrameContext) -> Image:

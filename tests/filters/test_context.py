@@ -99,7 +99,11 @@ def test_no_face_means_empty_list() -> None:
 
 def test_writable_copies_foreign_frames_once() -> None:
     frame = np.zeros((4, 6, 3), np.uint8)
-    ctx = FrameContext(frame)
+    assert FrameContext(frame).writable(frame) is not frame
+    plain = FrameContext(frame)
+    once = plain.writable(frame)
+    assert plain.writable(once) is not once  # only the pipeline's contexts reuse buffers
+    ctx = FrameContext(frame, reuse_buffers=True)
     mine = ctx.writable(frame)
     assert mine is not frame
     assert ctx.writable(mine) is mine
