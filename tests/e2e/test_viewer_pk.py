@@ -90,6 +90,8 @@ async def test_a_guest_signs_up_in_place_and_is_told_in_words_when_coins_are_sho
     async with chromium() as browser:
         viewer = await open_viewer(browser, server.url, alice.username)
         page = viewer.page
+        # Gifts open the sign-in dialog only once the page knows a battle is running.
+        await page.get_by_role("radio", name=alice.username).wait_for()
         await page.get_by_role("button", name="Send Rose, 1 coin each").focus()
         await page.keyboard.press("Enter")  # keyboard only
         dialog = page.get_by_role("dialog")
