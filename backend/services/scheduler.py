@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from backend.storage.db import Database, iso, parse_iso, utc_now
 
@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 DeadlineHandler = Callable[[str], None]
 MAX_SLEEP_SECONDS = 5.0
+RETRY_SECONDS = 5.0
 
 
 class Scheduler:
@@ -49,7 +50,10 @@ class Scheduler:
                     ):
                         handler(row["refId"])
             except Exception:
-                log.exception("deadline %s %s failed", row["kind"], row["refId"])
+                # The rollback kept the deadline; try again later rather than in a hot loop.
+                log.exception("deadline %s %s failed; retrying", row["kind"], row["refId"])
+                retry = iso(utc_now() + timedelta(seconds=RETRY_SECONDS))
+                self.db.execute("UPDATE deadlines SET dueAt = ? WHERE id = ?", (retry, row["id"]))
         return len(due)
 
     def seconds_until_next(self) -> float:
