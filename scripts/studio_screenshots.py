@@ -56,10 +56,16 @@ async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
 
 
 async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
+    from filters.presets import builtin
     from studio.core.settings_store import SettingsStore, StudioSettings
     from studio.core.state import PKPhase
     from studio.ui.app import build_window
+    from studio.ui.go_live import GoLive
+    from studio.ui.main_window import MainWindow
+    from studio.ui.panels.cohost import CohostPanel
+    from studio.ui.panels.effects import EffectsPanel
     from studio.ui.panels.pk import PKPanel
+    from studio.ui.panels.shopping import ShoppingPanel
 
     base = live.url
     alice_id, alice_token = account(base, "mia", "Mia Chen", coins=2_480)
@@ -73,12 +79,17 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
             ("sam", "Sam Wells"),
         )
     ]
-    store = SettingsStore(config / "mia")
-    store.save(StudioSettings(backend_url=base, username="mia", token=alice_token))
-    window = build_window(store=store)
-    window.resize(1600, 940)
-    window.show()
-    window.start()
+
+    def open_studio(username: str, token: str) -> MainWindow:
+        store = SettingsStore(config / username)
+        store.save(StudioSettings(backend_url=base, username=username, token=token))
+        studio = build_window(store=store)
+        studio.resize(1600, 940)
+        studio.show()
+        studio.start()
+        return studio
+
+    window = open_studio("mia", alice_token)
     await until(lambda: window.preview.frames_shown > 5 and window.session.signed_in)
     await asyncio.sleep(1.0)
 
@@ -90,24 +101,42 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
 
     shot("main")
 
-    from studio.ui.go_live import GoLive
+    async def go_live(studio: MainWindow) -> None:
+        button = studio.toolbar.findChild(GoLive)
+        assert isinstance(button, GoLive)
+        button.click()
+        await until(
+            lambda: "LIVE" in button.health.state.text() and "fps" in button.health.numbers.text(),
+            timeout=30,
+        )
 
-    go_live = window.toolbar.findChild(GoLive)
-    assert isinstance(go_live, GoLive)
-    go_live.click()
-    await until(
-        lambda: "LIVE" in go_live.health.state.text() and "fps" in go_live.health.numbers.text(),
-        timeout=30,
-    )
+    def preset(studio: MainWindow, name: str) -> None:
+        effects = studio.docks["effects"].widget()
+        assert isinstance(effects, EffectsPanel)
+        effects.apply_preset(next(p for p in builtin() if name in p.name))
+
+    async def flowing() -> None:
+        """Until the health strip shows frames going out (not an encoder's restart)."""
+        numbers = button.health.numbers
+        await until(lambda: "fps" in numbers.text() and " 0 fps" not in numbers.text(), 30)
+
+    await go_live(window)
+    button = window.toolbar.findChild(GoLive)
+    assert isinstance(button, GoLive)
     await asyncio.sleep(3.0)
     shot("live")
 
-    from studio.ui.panels.effects import EffectsPanel
+    # Leo, Mia's opponent and co-host: a second studio, live too, with another look.
+    leo = open_studio("leo", bob_token)
+    await until(lambda: leo.preview.frames_shown > 5 and leo.session.signed_in)
+    preset(leo, "Party")
+    await go_live(leo)
+    window.raise_()
+    window.activateWindow()
 
     effects = window.docks["effects"].widget()
     assert isinstance(effects, EffectsPanel)
-    glam = next(p for p in __import__("filters.presets").presets.builtin() if "lam" in p.name)
-    effects.apply_preset(glam)
+    preset(window, "lam")
     window.compare_button.setChecked(True)
     await asyncio.sleep(2.5)
     shot("effects")
@@ -144,12 +173,97 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
         )
         await asyncio.sleep(0.3)
     await until(lambda: pk.live_page.feed.count() == len(gifts))
+    opponent = pk.versus.stage
+    await until(lambda: opponent.frame_counts.get(bob_id, 0) > 10, timeout=30)
     await asyncio.sleep(1.0)
+    await flowing()
     shot("pk")
     shot("pk-panel", pk)
+    call(base, alice_token, "DELETE", f"/api/pk-battles/{battle['id']}")
+    await until(lambda: pk.phase is PKPhase.RESULT)
+    pk.dismiss()
 
-    window.close()
-    await window.shutdown()
+    # Co-hosting: Mia opens a 2×2 grid session, Leo joins from his studio.
+    cohost = window.docks["cohost"].widget()
+    guest = leo.docks["cohost"].widget()
+    assert isinstance(cohost, CohostPanel) and isinstance(guest, CohostPanel)
+    window.docks["cohost"].raise_()
+    cohost.create_session("Late Night Talk", "podcast", "grid", "2x2")
+    await until(lambda: cohost.session is not None)
+    cohost.start()
+    await until(lambda: cohost.session is not None and cohost.session.status == "live")
+    assert cohost.session is not None
+    await window.session.api.invite_cohost(cohost.session.id, bob_id, message="Join me!")
+    await until(lambda: guest.start_page.accept.isEnabled())
+    guest.start_page.accept.click()
+    await until(lambda: len(cohost.stage.tiles) == 2, timeout=30)
+    await until(
+        lambda: all(cohost.stage.frame_counts.get(i, 0) > 10 for i in (alice_id, bob_id)),
+        timeout=30,
+    )
+    await asyncio.sleep(1.0)
+    await flowing()
+    shot("cohost")
+    cohost.end()
+    await until(lambda: cohost.session is None)
+
+    # Live shopping: products in the live shop, one pinned, one on a flash sale, orders in.
+    shop = window.docks["shopping"].widget()
+    assert isinstance(shop, ShoppingPanel)
+    window.docks["shopping"].raise_()
+    await until(lambda: shop.pages.currentWidget() is shop.setup_page)
+    shop.setup_page.title.setText("Glow-up Friday")
+    shop.setup_page.open.click()
+    await until(lambda: shop.pages.currentWidget() is shop.tabs)
+    products = shop.products_tab
+    catalog = (
+        ("Silk lip tint", 180, 40, None),
+        ("Glow serum 30 ml", 420, 25, (320, 10)),
+        ("Ring light mini", 650, 12, None),
+        ("Makeup sponge set", 90, 80, None),
+    )
+    for row, (name, price, stock, flash) in enumerate(catalog):
+        products.name.setText(name)
+        products.price.setValue(price)
+        products.stock.setValue(stock)
+        products.submit.click()
+        await until(lambda n=row + 1: products.catalog.count() == n)  # type: ignore[misc]
+        products.catalog.setCurrentRow(
+            next(
+                i
+                for i in range(products.catalog.count())
+                if name in products.catalog.item(i).text()
+            )
+        )
+        products.flash.setChecked(flash is not None)
+        if flash is not None:
+            products.flash_price.setValue(flash[0])
+            products.flash_quantity.setValue(flash[1])
+            products.flash_seconds.setValue(300)
+        products.add.click()
+        await until(lambda n=row + 1: products.live.count() == n)  # type: ignore[misc]
+    serum = next(i for i in range(products.live.count()) if "serum" in products.live.item(i).text())
+    products.live.setCurrentRow(serum)
+    products.pin.click()
+    await until(lambda: products.live.item(serum).text().startswith("📌"))
+    buys = ((fans[0], "serum", 2), (fans[1], "lip", 1), (fans[2], "serum", 1), (fans[3], "Ring", 1))
+    for (_, token), name, quantity in buys:
+        live_id = next(
+            products.live.item(i).data(256)
+            for i in range(products.live.count())
+            if name in products.live.item(i).text()
+        )
+        order = {"productId": live_id, "quantity": quantity}
+        call(base, token, "POST", f"/api/live-shopping/{shop.session_id}/orders", json=order)
+        await asyncio.sleep(0.3)
+    await until(lambda: shop.orders_tab.feed.count() == len(buys))
+    await asyncio.sleep(1.0)
+    await flowing()
+    shot("shopping")
+
+    for studio in (leo, window):
+        studio.close()
+        await studio.shutdown()
 
 
 def main() -> int:

@@ -616,6 +616,8 @@ class CohostPanel(ServerPanel):
             self.studio.hide_stage(self.stage)
             return
         self.session_page.show_state(state)
+        if self.pages.currentWidget() is not self.session_page and state.can_manage:
+            self.session_page.finder.run_search()  # streamers to invite, before any typing
         self.show_page(self.session_page)
         self.stage.set_layout(state.tiles(), {h.user_id: h for h in session.hosts}, state.me)
         self.studio.show_stage(self.stage)

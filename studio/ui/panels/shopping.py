@@ -130,7 +130,7 @@ class ProductsTab(QWidget):
         self.submit = QPushButton("Create product")
         self.submit.clicked.connect(self._create)
         self.catalog = QListWidget()
-        self.catalog.setMaximumHeight(110)
+        self.catalog.setMaximumHeight(150)
         self.live_price = spin(1, 1_000_000, 100, " coins")
         self.flash = QCheckBox("Flash sale")
         self.flash_price = spin(1, 1_000_000, 80, " coins")
@@ -411,6 +411,7 @@ class ShoppingPanel(ServerPanel):
 
     async def _create_product(self, name: str, price: int, stock: int) -> None:
         await self.studio.session.api.create_product(name, price, stock)
+        self.products_tab.name.clear()  # ready for the next one
         await self._load_catalog()
 
     async def _load_catalog(self) -> None:
