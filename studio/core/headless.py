@@ -15,7 +15,7 @@ from studio.core.api_client import ApiClient
 from studio.core.audio import sample_audio
 from studio.core.effects_chain import EffectsChain
 from studio.core.frames import FrameFlow
-from studio.core.media_config import ice_servers, media_config, whip_url
+from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.publisher import Publisher, PublisherStatus
 from studio.core.sources import SampleSource
 
@@ -51,7 +51,7 @@ async def go_live(
     chain = EffectsChain()
     chain.apply_preset(find_preset(preset_name))
     config = await media_config(api)
-    url = whip_url(backend, config["whip"], session.user.username)
+    url = media_url(backend, config["whip"], session.user.username)
     flow = FrameFlow(SampleSource(*size, fps=30.0), chain)
     publisher = Publisher(
         url, flow, token=session.token, audio=sample_audio(), ice_servers=ice_servers(config)

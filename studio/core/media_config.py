@@ -20,8 +20,8 @@ async def media_config(api: ApiClient) -> dict[str, Any]:
     return config
 
 
-def whip_url(backend: str, template: str, stream: str) -> str:
-    """The template with the stream filled in; a relative template is on the backend."""
+def media_url(backend: str, template: str, stream: str) -> str:
+    """A WHIP or WHEP template with the stream filled in; a relative one is on the backend."""
     return urljoin(backend.rstrip("/") + "/", template.replace("{stream}", quote(stream, safe="")))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from studio.core.media_config import ice_servers, media_config, whip_url
+from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import User
 from studio.core.publisher import Publisher, PublisherState, PublisherStatus
 from studio.ui import theme
@@ -90,7 +90,7 @@ class GoLive(QPushButton):
         config = await media_config(session.api)
         if self.publisher is not None:  # a second click while we asked
             return
-        url = whip_url(session.api.base_url, config["whip"], session.user.username)
+        url = media_url(session.api.base_url, config["whip"], session.user.username)
         self.publisher = Publisher(
             url,
             flow,

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from backend.contract import PK, battle_room
 from filters.assets import asset
 from studio.core.events import ServerEvent
-from studio.core.media_config import ice_servers, media_config, whip_url
+from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import Battle, GiftEvent, Host, Supporter, User
 from studio.core.state import FEED_LENGTH, PKPhase, PKState, Tile
 from studio.core.subscriber import PlayRejected, WhepPlayer
@@ -403,7 +403,7 @@ class BattleStage:
         """The opponent's stream on their tile, tried again until they are live (or back)."""
         api = self.panel.studio.session.api
         config = await media_config(api)
-        url = whip_url(api.base_url, config["whep"], opponent.username)  # fills any template
+        url = media_url(api.base_url, config["whep"], opponent.username)
         while True:
             player = self.player = WhepPlayer(
                 url, token=api.token, ice_servers=ice_servers(config), kinds=("video",)
