@@ -440,6 +440,8 @@ class CohostCall:
 
 
 class CohostPanel(ServerPanel):
+    loading_text = "Loading your co-host sessions"
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window, "Sign in to host together with other streamers.")
         self.state: CohostState | None = None
@@ -540,10 +542,6 @@ class CohostPanel(ServerPanel):
         self.studio.tasks.spawn(self._follow())
         if user is not None:
             self.reload()
-
-    def reload(self) -> None:
-        if self.state is not None:
-            self.studio.tasks.spawn(self._fetch(), "Loading your co-host sessions")
 
     async def _fetch(self) -> None:
         state = self.state

@@ -109,8 +109,11 @@ class RoomFollower:
 class ServerPanel(QWidget):
     """A dock panel that renders server state: one page per phase, and a countdown clock.
 
-    Subclasses implement ``signed_in(user)``, ``event(event)``, ``reload()`` and ``tick()``.
+    Subclasses implement ``signed_in(user)``, ``event(event)``, ``_fetch()`` and ``tick()``,
+    and keep their signed-in state in ``self.state`` (None when signed out).
     """
+
+    loading_text = "Loading"
 
     def __init__(self, window: MainWindow, signed_out_text: str) -> None:
         super().__init__()
@@ -149,6 +152,11 @@ class ServerPanel(QWidget):
         raise NotImplementedError
 
     def reload(self) -> None:
+        """Fetch the server's state again (after signing in or a reconnect)."""
+        if getattr(self, "state", None) is not None:
+            self.studio.tasks.spawn(self._fetch(), self.loading_text)
+
+    async def _fetch(self) -> None:
         raise NotImplementedError
 
     def tick(self) -> None:

@@ -421,6 +421,8 @@ class BattleStage:
 
 
 class PKPanel(ServerPanel):
+    loading_text = "Loading your battles"
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window, "Sign in to battle other streamers.")
         self.state: PKState | None = None
@@ -479,10 +481,6 @@ class PKPanel(ServerPanel):
         if user is not None:
             self.reload()
             self.challenge_page.finder.run_search()
-
-    def reload(self) -> None:
-        if self.state is not None:
-            self.studio.tasks.spawn(self._fetch(), "Loading your battles")
 
     async def _fetch(self) -> None:
         state = self.state

@@ -337,6 +337,8 @@ class AnalyticsTab(QWidget):
 
 
 class ShoppingPanel(ServerPanel):
+    loading_text = "Loading your shop"
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window, "Sign in to sell in your stream.")
         self.state: ShopState | None = None
@@ -428,10 +430,6 @@ class ShoppingPanel(ServerPanel):
         self.refresh()
         if user is not None:
             self.reload()
-
-    def reload(self) -> None:
-        if self.state is not None:
-            self.studio.tasks.spawn(self._fetch(), "Loading your shop")
 
     async def _fetch(self) -> None:
         state = self.state
