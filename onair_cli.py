@@ -69,6 +69,7 @@ def _settings_from(args: argparse.Namespace) -> object:
         demo=getattr(args, "demo", True),
         allow_topup=getattr(args, "allow_topup", False) or getattr(args, "demo", True),
         ice_servers=ice_servers_from_env(),
+        metrics_token=os.environ.get("ONAIR_METRICS_TOKEN", ""),
     )
     if args.db is not None:
         settings = settings.with_overrides(db_path=args.db)

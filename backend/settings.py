@@ -89,6 +89,7 @@ class Settings:
     ice_servers: tuple[IceServer, ...] = ()
     public_url: str = ""
     redis_url: str = ""
+    metrics_token: str = ""  # a static bearer token for Prometheus scrapes of /metrics
     # Where studios publish (WHIP) and viewers play (WHEP): relative to this backend (the
     # embedded SFU) or absolute, for a dedicated media node or an external WHIP/WHEP server.
     whip_url_template: str = DEFAULT_WHIP_TEMPLATE

@@ -1,22 +1,25 @@
 """/metrics (Prometheus text format) and /api/admin/analytics (the same numbers as JSON).
 
 Both are for administrators (``users.role = 'admin'``, granted with ``onair admin grant``):
-the figures include revenue. Prometheus scrapes with ``authorization: {credentials: <token>}``.
+the figures include revenue. Prometheus scrapes ``/metrics`` with
+``authorization: {credentials: <token>}``, either an admin's JWT or, better for a scrape job
+that runs for months, the static ``ONAIR_METRICS_TOKEN`` the backend was started with.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from backend.api.deps import CurrentUser, ServicesDep
+from backend.api.deps import CurrentUser, ServicesDep, any_viewer, bearer_token, signed_in
 from backend.api.responses import ok
 from backend.errors import Forbidden
 from backend.identity import AuthUser
@@ -77,8 +80,18 @@ async def require_admin(user: CurrentUser) -> AuthUser:
 Admin = Annotated[AuthUser, Depends(require_admin)]
 
 
-@router.get("/metrics", include_in_schema=False)
-async def metrics(admin: Admin, services: ServicesDep) -> Response:
+async def require_scraper(
+    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    """The configured metrics token, or else an administrator's token."""
+    expected = services.settings.metrics_token
+    if expected and hmac.compare_digest(bearer_token(authorization), expected):
+        return
+    await require_admin(await signed_in(await any_viewer(services, authorization)))
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(require_scraper)])
+async def metrics(services: ServicesDep) -> Response:
     return Response(generate_latest(services.analytics.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -10,11 +10,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from backend.app import create_app
+from backend.services.analytics import PREFIX
 from backend.services.container import Services
 from backend.settings import Settings
 from onair_cli import main as onair
 from tests.backend.api_helpers import ApiUser, Listener, register
-from tests.servers import LiveServer
+from tests.servers import LiveServer, make_settings, running_server
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -218,3 +219,24 @@ async def test_media_plane_reports_connections_network_and_quality(
     assert media["connections"]["ingest"] == {"success": 0, "failure": 1}
     assert media["averageRttMs"] == pytest.approx(210.0)
     assert media["averagePacketLossPercent"] == pytest.approx(6.0)
+
+
+async def test_a_static_metrics_token_lets_prometheus_scrape(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "scrape.sqlite3", metrics_token="scrape-" + "t" * 32)
+    with running_server(settings) as live:
+        async with httpx.AsyncClient(base_url=live.url) as http:
+            scraped = await http.get(
+                "/metrics", headers={"Authorization": f"Bearer {settings.metrics_token}"}
+            )
+            assert scraped.status_code == 200
+            assert f"{PREFIX}_ws_connections" in scraped.text
+            wrong = await http.get("/metrics", headers={"Authorization": "Bearer scrape-wrong"})
+            assert wrong.status_code == 401
+            user = await register(http)
+            assert (await user.call("GET", "/metrics")).status_code == 403
+            # The token is for /metrics only: the JSON analytics still need an admin.
+            analytics = await http.get(
+                "/api/admin/analytics",
+                headers={"Authorization": f"Bearer {settings.metrics_token}"},
+            )
+            assert analytics.status_code == 401
