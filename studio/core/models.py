@@ -14,24 +14,36 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+class Named:
+    """A person as the backend names them: ``label`` is what the UI shows."""
+
+    username: str
+    display_name: str
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.username
+
+
+def names(data: dict[str, Any]) -> dict[str, str]:
+    """``username`` and ``display_name`` of a wire user card (the name falls back to the login)."""
+    username = str(data.get("username") or "")
+    return {"username": username, "display_name": str(data.get("displayName") or username)}
+
+
 @dataclass(frozen=True)
-class User:
+class User(Named):
     id: str
     username: str
     display_name: str
     coins: int = 0
     xp: int = 0
 
-    @property
-    def label(self) -> str:
-        return self.display_name or self.username
-
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> User:
         return cls(
             id=str(data["id"]),
-            username=str(data.get("username", "")),
-            display_name=str(data.get("displayName") or data.get("username") or ""),
+            **names(data),
             coins=int(data.get("coins") or 0),
             xp=int(data.get("xp") or 0),
         )
@@ -66,43 +78,33 @@ class Gift:
 
 
 @dataclass(frozen=True)
-class Host:
+class Host(Named):
     id: str
     username: str
     display_name: str
     score: int
 
-    @property
-    def label(self) -> str:
-        return self.display_name or self.username
-
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Host:
         return cls(
             id=str(data["id"]),
-            username=str(data.get("username") or ""),
-            display_name=str(data.get("displayName") or data.get("username") or ""),
+            **names(data),
             score=int(data.get("score") or 0),
         )
 
 
 @dataclass(frozen=True)
-class Supporter:
+class Supporter(Named):
     id: str
     username: str
     display_name: str
     coins: int
 
-    @property
-    def label(self) -> str:
-        return self.display_name or self.username
-
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Supporter:
         return cls(
             id=str(data["id"]),
-            username=str(data.get("username") or ""),
-            display_name=str(data.get("displayName") or data.get("username") or ""),
+            **names(data),
             coins=int(data.get("coins") or 0),
         )
 
@@ -225,7 +227,7 @@ class CatalogEntry:
 
 # ---- co-host sessions (/api/multihost) ---------------------------------------------------
 @dataclass(frozen=True)
-class CohostMember:
+class CohostMember(Named):
     """One host of a co-host session and the settings every client renders."""
 
     user_id: str
@@ -238,10 +240,6 @@ class CohostMember:
     stream_id: str
 
     @property
-    def label(self) -> str:
-        return self.display_name or self.username
-
-    @property
     def primary(self) -> bool:
         return self.role == "primary"
 
@@ -249,8 +247,7 @@ class CohostMember:
     def from_wire(cls, data: dict[str, Any]) -> CohostMember:
         return cls(
             user_id=str(data["userId"]),
-            username=str(data.get("username") or ""),
-            display_name=str(data.get("displayName") or data.get("username") or ""),
+            **names(data),
             role=str(data.get("role") or "cohost"),
             can_manage=bool(data.get("canManage")),
             audio_enabled=bool(data.get("audioEnabled", True)),
