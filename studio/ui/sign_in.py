@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -19,6 +18,7 @@ from studio.core.api_client import ApiError
 from studio.core.session import Session
 from studio.ui import theme
 from studio.ui.tasks import Tasks
+from studio.ui.widgets import role_button
 
 
 class SignInDialog(QDialog):
@@ -70,8 +70,7 @@ class SignInDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet(f"color: {theme.DANGER};")
         self.error.hide()
-        self.submit = QPushButton("Sign in")
-        self.submit.setProperty("role", "primary")
+        self.submit = role_button("Sign in", "primary")
         self.submit.setDefault(True)
         self.submit.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QRectF, QSize, Qt, QVariantAnimation
 from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.ui import theme
 
@@ -18,6 +18,13 @@ def section(text: str) -> QLabel:
     label = QLabel(text.upper())
     label.setObjectName("section")
     return label
+
+
+def role_button(text: str, role: str) -> QPushButton:
+    """A push button styled by the theme's ``role`` (primary, danger, ...)."""
+    button = QPushButton(text)
+    button.setProperty("role", role)
+    return button
 
 
 def dim(text: str = "") -> QLabel:

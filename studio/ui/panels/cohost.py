@@ -40,7 +40,7 @@ from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.stage import CohostStage, TileFeeds
-from studio.ui.widgets import Avatar, Card, dim, section
+from studio.ui.widgets import Avatar, Card, dim, role_button, section
 
 SESSION_TYPES = ("collaboration", "interview", "panel", "gaming", "podcast", "workshop")
 LAYOUTS = (  # picker label, mode, grid (the value is CohostLayout.key)
@@ -91,13 +91,11 @@ class StartPage(QWidget):
         for kind in SESSION_TYPES:
             self.kind.addItem(kind.title(), kind)
         self.layout_box = layout_picker()
-        self.start_button = QPushButton("Start co-host session")
-        self.start_button.setProperty("role", "primary")
+        self.start_button = role_button("Start co-host session", "primary")
         self.start_button.clicked.connect(self._create)
         self.invitations = QListWidget()
         self.invitations.setMinimumHeight(90)
-        self.accept = QPushButton("Join session")
-        self.accept.setProperty("role", "primary")
+        self.accept = role_button("Join session", "primary")
         self.dismiss = QPushButton("Not now")
         self.accept.clicked.connect(lambda: self._answer(True))
         self.dismiss.clicked.connect(lambda: self._answer(False))
@@ -245,12 +243,9 @@ class SessionPage(QWidget):
         self.title = QLabel()
         self.title.setObjectName("title")
         self.status = dim()
-        self.start = QPushButton("Go live together")
-        self.start.setProperty("role", "primary")
-        self.end = QPushButton("End session")
-        self.end.setProperty("role", "danger")
-        self.leave = QPushButton("Leave session")
-        self.leave.setProperty("role", "danger")
+        self.start = role_button("Go live together", "primary")
+        self.end = role_button("End session", "danger")
+        self.leave = role_button("Leave session", "danger")
         self.start.clicked.connect(panel.start)
         self.end.clicked.connect(panel.end)
         self.leave.clicked.connect(panel.end)

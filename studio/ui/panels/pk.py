@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -44,7 +43,7 @@ from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.stage import CohostStage, TileFeeds
-from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, section
+from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, role_button, section
 
 DURATIONS = (1, 3, 5, 10)
 GIFT_ICON = 22
@@ -76,8 +75,7 @@ class ChallengePage(QWidget):
         self.title = QLineEdit()
         self.title.setPlaceholderText("Battle title (optional)")
         self.title.setMaxLength(120)
-        self.challenge = QPushButton("Send challenge")
-        self.challenge.setProperty("role", "primary")
+        self.challenge = role_button("Send challenge", "primary")
         self.challenge.setEnabled(False)
         self.finder.selection_changed.connect(
             lambda: self.challenge.setEnabled(self.finder.user is not None)
@@ -127,12 +125,9 @@ class InvitePage(QWidget):
         self.expires = QLabel()
         self.expires.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.expires.setStyleSheet(f"color: {theme.TEXT_DIM}; font-size: 12px;")
-        self.accept = QPushButton("Accept battle")
-        self.accept.setProperty("role", "primary")
-        self.decline = QPushButton("Decline")
-        self.decline.setProperty("role", "danger")
-        self.cancel = QPushButton("Cancel challenge")
-        self.cancel.setProperty("role", "danger")
+        self.accept = role_button("Accept battle", "primary")
+        self.decline = role_button("Decline", "danger")
+        self.cancel = role_button("Cancel challenge", "danger")
         self.accept.clicked.connect(panel.accept)
         self.decline.clicked.connect(panel.cancel)
         self.cancel.clicked.connect(panel.cancel)
@@ -214,8 +209,7 @@ class LivePage(QWidget):
         self.feed.setMinimumHeight(140)
         self.my_fans = QLabel()
         self.their_fans = QLabel()
-        self.forfeit = QPushButton("End battle early")
-        self.forfeit.setProperty("role", "danger")
+        self.forfeit = role_button("End battle early", "danger")
         self.forfeit.clicked.connect(panel.cancel)
 
         clock = QVBoxLayout()
@@ -313,8 +307,7 @@ class ResultPage(QWidget):
         self.rewards = QLabel()
         self.rewards.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rewards.setStyleSheet(f"color: {theme.WARNING}; font-size: 15px; font-weight: 700;")
-        again = QPushButton("New battle")
-        again.setProperty("role", "primary")
+        again = role_button("New battle", "primary")
         again.clicked.connect(panel.dismiss)
         card.body.addWidget(self.headline)
         card.body.addWidget(self.score)

@@ -34,7 +34,7 @@ from studio.core.state import ShopState
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel
-from studio.ui.widgets import clock_text, dim, section
+from studio.ui.widgets import clock_text, dim, role_button, section
 
 
 def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
@@ -107,8 +107,7 @@ class SetupPage(QWidget):
         super().__init__()
         self.title = QLineEdit()
         self.title.setPlaceholderText("Shop title, e.g. Friday deals")
-        self.open = QPushButton("Open the live shop")
-        self.open.setProperty("role", "primary")
+        self.open = role_button("Open the live shop", "primary")
         self.open.clicked.connect(lambda: panel.open_shop(self.title.text().strip()))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -136,8 +135,7 @@ class ProductsTab(QWidget):
         self.flash_price = spin(1, 1_000_000, 80, " coins")
         self.flash_quantity = spin(1, 1_000_000, 5, " units")
         self.flash_seconds = spin(5, 86_400, 120, " s")
-        self.add = QPushButton("Add to live shop")
-        self.add.setProperty("role", "primary")
+        self.add = role_button("Add to live shop", "primary")
         self.add.clicked.connect(self._add)
         self.catalog.currentItemChanged.connect(lambda *_: self._picked())
         self.live = QListWidget()
@@ -235,10 +233,8 @@ class OrdersTab(QWidget):
     def __init__(self, panel: ShoppingPanel) -> None:
         super().__init__()
         self.feed = QListWidget()
-        self.fulfil = QPushButton("Mark fulfilled")
-        self.fulfil.setProperty("role", "primary")
-        self.cancel = QPushButton("Cancel and refund")
-        self.cancel.setProperty("role", "danger")
+        self.fulfil = role_button("Mark fulfilled", "primary")
+        self.cancel = role_button("Cancel and refund", "danger")
         self.fulfil.clicked.connect(lambda: self._set(panel, "fulfilled"))
         self.cancel.clicked.connect(lambda: self._set(panel, "cancelled"))
         buttons = QHBoxLayout()
