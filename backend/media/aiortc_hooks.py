@@ -12,6 +12,12 @@ Packet forwarding needs three things aiortc does not offer publicly:
   flag, which is useless for packets. :func:`on_keyframe_request` routes it to a callback.
 * ask a publisher for a keyframe: :func:`request_keyframe` sends a PLI through the
   receiver's private ``_send_rtcp_pli``.
+* release a frame as soon as it is complete: aiortc's ``JitterBuffer`` hands a video frame on
+  only when the first packet of the *next* frame arrives (one frame interval, 33 ms at 30 fps,
+  at every receiver: the SFU and each viewer), and holds audio until four packets wait
+  (80 ms). :class:`PromptJitterBuffer` releases a video frame when its last packet (RTP
+  marker bit) arrives and an audio frame (always one packet) at once; :func:`install` makes
+  every receiver built afterwards use it.
 
 :func:`check_compatible` verifies every assumption and raises :class:`AiortcChanged`; it runs
 when the hooks are installed, so an aiortc upgrade that breaks them fails loudly at start-up.
@@ -30,6 +36,8 @@ from typing import Any
 
 import av
 from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtp import RtpPacket
 
 _WORKER_PARAMS = ["loop", "input_q", "output_q", "decode_error"]
 _original_worker: Callable[..., None] | None = None
@@ -58,10 +66,43 @@ def check_compatible() -> None:
     track = rtcrtpreceiver.RemoteStreamTrack(kind="video")
     if not isinstance(getattr(track, "_queue", None), asyncio.Queue):
         raise AiortcChanged("RemoteStreamTrack has no asyncio.Queue named _queue")
+    if "JitterBuffer(" not in inspect.getsource(RTCRtpReceiver.__init__):
+        raise AiortcChanged("RTCRtpReceiver no longer builds its JitterBuffer by name")
+    buffer = JitterBuffer(capacity=4, is_video=True)
+    if not hasattr(buffer, "_remove_frame") or not {"_origin", "_packets"} <= vars(buffer).keys():
+        raise AiortcChanged("JitterBuffer no longer keeps _origin/_packets and _remove_frame")
+
+
+class PromptJitterBuffer(JitterBuffer):
+    """aiortc's jitter buffer, releasing each frame the moment its last packet is in.
+
+    A video frame is complete when the packets from the oldest one waiting are contiguous,
+    share one RTP timestamp and end with the marker bit (RFC 3550: the last packet of a
+    frame); as before, a packet of the next frame also completes it (a sender that sets no
+    marker). Audio packets are whole frames. Gaps still wait for retransmission.
+    """
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        assert self._origin is not None
+        packets: list[RtpPacket] = []
+        for count in range(self.capacity):
+            packet = self._packets[(self._origin + count) % self.capacity]
+            if packet is None:
+                return None
+            if packets and packet.timestamp != packets[0].timestamp:
+                break
+            packets.append(packet)
+            if packet.marker or not self._is_video:
+                break
+        else:
+            return None
+        self.remove(len(packets))
+        data = b"".join(p._data for p in packets)  # type: ignore[attr-defined]
+        return JitterFrame(data=data, timestamp=packets[0].timestamp)
 
 
 def install() -> None:
-    """Replace the receiver's decoder worker (idempotent)."""
+    """Replace the receiver's decoder worker and jitter buffer (idempotent)."""
     global _original_worker
     with _lock:
         if _original_worker is not None:
@@ -69,6 +110,7 @@ def install() -> None:
         check_compatible()
         _original_worker = rtcrtpreceiver.decoder_worker
         rtcrtpreceiver.decoder_worker = _worker
+        rtcrtpreceiver.JitterBuffer = PromptJitterBuffer  # type: ignore[misc]
 
 
 def receive_encoded(track: MediaStreamTrack) -> None:

@@ -31,6 +31,7 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
+from backend.media import aiortc_hooks
 from backend.media.contract import WebRTC
 from studio.core import rtc_hooks
 from studio.core.audio import AudioFactory
@@ -90,6 +91,7 @@ class MeshCall:
             await self._drop(user_id)
 
     def _link(self, user_id: str) -> RTCPeerConnection:
+        aiortc_hooks.install()  # frames leave the jitter buffer as soon as they are complete
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         self.links[user_id] = pc
         video = EncodedVideoTrack(self.flow, lambda: self.level, self.codec)

@@ -20,6 +20,8 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from backend.media import aiortc_hooks
+
 CONNECT_TIMEOUT_S = 10.0
 
 
@@ -41,6 +43,7 @@ class WhepPlayer:
         self.url = url
         self.token = token
         self.kinds = tuple(kinds)
+        aiortc_hooks.install()  # frames leave the jitter buffer as soon as they are complete
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=list(ice_servers)))
         self.video: MediaStreamTrack | None = None
         self.audio: MediaStreamTrack | None = None
