@@ -36,6 +36,7 @@ from backend.api.middleware import BodySizeLimit, RateLimit
 from backend.api.responses import failure
 from backend.errors import DomainError, RateLimited
 from backend.realtime.hub import Hub
+from backend.realtime.presence import LocalPresence, RedisPresence
 from backend.realtime.rooms import register_room_rules
 from backend.realtime.viewers import register_viewer_rooms
 from backend.services.container import Services, build_services
@@ -94,6 +95,11 @@ def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.db_path)
     hub = Hub(queue_size=settings.ws_queue_size)
     services = build_services(settings, db, hub)
+    presence = (
+        RedisPresence(hub, settings.redis_url, settings.presence_ttl_seconds)
+        if settings.redis_url
+        else LocalPresence(hub)
+    )
     services.gifts.ensure_catalog()
     services.stream_filters.ensure_catalog()
     if settings.demo:
@@ -109,12 +115,16 @@ def create_app(settings: Settings) -> FastAPI:
 
             broker = RedisBroker(hub, settings.redis_url)
             await broker.start()
+        if isinstance(presence, RedisPresence):
+            await presence.start()
         scheduler = asyncio.create_task(services.scheduler.run_forever())
         try:
             yield
         finally:
             if broker is not None:
                 await broker.stop()
+            if isinstance(presence, RedisPresence):
+                await presence.stop()
             scheduler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scheduler
@@ -124,8 +134,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.services = services
     app.state.hub = hub
-    register_room_rules(hub, services)
-    register_viewer_rooms(hub, services)
+    app.state.presence = presence
+    register_room_rules(hub, services, presence)
+    register_viewer_rooms(hub, services, presence)
     _install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -89,6 +89,11 @@ class Settings:
     ice_servers: tuple[IceServer, ...] = ()
     public_url: str = ""
     redis_url: str = ""
+    # With several workers, a worker's room presence (viewer counts, co-hosts still connected)
+    # stops counting this long after the worker dies.
+    presence_ttl_seconds: float = field(
+        default_factory=lambda: float(os.environ.get("ONAIR_PRESENCE_TTL", "15"))
+    )
     metrics_token: str = ""  # a static bearer token for Prometheus scrapes of /metrics
     # Where studios publish (WHIP) and viewers play (WHEP): relative to this backend (the
     # embedded SFU) or absolute, for a dedicated media node or an external WHIP/WHEP server.

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from backend.api.deps import AnyViewer, ServicesDep
 from backend.api.responses import ok
 from backend.contract import stream_room
-from backend.services.streams import LiveCheck, snapshot
+from backend.realtime.presence import Presence
+from backend.services.streams import LiveCheck, canonical_name, resolve_streamer, snapshot
 from backend.settings import Settings
 
 router = APIRouter(prefix="/api/streams", tags=["streams"])
@@ -36,12 +37,8 @@ def _live_check(request: Request) -> LiveCheck | None:
 async def stream_state(
     stream: str, request: Request, viewer: AnyViewer, services: ServicesDep
 ) -> dict[str, Any]:
-    hub = request.app.state.hub
-
-    def viewers(name: str) -> int:
-        return int(hub.room_size(stream_room(name)))
-
+    presence: Presence = request.app.state.presence
     settings: Settings = request.app.state.settings
-    return ok(
-        snapshot(services, stream, viewer.id, viewers, _live_check(request), settings.whep_url)
-    )
+    name = canonical_name(stream, resolve_streamer(services, stream)["username"])
+    viewers = await presence.count(stream_room(name))
+    return ok(snapshot(services, name, viewer.id, viewers, _live_check(request), settings.whep_url))

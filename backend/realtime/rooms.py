@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from backend.contract import battle_room, multihost_room, shopping_room
 from backend.identity import AuthUser
 from backend.realtime.hub import Connection, Hub
+from backend.realtime.presence import Presence
 from backend.services.container import Services
 
 
-def register_room_rules(hub: Hub, services: Services) -> None:
+def register_room_rules(hub: Hub, services: Services, presence: Presence) -> None:
     # Stream rooms (``stream_room``: viewer counts, ``stream-filters:applied``) are open to anyone
     # with a token, guests too, for a stream whose owner exists: that rule lives with the viewer
     # counter in ``backend/realtime/viewers.py`` (one rule per prefix; a second would replace it).
@@ -23,7 +26,7 @@ def register_room_rules(hub: Hub, services: Services) -> None:
             services.pk.note_viewer(room[len(prefix) :], conn.user.id)
 
     hub.join_listeners.append(note_battle_viewer)
-    _register_multihost(hub, services)
+    _register_multihost(hub, services, presence)
 
     def may_shop(user: AuthUser, session_id: str) -> bool:
         return services.shopping.can_watch(session_id, user.id)
@@ -31,9 +34,14 @@ def register_room_rules(hub: Hub, services: Services) -> None:
     hub.authorize_rooms(shopping_room(""), may_shop)
 
 
-def _register_multihost(hub: Hub, services: Services) -> None:
-    """Who may watch a co-host session; a host whose last connection leaves may be gone."""
+def _register_multihost(hub: Hub, services: Services, presence: Presence) -> None:
+    """Who may watch a co-host session; a host whose last connection leaves may be gone.
+
+    "Last" counts every worker's connections, so a studio that reconnected through another
+    worker before its old connection timed out is not taken for gone.
+    """
     prefix = multihost_room("")
+    checks: set[asyncio.Task[None]] = set()
 
     def may_watch(user: AuthUser, session_id: str) -> bool:
         return services.multihost.can_watch(session_id, user.id)
@@ -42,11 +50,16 @@ def _register_multihost(hub: Hub, services: Services) -> None:
         if room.startswith(prefix) and not conn.user.is_guest:
             services.multihost.host_reconnected(room[len(prefix) :], conn.user.id)
 
+    async def check_still_there(room: str, user_id: str) -> None:
+        if not await presence.has_user(room, user_id):
+            services.multihost.host_disconnected(room[len(prefix) :], user_id)
+
     def host_away(conn: Connection, room: str) -> None:
         if not room.startswith(prefix) or conn.user.is_guest:
             return
-        if all(other.user.id != conn.user.id for other in hub.members(room)):
-            services.multihost.host_disconnected(room[len(prefix) :], conn.user.id)
+        task = asyncio.ensure_future(check_still_there(room, conn.user.id))
+        checks.add(task)
+        task.add_done_callback(checks.discard)
 
     hub.authorize_rooms(prefix, may_watch)
     hub.join_listeners.append(host_back)

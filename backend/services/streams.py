@@ -84,7 +84,7 @@ def snapshot(
     services: Services,
     stream: str,
     viewer_id: str,
-    viewers: Callable[[str], int],
+    viewers: int,
     is_live: LiveCheck | None = None,
     whep_url: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
@@ -97,7 +97,7 @@ def snapshot(
         "streamer": streamer,
         "live": bool(is_live(name)) if is_live else None,
         "whepUrl": whep_url(name) if whep_url else f"/whep/{quote(name, safe='')}",
-        "viewerCount": viewers(name),
+        "viewerCount": viewers,
         "battle": _streamer_battle(services, user_id, viewer_id),
         "multihost": _streamer_cohosting(services, user_id, viewer_id),
         "shopping": _streamer_shop(services, user_id, viewer_id),

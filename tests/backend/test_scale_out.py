@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.backend.api_helpers import Listener, register
-from tests.servers import backend_subprocess, redis_server
+from backend.contract import multihost_room, stream_room
+from tests.backend.api_helpers import ApiUser, Listener, register
+from tests.servers import backend_subprocess, make_settings, redis_server, running_server
 
 
 @pytest.fixture
@@ -78,3 +81,91 @@ async def test_workers_behind_one_port_deliver_to_every_viewer(
             finally:
                 for listener in listeners:
                     await listener.__aexit__(None, None, None)
+
+
+async def _viewer_count(streamer: ApiUser, expected: int) -> int:
+    """Polls the stream snapshot until it shows ``expected`` viewers (or gives the last count)."""
+    count = -1
+    for _ in range(100):
+        count = (await streamer.data("GET", f"/api/streams/{streamer.username}"))["viewerCount"]
+        if count == expected:
+            break
+        await asyncio.sleep(0.05)
+    return count
+
+
+@asynccontextmanager
+async def watching(
+    ws_url: str, token: str, room: str, viewers: int
+) -> AsyncIterator[list[Listener]]:
+    async with contextlib.AsyncExitStack() as stack:
+        listeners = [
+            await stack.enter_async_context(Listener(ws_url, token)) for _ in range(viewers)
+        ]
+        for listener in listeners:
+            assert (await listener.join(room))["event"] == "joined"
+        yield listeners
+
+
+async def test_viewer_count_adds_up_every_workers_viewers(tmp_path: Path, redis_url: str) -> None:
+    settings = make_settings(tmp_path / "shared.sqlite3", redis_url=redis_url)
+    with running_server(settings) as a, running_server(settings) as b:
+        async with httpx.AsyncClient(base_url=a.url) as client:
+            streamer = await register(client)
+            room = stream_room(streamer.username)
+            async with watching(a.ws_url, streamer.token, room, 2) as on_a:
+                async with watching(b.ws_url, streamer.token, room, 3):
+                    assert await _viewer_count(streamer, 5) == 5
+                    event = await on_a[0].wait_for(
+                        lambda e: e["event"] == "stream:viewers" and e["data"]["viewers"] == 5
+                    )
+                    assert event["data"]["stream"] == streamer.username
+                assert await _viewer_count(streamer, 2) == 2
+
+
+async def test_a_worker_that_dies_stops_counting(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONAIR_PRESENCE_TTL", "1")
+    db = tmp_path / "shared.sqlite3"
+    with (
+        backend_process(db, redis_url) as url_a,
+        backend_subprocess(db, "--redis-url", redis_url) as (url_b, worker_b),
+    ):
+        async with httpx.AsyncClient(base_url=url_a) as client:
+            streamer = await register(client)
+            ws_b = url_b.replace("http", "ws", 1) + "/ws"
+            async with watching(ws_b, streamer.token, stream_room(streamer.username), 3):
+                assert await _viewer_count(streamer, 3) == 3
+                worker_b.send_signal(signal.SIGKILL)
+                worker_b.wait(timeout=10)
+                # Its three viewers never said goodbye; its liveness key expires instead.
+                assert await _viewer_count(streamer, 0) == 0
+
+
+async def test_a_cohost_connected_through_another_worker_is_not_taken_for_gone(
+    tmp_path: Path, redis_url: str
+) -> None:
+    settings = make_settings(tmp_path / "shared.sqlite3", redis_url=redis_url)
+    with running_server(settings) as a, running_server(settings) as b:
+        async with httpx.AsyncClient(base_url=a.url) as client:
+            alice, bob = await register(client), await register(client)
+            session = await alice.data(
+                "POST", "/api/multihost", json={"title": "Panel", "type": "panel", "layout": "grid"}
+            )
+            sid = session["id"]
+            await alice.data("POST", f"/api/multihost/{sid}/invite", json={"userId": bob.id})
+            await bob.data("POST", f"/api/multihost/{sid}/accept")
+            db = a.app.state.services.db
+            pending = "SELECT COUNT(*) FROM deadlines WHERE kind = 'multihost:host-gone'"
+            room = multihost_room(sid)
+            async with watching(b.ws_url, bob.token, room, 1):
+                async with watching(a.ws_url, bob.token, room, 1):
+                    pass  # Bob's studio moved to worker B; its old connection to A closes.
+                await asyncio.sleep(0.3)
+                assert db.scalar(pending) == 0
+            for _ in range(100):  # now his last connection anywhere is gone
+                if db.scalar(pending) == 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert db.scalar(pending) == 1
