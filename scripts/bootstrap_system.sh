@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages OnAir Studio needs that are missing on this machine.
 # Qt's xcb platform, OpenCV/mediapipe's GL, Xvfb for real windows, Chromium for browser tests,
-# redis-server for the multi-worker tests.
+# redis-server for the multi-worker tests, coturn for the TURN credential test.
 set -euo pipefail
 
 packages=(
@@ -9,7 +9,7 @@ packages=(
   libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-cursor0 libxcb-xfixes0
-  redis-server
+  redis-server coturn
 )
 
 missing=()
