@@ -7,6 +7,7 @@ with Opus. A fresh track is made for every connection (aiortc stops a track with
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from fractions import Fraction
@@ -16,6 +17,8 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamError
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 48000
 FRAME_SAMPLES = 960  # 20 ms
@@ -71,5 +74,29 @@ def microphone_audio(device: str = "default", driver: str = "pulse") -> AudioFac
         if player.audio is None:
             raise OSError(f"no audio from {driver}:{device}")
         return player.audio
+
+    return open_track
+
+
+def audio_for(source: str) -> AudioFactory:
+    """The audio that goes with a video source (``sample``, ``camera:<n>``, ``file:<path>``):
+    the sample tone with the sample clip, the default microphone with a camera (silence when
+    there is none), silence with a file."""
+    if source.startswith("camera"):
+        return with_fallback(microphone_audio(), silent_audio())
+    if source.startswith("file"):
+        return silent_audio()
+    return sample_audio()
+
+
+def with_fallback(audio: AudioFactory, fallback: AudioFactory) -> AudioFactory:
+    """``audio``'s track, or ``fallback``'s when ``audio`` cannot be opened."""
+
+    def open_track() -> MediaStreamTrack:
+        try:
+            return audio()
+        except (OSError, ValueError, av.FFmpegError) as exc:  # no device, driver or format
+            log.warning("no microphone (%s): publishing silence", exc)
+            return fallback()
 
     return open_track
