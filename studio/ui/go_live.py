@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from studio.core.audio import audio_for
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import User
 from studio.core.publisher import Publisher, PublisherState, PublisherStatus
+from studio.core.voice import voiced
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 
@@ -95,6 +97,7 @@ class GoLive(QPushButton):
             url,
             flow,
             token=session.api.token,
+            audio=voiced(audio_for(self.studio.feed.spec or "sample"), self.studio.voice),
             ice_servers=ice_servers(config),
             on_status=self._status,
         )

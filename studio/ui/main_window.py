@@ -31,6 +31,7 @@ from studio.core.events import LinkState, ServerEvent
 from studio.core.models import User
 from studio.core.session import Session
 from studio.core.source_switch import SAMPLE, cameras, describe
+from studio.core.voice import VoiceChain
 from studio.ui import theme
 from studio.ui.banner import ConnectionBanner
 from studio.ui.preview import PreviewFeed, PreviewView
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         )
 
         self.chain = EffectsChain()
+        self.voice = VoiceChain()
         self.preview = PreviewView()
         self.preview.compare = self.settings.compare
         self.feed = PreviewFeed(self.preview, self.chain)
@@ -231,8 +233,8 @@ class MainWindow(QMainWindow):
         self.settings.window_state = bytes(self.saveState().toBase64().data()).decode()
         self.settings.compare = self.compare_button.isChecked()
         self.settings.source = self.feed.spec or self.settings.source
-        self.settings.effects = self.chain.saved_values()
-        self.settings.enabled_effects = self.chain.enabled
+        self.settings.effects = {**self.chain.saved_values(), **self.voice.saved_values()}
+        self.settings.enabled_effects = self.chain.enabled + self.voice.enabled
         self.session.store.save(self.settings)
 
     def resizeEvent(self, event: QResizeEvent) -> None:

@@ -1,12 +1,13 @@
-"""Effects panel: every video effect in the filters registry, controls built from its declared
-parameters, grouped by category; presets to load and save; each effect's measured cost; premium
-effects locked until unlocked with coins through the catalog API."""
+"""Effects panel: every effect in the filters registry, controls built from its declared
+parameters, grouped by category (video effects edit the window's effects chain, voice effects
+its voice chain); presets to load and save; each effect's measured cost; premium effects locked
+until unlocked with coins through the catalog API."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -27,6 +28,7 @@ from filters import presets, registry
 from filters.base import VideoFilter
 from filters.params import ParamError
 from studio.core.models import CatalogEntry, User
+from studio.core.voice import voice_ids
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.param_controls import ParamControl, control_for
@@ -40,7 +42,17 @@ CATEGORY_TITLES = {
     "color": "Colour",
     "background": "Background",
     "overlay": "Overlay",
+    "voice": "Voice",
 }
+
+
+class EditableChain(Protocol):
+    """What the panel edits: the video effects chain or the voice chain."""
+
+    def is_enabled(self, effect_id: str) -> bool: ...
+    def values(self, effect_id: str) -> dict[str, Any]: ...
+    def set_enabled(self, effect_id: str, enabled: bool) -> None: ...
+    def set_value(self, effect_id: str, name: str, value: Any) -> None: ...
 
 
 class EffectCard(Card):
@@ -121,9 +133,15 @@ class EffectsPanel(QWidget):
         super().__init__()
         self.studio = window
         self.chain = window.chain
+        self.voice = window.voice
+        self.voice_ids = set(voice_ids())
         self.cards: dict[str, EffectCard] = {}
         self.catalog: dict[str, CatalogEntry] = {}
-        self.chain.load(window.settings.effects, window.settings.enabled_effects)
+        settings = window.settings
+        video_values = {i: v for i, v in settings.effects.items() if i not in self.voice_ids}
+        video_enabled = [i for i in settings.enabled_effects if i not in self.voice_ids]
+        self.chain.load(video_values, video_enabled)
+        self.voice.load(settings.effects, settings.enabled_effects)
 
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("Apply a preset (the built-in ones and those you saved)")
@@ -139,12 +157,12 @@ class EffectsPanel(QWidget):
 
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)
-        videos = [d for d in registry.describe_all() if _is_video(d["id"])]
+        described = registry.describe_all()
         for category, title in CATEGORY_TITLES.items():
             page = QWidget()
             column = QVBoxLayout(page)
             column.setSpacing(10)
-            for description in (d for d in videos if d["category"] == category):
+            for description in (d for d in described if d["category"] == category):
                 card = self._card(description)
                 column.addWidget(card)
             column.addStretch()
@@ -171,35 +189,39 @@ class EffectsPanel(QWidget):
 
     def _card(self, description: dict[str, Any]) -> EffectCard:
         effect_id = description["id"]
-        card = EffectCard(description, self.chain.values(effect_id))
-        card.show_state(self.chain.is_enabled(effect_id), self.chain.values(effect_id))
+        chain = self.chain_of(effect_id)
+        card = EffectCard(description, chain.values(effect_id))
+        card.show_state(chain.is_enabled(effect_id), chain.values(effect_id))
         card.toggled.connect(self._toggle)
         card.value_changed.connect(self._set_value)
         card.unlock.connect(self._unlock)
         self.cards[effect_id] = card
         return card
 
-    # ---- editing the chain ----------------------------------------------------------
+    # ---- editing the chains ---------------------------------------------------------
+    def chain_of(self, effect_id: str) -> EditableChain:
+        return self.voice if effect_id in self.voice_ids else self.chain
+
     def _toggle(self, effect_id: str, on: bool) -> None:
         if on and self.cards[effect_id].locked:
             return
-        self.chain.set_enabled(effect_id, on)
+        self.chain_of(effect_id).set_enabled(effect_id, on)
         self._remember()
 
     def _set_value(self, effect_id: str, name: str, value: Any) -> None:
         try:
-            self.chain.set_value(effect_id, name, value)
+            self.chain_of(effect_id).set_value(effect_id, name, value)
         except ParamError as exc:
             self.studio.toasts.show_toast("That value does not fit", str(exc), kind="warning")
-            self.cards[effect_id].show_state(
-                self.chain.is_enabled(effect_id), self.chain.values(effect_id)
-            )
+            self._show_card(effect_id)
             return
         self._remember()
 
     def _all_off(self) -> None:
         for effect_id in self.chain.enabled:
             self.chain.set_enabled(effect_id, False)
+        for effect_id in self.voice.enabled:
+            self.voice.set_enabled(effect_id, False)
         self._sync_cards()
         self._remember()
 
@@ -224,12 +246,17 @@ class EffectsPanel(QWidget):
             )
 
     def _sync_cards(self) -> None:
-        for effect_id, card in self.cards.items():
-            card.show_state(self.chain.is_enabled(effect_id), self.chain.values(effect_id))
+        for effect_id in self.cards:
+            self._show_card(effect_id)
+
+    def _show_card(self, effect_id: str) -> None:
+        chain = self.chain_of(effect_id)
+        self.cards[effect_id].show_state(chain.is_enabled(effect_id), chain.values(effect_id))
 
     def _remember(self) -> None:
-        self.studio.settings.effects = self.chain.saved_values()
-        self.studio.settings.enabled_effects = self.chain.enabled
+        settings = self.studio.settings
+        settings.effects = {**self.chain.saved_values(), **self.voice.saved_values()}
+        settings.enabled_effects = self.chain.enabled + self.voice.enabled
 
     # ---- presets --------------------------------------------------------------------
     def preset_dir(self) -> Path:
@@ -269,12 +296,18 @@ class EffectsPanel(QWidget):
 
     # ---- costs and the catalog ------------------------------------------------------
     def _show_costs(self) -> None:
-        costs = self.chain.costs()
+        costs = {**self.chain.costs(), **self.voice.costs()}
         for effect_id, card in self.cards.items():
-            card.set_cost(costs.get(effect_id) if self.chain.is_enabled(effect_id) else None)
+            enabled = self.chain_of(effect_id).is_enabled(effect_id)
+            card.set_cost(costs.get(effect_id) if enabled else None)
         count = len(self.chain.enabled)
         total = costs.get("total", 0.0) if count else 0.0
-        self.total.setText(f"{count} effect{'s' * (count != 1)} on · {total:.1f} ms per frame")
+        text = f"{count} effect{'s' * (count != 1)} on · {total:.1f} ms per frame"
+        voices = len(self.voice.enabled)
+        if voices:
+            voice_ms = sum(self.voice.costs().values())
+            text += f" · {voices} voice effect{'s' * (voices != 1)} · {voice_ms:.1f} ms per 20 ms"
+        self.total.setText(text)
 
     def _locked(self, effect_id: str) -> bool:
         card = self.cards.get(effect_id)
@@ -290,9 +323,10 @@ class EffectsPanel(QWidget):
             entry = self.catalog.get(effect_id)
             if entry is not None:
                 card.set_lock(entry)
-                if entry.locked and self.chain.is_enabled(effect_id):
-                    self.chain.set_enabled(effect_id, False)
-                    card.show_state(False, self.chain.values(effect_id))
+                chain = self.chain_of(effect_id)
+                if entry.locked and chain.is_enabled(effect_id):
+                    chain.set_enabled(effect_id, False)
+                    self._show_card(effect_id)
 
     def _unlock(self, effect_id: str) -> None:
         self.studio.tasks.spawn(self._buy(effect_id), "Unlocking")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import av
+import numpy as np
 from pytestqt.qtbot import QtBot
 
 from filters import presets, registry
+from filters.audio.voice import VoiceFilter
 from filters.base import VideoFilter
+from studio.core.audio import FRAME_SAMPLES, SAMPLE_RATE
 from studio.ui.panels.effects import EffectsPanel
 from studio.ui.param_controls import ColorControl, NumberControl
 from tests.servers import LiveServer
@@ -23,10 +27,10 @@ def test_controls_presets_and_premium_unlock(
     assert isinstance(panel, EffectsPanel)
     qtbot.waitUntil(lambda: bool(panel.catalog), timeout=WAIT)
 
-    # One card per video effect, one control per declared parameter.
+    # One card per effect (video and voice), one control per declared parameter.
     videos = [c for c in registry.all_filters() if issubclass(c, VideoFilter)]
-    assert set(panel.cards) == {c.id for c in videos}
-    for cls in videos:
+    assert set(panel.cards) == set(registry.ids())
+    for cls in registry.all_filters():
         assert set(panel.cards[cls.id].controls) == {p.name for p in cls.params}
 
     card = panel.cards["beauty.brighten"]
@@ -72,3 +76,47 @@ def test_controls_presets_and_premium_unlock(
     # The chain is remembered for the next run.
     again = studio(server.url, config="fx")
     assert set(again.chain.enabled) == {"beauty.brighten", premium.id}
+
+
+def test_voice_effects_toggle_the_voice_chain(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    window = studio(server.url, make_account(server.url), config="voice")
+    panel = window.docks["effects"].widget()
+    assert isinstance(panel, EffectsPanel)
+    voice_tab = next(i for i in range(panel.tabs.count()) if panel.tabs.tabText(i) == "Voice")
+    panel.tabs.setCurrentIndex(voice_tab)
+    voices = [c for c in registry.all_filters() if issubclass(c, VoiceFilter)]
+    assert voices and all(
+        panel.cards[c.id].isVisibleTo(panel.tabs.widget(voice_tab)) for c in voices
+    )
+
+    tone = next_frame()
+    card = panel.cards["voice.pitch"]
+    card.enable.setChecked(True)
+    assert window.voice.enabled == ["voice.pitch"] and not window.chain.is_enabled("voice.pitch")
+    assert not np.array_equal(window.voice.process(tone).to_ndarray(), tone.to_ndarray())
+    slider = card.controls["semitones"]
+    assert isinstance(slider, NumberControl)
+    slider.slider.setValue(slider.slider.minimum())
+    assert window.voice.values("voice.pitch")["semitones"] == -12.0
+    qtbot.waitUntil(lambda: "1 voice effect" in panel.total.text(), timeout=WAIT)
+
+    card.enable.setChecked(False)
+    assert window.voice.enabled == []
+    assert window.voice.process(tone) is tone
+
+    panel.cards["voice.echo"].enable.setChecked(True)
+    window.close()
+    again = studio(server.url, config="voice")
+    assert again.voice.enabled == ["voice.echo"] and again.chain.enabled == []
+    assert again.voice.values("voice.pitch")["semitones"] == -12.0
+
+
+def next_frame() -> av.AudioFrame:
+    """20 ms of a 440 Hz tone, as the sample audio track makes it."""
+    wave = 0.2 * np.sin(2 * np.pi * 440.0 * np.arange(FRAME_SAMPLES) / SAMPLE_RATE)
+    samples = (wave * 32767).astype(np.int16).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+    frame.sample_rate = SAMPLE_RATE
+    return frame
