@@ -42,7 +42,9 @@ class Effect:
     price_coins: ClassVar[int] = 0
     params: ClassVar[tuple[Param, ...]] = ()
     needs: ClassVar[tuple[str, ...]] = ()
-    """What the effect reads from the frame context: ``"face"``, ``"person_mask"``."""
+    """What the effect reads from the frame context: ``"face"`` (landmarks), ``"refined"``
+    (landmarks from FaceMesh's attention model: precise lips and eyes, and the irises; the
+    pipeline runs the cheaper base mesh when no filter asks for it), ``"person_mask"``."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -148,8 +148,12 @@ class Pipeline:
 
     def _context(self, frame: Image, timestamp: float | None) -> FrameContext:
         needs = {need for e in self._entries if e.enabled for need in e.filter.needs}
-        if "face" in needs and self._tracker is None:
-            self._tracker = FaceTracker(max_faces=self._max_faces)
+        refined = "refined" in needs
+        stale = self._tracker is None or self._tracker.refined != refined
+        if ("face" in needs or refined) and stale:
+            if self._tracker is not None:
+                self._tracker.close()
+            self._tracker = FaceTracker(max_faces=self._max_faces, refined=refined)
         if "person_mask" in needs and self._segmenter is None:
             self._segmenter = PersonSegmenter()
         events, self._pending = self._pending, []

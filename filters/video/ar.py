@@ -45,7 +45,7 @@ class LandmarkView(VideoFilter):
     category = Category.AR
     description = "Shows the 478 tracked face landmarks and the 3D head pose."
     tags = ("ar", "face tracking", "landmarks", "mesh", "debug")
-    needs = ("face",)
+    needs = ("face", "refined")
     params: ClassVar[tuple[Param, ...]] = (
         choice("style", "Style", "mesh", ("mesh", "contours", "points")),
         color("color", "Colour", "#35e0c8"),

@@ -37,7 +37,7 @@ class _Makeup(VideoFilter):
     """Shared loop: for every face, a region, a mask and a coloured layer to blend in."""
 
     category = Category.MAKEUP
-    needs = ("face",)
+    needs: ClassVar[tuple[str, ...]] = ("face",)
 
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
@@ -55,6 +55,7 @@ class Lipstick(_Makeup):
     name = "Lipstick"
     description = "Any lip colour; keeps the lips' own shine and texture. Teeth stay white."
     tags = ("makeup", "lips", "lipstick", "color")
+    needs = ("face", "refined")
     params: ClassVar[tuple[Param, ...]] = (
         color("color", "Colour", "#c8274a"),
         amount("intensity", "Intensity", 60.0),
@@ -99,6 +100,7 @@ class Eyeshadow(_Makeup):
     name = "Eyeshadow"
     description = "Colour on the upper lids, fading towards the brows."
     tags = ("makeup", "eyes", "eyeshadow", "color")
+    needs = ("face", "refined")
     params: ClassVar[tuple[Param, ...]] = (
         color("color", "Colour", "#8a4f7d"),
         amount("intensity", "Intensity", 45.0),
@@ -153,6 +155,7 @@ class Eyeliner(_Makeup):
     name = "Eyeliner"
     description = "A line along the upper lash line with an optional wing."
     tags = ("makeup", "eyes", "eyeliner", "wing")
+    needs = ("face", "refined")
     params: ClassVar[tuple[Param, ...]] = (
         color("color", "Colour", "#1a1414"),
         amount("intensity", "Intensity", 85.0),

@@ -133,12 +133,10 @@ class FaceReshape(VideoFilter):
 
     def _eyes(self, face: Face, warp: WarpField) -> None:
         strength = self.fraction("eyes") * EYES_MAX
-        for center, (outer, inner) in (
-            (lm.RIGHT_IRIS_CENTER, (lm.RIGHT_EYE_OUTER, lm.RIGHT_EYE_INNER)),
-            (lm.LEFT_IRIS_CENTER, (lm.LEFT_EYE_OUTER, lm.LEFT_EYE_INNER)),
-        ):
+        corners = ((lm.RIGHT_EYE_OUTER, lm.RIGHT_EYE_INNER), (lm.LEFT_EYE_OUTER, lm.LEFT_EYE_INNER))
+        for center, (outer, inner) in zip(face.eye_centers, corners, strict=True):
             eye_width = float(np.linalg.norm(face.points[outer] - face.points[inner]))
-            warp.zoom(face.points[center], strength, eye_width * 1.1)
+            warp.zoom(center, strength, eye_width * 1.1)
 
 
 def _face_axes(face: Face) -> tuple[np.ndarray, np.ndarray]:

@@ -1,17 +1,21 @@
 """Landmark accuracy and head pose on the synthetic moving-face clip (known ground truth)."""
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 import pytest
 
-from filters.context import FaceTracker, FrameContext, camera_matrix, solve_pose
+from filters.context import Face, FaceTracker, FrameContext, camera_matrix, solve_pose
 from filters.synthetic import SyntheticFaceClip
-from filters.types import Points
+from filters.types import Image, Points
 
 
+@lru_cache(maxsize=2)
 def _reference(face: str) -> Points:
-    """Ground-truth landmarks on the still portrait: static detections on frames of a
-    differently-seeded clip, mapped back through the known transforms and averaged."""
+    """Ground-truth landmarks on the still portrait: static full-resolution detections (with
+    irises) on frames of a differently-seeded clip, mapped back through the known transforms
+    and averaged."""
     clip = SyntheticFaceClip(1280, 720, seed=101, face=face)
     still = FaceTracker(max_side=1280, static=True)
     mapped = []
@@ -23,19 +27,27 @@ def _reference(face: str) -> Points:
     return np.mean(mapped, axis=0).astype(np.float32)
 
 
+# The base mesh (no attention model) is measured against the same refined ground truth; it
+# sits ~2-2.6 px from it (model disagreement, as large in static full-resolution mode), so
+# it is held to its own bound and only serves filters that do not declare "refined".
+@pytest.mark.parametrize(
+    ("refined", "bound"), [(True, 2.0), (False, 3.0)], ids=["refined", "base_mesh"]
+)
 @pytest.mark.parametrize("face", ["astronaut", "grace_hopper"])
-def test_tracking_accuracy_at_720p(face: str) -> None:
+def test_tracking_accuracy_at_720p(face: str, refined: bool, bound: float) -> None:
     reference = _reference(face)
     clip = SyntheticFaceClip(1280, 720, seed=0, face=face)
-    tracker = FaceTracker()  # the pipeline's default: tracking mode, reduced resolution
+    tracker = FaceTracker(refined=refined)  # as the pipeline's: tracking, reduced resolution
     errors = []
     for index in range(0, 90, 2):
         faces = tracker.detect(clip.frame(index))
         assert len(faces) == 1
-        truth = clip.map_points(reference, index)
-        errors.append(np.median(np.linalg.norm(faces[0].points - truth, axis=1)))
+        points = faces[0].points
+        assert len(points) == (478 if refined else 468)
+        truth = clip.map_points(reference[: len(points)], index)
+        errors.append(np.median(np.linalg.norm(points - truth, axis=1)))
     tracker.close()
-    assert np.median(errors) <= 2.0
+    assert np.median(errors) <= bound
     assert np.max(errors) <= 4.0
 
 
@@ -74,7 +86,7 @@ def test_context_is_lazy_and_cached(clip: SyntheticFaceClip) -> None:
     class Counting(FaceTracker):
         calls = 0
 
-        def detect(self, frame):  # type: ignore[no-untyped-def]
+        def detect(self, frame: Image) -> list[Face]:
             Counting.calls += 1
             return super().detect(frame)
 

@@ -6,7 +6,9 @@ from filters.base import Category, VideoFilter
 from filters.context import FrameContext
 from filters.params import Param, amount
 from filters.pipeline import FilterFailure, Pipeline
+from filters.synthetic import SyntheticFaceClip
 from filters.types import Image
+from filters.video.makeup import Lipstick
 
 
 class Invert(VideoFilter):
@@ -140,3 +142,28 @@ def test_failing_failure_callback_does_not_break_frames() -> None:
     pipeline = Pipeline([Boom()], on_failure=explode)
     frame = _frame()
     assert np.array_equal(pipeline.process(frame), frame)
+
+
+class CountLandmarks(VideoFilter):
+    id = "overlay.test_count_landmarks"
+    name = "Count landmarks"
+    category = Category.OVERLAY
+    needs = ("face",)
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+    counts: ClassVar[list[int]] = []
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        CountLandmarks.counts.extend(len(face.points) for face in ctx.faces)
+        return frame
+
+
+def test_the_refined_face_model_runs_only_when_a_filter_asks_for_it() -> None:
+    frame = SyntheticFaceClip(640, 360).frame(0)
+    pipeline = Pipeline([CountLandmarks()])
+    pipeline.process(frame)
+    pipeline.add(Lipstick())
+    pipeline.process(frame)
+    pipeline.set_enabled(1, False)
+    pipeline.process(frame)
+    pipeline.close()
+    assert CountLandmarks.counts == [468, 478, 468]
