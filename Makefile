@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE = 1
 
-.PHONY: bootstrap system-packages run serve test lint bench screenshots clean
+.PHONY: bootstrap system-packages run serve test lint bench screenshots package clean
 
 bootstrap: system-packages $(STAMP)
 
@@ -44,6 +44,13 @@ screenshots: bootstrap
 	$(PY) scripts/render_effects.py
 	$(PY) scripts/screenshots.py
 	QT_QPA_PLATFORM=xcb xvfb-run -a $(PY) scripts/studio_screenshots.py
+
+# The standalone bundle: dist/onair/ (run dist/onair/onair) and a tarball of it.
+package: bootstrap
+	$(VENV)/bin/pyinstaller packaging/onair.spec --noconfirm --distpath dist --workpath build/pyinstaller
+	dist/onair/onair --version
+	tar -czf dist/onair-linux-x86_64.tar.gz -C dist onair
+	@du -sh dist/onair dist/onair-linux-x86_64.tar.gz
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -44,6 +44,7 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="onair", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     run = sub.add_parser("run", help="backend with demo data plus the studio (headless: URLs)")
@@ -55,9 +56,59 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("action", choices=("grant", "revoke"))
     admin.add_argument("username")
     admin.add_argument("--db", type=Path, default=None, help="SQLite file (default: user data dir)")
+    sub.add_parser(
+        "selftest",
+        help="headless check: effects on the sample source, publish and play back on loopback",
+    )
     bench = sub.add_parser("bench", help="benchmarks: print numbers, assert nothing")
     bench.add_argument("suites", nargs="*", help=f"any of {', '.join(BENCHMARKS)} (default: all)")
     return parser
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+
+    try:
+        return installed_version("onair-studio")
+    except PackageNotFoundError:  # a frozen bundle without the distribution's metadata
+        return "unknown"
+
+
+def _selftest() -> int:
+    """`onair selftest` against a backend started in this process on a free loopback port."""
+    import socket
+    import tempfile
+    import threading
+
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.settings import Settings
+    from studio.core import selftest
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    print(f"onair {version()} selftest")
+    with tempfile.TemporaryDirectory(prefix="onair-selftest-") as folder:
+        settings = Settings(db_path=Path(folder) / "onair.sqlite3", port=port)
+        settings = settings.with_overrides(jwt_secret=settings.resolved_secret())
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, name="selftest-backend", daemon=True)
+        thread.start()
+        while not server.started and thread.is_alive():
+            time.sleep(0.05)
+        if not server.started:
+            print("[FAIL] backend: did not start (see the error above)\nselftest FAILED")
+            return 1
+        try:
+            return selftest.run(f"http://127.0.0.1:{port}")
+        finally:
+            server.should_exit = True
+            thread.join(20)
 
 
 def _settings_from(args: argparse.Namespace) -> object:
@@ -122,7 +173,10 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 6
 def _run_everything(args: argparse.Namespace) -> int:
     """`make run`: the backend with demo data, then the studio (a window, or headless)."""
     url = f"http://127.0.0.1:{args.port}"
-    command = [sys.executable, "-m", "onair_cli", "serve", "--demo", "--port", str(args.port)]
+    this_program = (
+        [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "onair_cli"]
+    )
+    command = [*this_program, "serve", "--demo", "--port", str(args.port)]
     if args.db is not None:
         command += ["--db", str(args.db)]
     backend = subprocess.Popen(command)
@@ -155,6 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(studio_main(["--backend", args.backend]))
     if args.command == "admin":
         return _admin(args)
+    if args.command == "selftest":
+        return _selftest()
     if args.command == "bench":
         unknown = sorted(set(args.suites) - set(BENCHMARKS))
         if unknown:
