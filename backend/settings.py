@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 import re
 import secrets
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from platformdirs import user_data_dir
@@ -19,17 +25,44 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class IceServer:
+    """A STUN or TURN server for clients. A TURN server with a ``secret`` (coturn's
+    ``use-auth-secret``) gets short-lived credentials per user instead of a fixed password."""
+
     urls: str
     username: str | None = None
     credential: str | None = None
+    secret: str | None = None
+    ttl_seconds: int = 3600
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
+        """Serialised with its secret (for worker processes, never for clients)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+    def for_client(self, user_id: str, now: float | None = None) -> dict[str, str]:
+        """What a client's RTCPeerConnection gets: the URL and credentials it may use now."""
         out = {"urls": self.urls}
-        if self.username:
-            out["username"] = self.username
-        if self.credential:
-            out["credential"] = self.credential
+        username, credential = self.username, self.credential
+        if self.secret:
+            username, credential = turn_credentials(self.secret, user_id, self.ttl_seconds, now)
+        if username:
+            out["username"] = username
+        if credential:
+            out["credential"] = credential
         return out
+
+
+def turn_credentials(
+    secret: str, user_id: str, ttl_seconds: int, now: float | None = None
+) -> tuple[str, str]:
+    """The TURN REST API scheme coturn checks: ``expiry:user`` signed with HMAC-SHA1."""
+    expiry = int((time.time() if now is None else now) + ttl_seconds)
+    username = f"{expiry}:{user_id}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
+
+
+def ice_for_client(servers: Iterable[IceServer], user_id: str) -> list[dict[str, str]]:
+    return [server.for_client(user_id) for server in servers]
 
 
 DEFAULT_WHIP_TEMPLATE = "/whip/{stream}"
@@ -135,10 +168,7 @@ class Settings:
         values = json.loads(text)
         values["db_path"] = Path(values["db_path"])
         values["cors_origins"] = tuple(values["cors_origins"])
-        values["ice_servers"] = tuple(
-            IceServer(s["urls"], s.get("username"), s.get("credential"))
-            for s in values["ice_servers"]
-        )
+        values["ice_servers"] = tuple(IceServer(**s) for s in values["ice_servers"])
         return cls(**values)
 
     def resolved_secret(self) -> str:
@@ -163,6 +193,12 @@ def ice_servers_from_env(env: dict[str, str] | None = None) -> tuple[IceServer, 
         servers.append(IceServer(env["STUN_SERVER_URL"]))
     if env.get("TURN_SERVER_URL"):
         servers.append(
-            IceServer(env["TURN_SERVER_URL"], env.get("TURN_USERNAME"), env.get("TURN_PASSWORD"))
+            IceServer(
+                env["TURN_SERVER_URL"],
+                env.get("TURN_USERNAME"),
+                env.get("TURN_PASSWORD"),
+                secret=env.get("TURN_SECRET") or None,
+                ttl_seconds=int(env.get("TURN_CREDENTIAL_TTL", "3600")),
+            )
         )
     return tuple(servers)

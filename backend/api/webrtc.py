@@ -151,7 +151,7 @@ async def offer(body: OfferBody, viewer: AnyViewer, webrtc: WebRTCDep, media: Me
                 "sdp": session.answer,
                 "sessionId": session.id,
                 "location": f"/whep/{body.streamId}/{session.id}",
-                "iceServers": webrtc.ice_servers,
+                "iceServers": webrtc.ice_servers(viewer.id),
             }
         )
     if body.roomId is None or body.to is None:
@@ -187,7 +187,7 @@ async def stream_start(
             **urls,
             "visibility": body.visibility,
             "live": live is not None and live.live,
-            "iceServers": webrtc.ice_servers,
+            "iceServers": webrtc.ice_servers(user.id),
         }
     )
 
@@ -204,7 +204,7 @@ async def stream_join(stream: str, viewer: AnyViewer, webrtc: WebRTCDep, media: 
             "live": live is not None and live.live,
             "viewers": len(live.viewers) if live else 0,
             "codecs": {k: c.mimeType for k, c in live.codecs.items()} if live else {},
-            "iceServers": webrtc.ice_servers,
+            "iceServers": webrtc.ice_servers(viewer.id),
         }
     )
 

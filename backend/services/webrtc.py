@@ -25,6 +25,7 @@ from backend.settings import (
     DEFAULT_WHEP_TEMPLATE,
     DEFAULT_WHIP_TEMPLATE,
     IceServer,
+    ice_for_client,
     media_url,
 )
 
@@ -143,7 +144,7 @@ class WebRTCService:
         metrics: MediaMetrics | None = None,
         media_templates: tuple[str, str] = (DEFAULT_WHIP_TEMPLATE, DEFAULT_WHEP_TEMPLATE),
     ) -> None:
-        self.ice_servers = [s.as_dict() for s in ice_servers]
+        self._ice_servers = tuple(ice_servers)
         self.media_templates = media_templates
         self.events = events
         self.metrics = metrics
@@ -151,6 +152,10 @@ class WebRTCService:
         self.session_hosts = session_hosts
         self.rooms: dict[str, dict[str, Peer]] = {}
         self.live_streams: set[str] = set()
+
+    def ice_servers(self, user_id: str) -> list[dict[str, str]]:
+        """The STUN/TURN servers for this user's peer connections (TURN passwords short-lived)."""
+        return ice_for_client(self._ice_servers, user_id)
 
     def stream_urls(self, stream: str) -> dict[str, str]:
         return stream_urls(stream, *self.media_templates)
@@ -173,7 +178,7 @@ class WebRTCService:
         room_id = prefix + group_id
         return {
             "roomId": room_id,
-            "iceServers": self.ice_servers,
+            "iceServers": self.ice_servers(user_id),
             "topology": topology(len(hosts)),
             "isHost": any(h.user_id == user_id for h in hosts),
             "hosts": [
@@ -226,7 +231,7 @@ class WebRTCService:
                 "roomId": room_id,
                 "peers": [p.public(self.stream_urls) for p in others],
                 "topology": now,
-                "iceServers": self.ice_servers,
+                "iceServers": self.ice_servers(user_id),
             },
         )
         for other in others:
