@@ -4,8 +4,9 @@
 with a viewer token; ``?visibility=members`` on the WHIP URL keeps guests out) take an
 ``application/sdp`` offer and answer 201 with the SDP answer, ``Location`` naming the session
 and one ``Link: <url>; rel="ice-server"`` per configured STUN/TURN server. ``DELETE`` on the
-Location ends the session. Trickle ICE is not offered: answers carry every candidate, and
-PATCH answers 405.
+Location ends the session. ``PATCH`` on it with an ``application/trickle-ice-sdpfrag`` body
+trickles the client's ICE candidates (RFC 9725 §4.3; 204). The answer already carries every
+server candidate, so nothing trickles back; ICE restarts are refused with 422.
 
 ``GET /api/media/config`` tells clients where media goes: the WHIP and WHEP URL templates
 (``{stream}`` is the stream's name; relative to this backend, or absolute for a dedicated media
@@ -22,12 +23,13 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 
 from backend.api.deps import AnyViewer, CurrentUser
 from backend.api.responses import ok
-from backend.errors import DomainError, Forbidden, InvalidInput
+from backend.errors import DomainError, Forbidden, InvalidInput, NotFound
 from backend.media.server import MediaServer, Session, StreamListener
+from backend.media.trickle import TRICKLE_ICE, IceRestartUnsupported, parse_fragment
 from backend.services.analytics import MediaMetrics
 from backend.services.container import Services
 from backend.services.webrtc import owns_stream, validate_stream_name
-from backend.settings import Settings
+from backend.settings import Settings, ice_for_client
 
 SDP = "application/sdp"
 MAX_SDP_BYTES = 64 * 1024
@@ -36,6 +38,11 @@ MAX_SDP_BYTES = 64 * 1024
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition_failed"
 
 
 @contextlib.asynccontextmanager
@@ -69,14 +76,18 @@ async def get_media(request: Request) -> MediaServer:
 Media = Annotated[MediaServer, Depends(get_media)]
 
 
-async def _offer(request: Request) -> str:
+async def _body(request: Request, media_type: str, what: str) -> str:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != SDP:
-        raise UnsupportedMediaType(f"Send the SDP offer as {SDP}.")
+    if content_type != media_type:
+        raise UnsupportedMediaType(f"Send the {what} as {media_type}.")
     body = await request.body()
     if len(body) > MAX_SDP_BYTES:
-        raise InvalidInput("The SDP offer is too large.")
+        raise InvalidInput(f"The {what} is too large.")
     return body.decode("utf-8", errors="replace")
+
+
+async def _offer(request: Request) -> str:
+    return await _body(request, SDP, "SDP offer")
 
 
 def _metrics(request: Request) -> MediaMetrics:
@@ -95,13 +106,47 @@ def counted(metrics: MediaMetrics, kind: str) -> Iterator[None]:
     metrics.connection(kind, succeeded=True)
 
 
-def _created(request: Request, kind: str, stream: str, session: Session) -> Response:
+def _created(request: Request, kind: str, stream: str, session: Session, user_id: str) -> Response:
     settings: Settings = request.app.state.settings
-    links = [f'<{s.urls}>; rel="ice-server"' for s in settings.ice_servers]
-    headers = {"Location": f"/{kind}/{stream}/{session.id}", "ETag": f'"{session.id}"'}
+    links = [_ice_link(server) for server in ice_for_client(settings.ice_servers, user_id)]
+    headers = {
+        "Location": f"/{kind}/{stream}/{session.id}",
+        "ETag": _etag(session),
+        "Accept-Patch": TRICKLE_ICE,
+    }
     if links:
         headers["Link"] = ", ".join(links)
     return Response(session.answer, status_code=201, media_type=SDP, headers=headers)
+
+
+def _etag(session: Session) -> str:
+    return f'"{session.id}"'
+
+
+async def _trickle(
+    request: Request, media: MediaServer, kind: str, stream: str, session_id: str, user_id: str
+) -> Response:
+    session = media.own_session(session_id, user_id)
+    expected = "ingest" if kind == "whip" else "egress"
+    if session.stream != stream or session.kind != expected:
+        raise NotFound("No such media session.")
+    if_match = request.headers.get("if-match")
+    if if_match == "*":
+        raise IceRestartUnsupported("ICE restarts are not supported: publish again instead.")
+    if if_match is not None and if_match != _etag(session):
+        raise PreconditionFailed("This session's ETag has changed.")
+    fragment = parse_fragment(await _body(request, TRICKLE_ICE, "ICE fragment"))
+    await media.trickle(session, fragment)
+    return Response(status_code=204, headers={"ETag": _etag(session)})
+
+
+def _ice_link(server: dict[str, str]) -> str:
+    """An RFC 9725 ``Link`` to a STUN/TURN server, with its credentials when it has any."""
+    link = f'<{server["urls"]}>; rel="ice-server"'
+    if "username" in server:
+        link += f'; username="{server["username"]}"; credential="{server["credential"]}"'
+        link += '; credential-type="password"'
+    return link
 
 
 @router.get("/api/media/config")
@@ -111,7 +156,7 @@ async def media_config(request: Request, viewer: AnyViewer) -> dict[str, Any]:
         {
             "whip": settings.whip_url_template,
             "whep": settings.whep_url_template,
-            "iceServers": [server.as_dict() for server in settings.ice_servers],
+            "iceServers": ice_for_client(settings.ice_servers, viewer.id),
         }
     )
 
@@ -133,13 +178,20 @@ async def whip_publish(
     with counted(metrics, "ingest"):
         session = await media.publish(stream, user.id, await _offer(request))
     media.streams[stream].members_only = visibility == "members"
-    return _created(request, "whip", stream, session)
+    return _created(request, "whip", stream, session, user.id)
 
 
 @router.delete("/whip/{stream}/{session_id}")
 async def whip_stop(stream: str, session_id: str, user: CurrentUser, media: Media) -> Response:
     await media.end(session_id, user.id)
     return Response(status_code=200)
+
+
+@router.patch("/whip/{stream}/{session_id}")
+async def whip_trickle(
+    stream: str, session_id: str, request: Request, user: CurrentUser, media: Media
+) -> Response:
+    return await _trickle(request, media, "whip", stream, session_id, user.id)
 
 
 @router.post("/whep/{stream}")
@@ -150,10 +202,17 @@ async def whep_play(stream: str, request: Request, viewer: AnyViewer, media: Med
         raise Forbidden("Sign in to watch this stream.", code="account_required")
     with counted(_metrics(request), "egress"):
         session = await media.play(stream, viewer.id, await _offer(request))
-    return _created(request, "whep", stream, session)
+    return _created(request, "whep", stream, session, viewer.id)
 
 
 @router.delete("/whep/{stream}/{session_id}")
 async def whep_stop(stream: str, session_id: str, viewer: AnyViewer, media: Media) -> Response:
     await media.end(session_id, viewer.id)
     return Response(status_code=200)
+
+
+@router.patch("/whep/{stream}/{session_id}")
+async def whep_trickle(
+    stream: str, session_id: str, request: Request, viewer: AnyViewer, media: Media
+) -> Response:
+    return await _trickle(request, media, "whep", stream, session_id, viewer.id)

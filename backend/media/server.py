@@ -29,7 +29,11 @@ from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
 from backend.media import aiortc_hooks
 from backend.media.codecs import negotiated_codecs, preferences_for
 from backend.media.sfu import Fanout, ForwardedTrack
-from backend.settings import IceServer
+from backend.media.trickle import IceFragment, IceRestartUnsupported
+from backend.settings import IceServer, ice_for_client
+
+# Whom the media server's own TURN credentials name (coturn logs it).
+MEDIA_SERVER_USER = "onair-media"
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +81,7 @@ class MediaServer:
         self._closing: set[asyncio.Task[None]] = set()
 
     def _peer_connection(self) -> RTCPeerConnection:
-        servers = [
-            RTCIceServer(urls=s.urls, username=s.username, credential=s.credential)
-            for s in self.ice_servers
-        ]
+        servers = [RTCIceServer(**s) for s in ice_for_client(self.ice_servers, MEDIA_SERVER_USER)]
         return RTCPeerConnection(RTCConfiguration(iceServers=servers))
 
     # ---- ingest (WHIP) -----------------------------------------------------------
@@ -175,11 +176,35 @@ class MediaServer:
             raise NotFound("No such media session.")
         return session
 
+    def own_session(self, session_id: str, user_id: str) -> Session:
+        session = self.session(session_id)
+        if session.user_id != user_id:
+            raise NotFound("No such media session.")
+        return session
+
+    async def trickle(self, session: Session, fragment: IceFragment) -> None:
+        """Add a client's trickled candidates (and its end-of-candidates) to the session."""
+        remote = SessionDescription.parse(session.pc.remoteDescription.sdp)
+        known = {(m.ice.usernameFragment, m.ice.password) for m in remote.media if m.ice}
+        if fragment.ufrag is not None and (fragment.ufrag, fragment.pwd) not in known:
+            raise IceRestartUnsupported("ICE restarts are not supported: publish again instead.")
+        transceivers = session.pc.getTransceivers()
+        for candidate in fragment.candidates:
+            owner = next(
+                (t for t in transceivers if t.mid == candidate.sdpMid),
+                transceivers[min(candidate.sdpMLineIndex or 0, len(transceivers) - 1)],
+            )  # bundled transceivers share the first one's ICE transport
+            await owner.receiver.transport.transport.addRemoteCandidate(candidate)
+        if fragment.end_of_candidates:
+            for transport in {t.receiver.transport.transport for t in transceivers}:
+                await transport.addRemoteCandidate(None)
+
     async def end(self, session_id: str, user_id: str | None = None) -> None:
         """End a session (``user_id`` given: only its own user may end it)."""
-        session = self.session(session_id)
-        if user_id is not None and session.user_id != user_id:
-            raise NotFound("No such media session.")
+        if user_id is None:
+            session = self.session(session_id)
+        else:
+            session = self.own_session(session_id, user_id)
         await self._discard(session)
         stream = self.streams.get(session.stream)
         if stream is None:
