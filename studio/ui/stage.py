@@ -4,6 +4,10 @@
 camera is off; the name and a muted mark on each). :class:`TileFeeds` runs one asyncio task
 per host that takes frames (the local frame flow, or a remote WebRTC track), scales each to
 its tile on a worker thread and hands it to the stage, so the UI thread only paints.
+
+A remote host's video can stop without its track ending (their publisher went away, the
+network dropped): after ``STALL_S`` without a frame the tile dims its last frame and says
+"Reconnecting…"; when the track ends it shows the avatar and "Offline" until video returns.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import cv2
 import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -31,6 +35,8 @@ from studio.ui.widgets import paint_avatar
 
 ASPECT = 16 / 9
 GAP = 4.0
+STALL_S = 2.0
+RECONNECTING, OFFLINE = "Reconnecting…", "Offline"
 
 
 class StageHost(Protocol):
@@ -51,16 +57,19 @@ class StageHost(Protocol):
 class CohostStage(QWidget):
     """Hosts' tiles in a shared layout: co-host sessions, and the two sides of a PK battle."""
 
-    def __init__(self) -> None:
+    def __init__(self, aspect: float = ASPECT) -> None:
+        """``aspect``: of the whole stage (PK: two 16:9 tiles side by side, 32:9)."""
         super().__init__()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(320, 180)
+        self.aspect = aspect
         self.tiles: list[Tile] = []
         self.hosts: Mapping[str, StageHost] = {}
         self.me = ""
         self.rings: Mapping[str, str] = {}  # a coloured outline for other hosts' tiles
         self.frames: dict[str, np.ndarray] = {}  # BGRA, scaled to the tile
         self.frame_counts: dict[str, int] = {}
+        self.status: dict[str, str] = {}  # RECONNECTING or OFFLINE, for hosts whose video stopped
 
     def set_layout(
         self,
@@ -79,16 +88,30 @@ class CohostStage(QWidget):
     def set_frame(self, user_id: str, image: np.ndarray) -> None:
         self.frames[user_id] = image
         self.frame_counts[user_id] = self.frame_counts.get(user_id, 0) + 1
+        self.status.pop(user_id, None)
+        self.update()
+
+    def mark_stalled(self, user_id: str) -> None:
+        """No frame from the host for a while: their last frame must not pass for live."""
+        if user_id in self.frames:
+            self.status[user_id] = RECONNECTING
+            self.update()
+
+    def mark_ended(self, user_id: str) -> None:
+        """The host's track ended (they stopped or left): their avatar, marked offline."""
+        self.drop_frames(user_id)
+        self.status[user_id] = OFFLINE
         self.update()
 
     def drop_frames(self, user_id: str) -> None:
+        self.status.pop(user_id, None)
         if self.frames.pop(user_id, None) is not None:
             self.update()
 
     def stage_rect(self) -> QRectF:
         """The 16:9 area the layout fills, as large as fits and centred."""
-        width = min(float(self.width()), self.height() * ASPECT)
-        height = width / ASPECT
+        width = min(float(self.width()), self.height() * self.aspect)
+        height = width / self.aspect
         return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
 
     def tile_rect(self, tile: Tile) -> QRectF:
@@ -126,13 +149,24 @@ class CohostStage(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(theme.SURFACE_HIGH))
         painter.drawRoundedRect(box, 10, 10)
+        status = self.status.get(tile.user_id)
         if frame is not None and (host is None or host.video_enabled):
             painter.drawImage(box, to_qimage(frame))
+            if status is not None:
+                painter.setBrush(QColor(0, 0, 0, 150))
+                painter.drawRoundedRect(box, 10, 10)
+                _paint_status(painter, box.center(), status, spinner=True)
         else:
             side = min(box.width(), box.height()) * 0.36
             circle = QRectF(0, 0, side, side)
             circle.moveCenter(box.center())
+            if status is not None:
+                painter.setOpacity(0.45)
             paint_avatar(painter, circle, name)
+            painter.setOpacity(1.0)
+            if status is not None:
+                below = QPointF(box.center().x(), circle.bottom() + 22)
+                _paint_status(painter, below, status, spinner=False)
         ring = self.rings.get(tile.user_id)
         if ring is not None:
             painter.setPen(QPen(QColor(ring), 2))
@@ -162,6 +196,26 @@ class CohostStage(QWidget):
             text, Qt.TextElideMode.ElideRight, int(chip.width() - 16)
         )
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, elided)
+
+
+def _paint_status(painter: QPainter, centre: QPointF, text: str, spinner: bool) -> None:
+    """A pill saying why the video is not live (``spinner``: a reconnecting dot before it)."""
+    font = QFont(painter.font())
+    font.setPixelSize(13)
+    font.setBold(True)
+    painter.setFont(font)
+    dot = 14.0 if spinner else 0.0
+    width = painter.fontMetrics().horizontalAdvance(text) + 28 + dot
+    pill = QRectF(0, 0, width, 28)
+    pill.moveCenter(centre)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(0, 0, 0, 190))
+    painter.drawRoundedRect(pill, 14, 14)
+    if spinner:
+        painter.setBrush(QColor(theme.WARNING))
+        painter.drawEllipse(QPointF(pill.left() + 17, pill.center().y()), 4.5, 4.5)
+    painter.setPen(QColor(theme.WARNING if spinner else "#c9ccd6"))
+    painter.drawText(pill.adjusted(dot, 0, 0, 0), Qt.AlignmentFlag.AlignCenter, text)
 
 
 def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -236,9 +290,13 @@ class TileFeeds:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(MediaStreamError):
             while True:
-                frame = await track.recv()
+                try:
+                    frame = await asyncio.wait_for(track.recv(), STALL_S)
+                except TimeoutError:
+                    self.stage.mark_stalled(user_id)
+                    continue
                 size = self.stage.tile_size(user_id)
                 if size is not None and isinstance(frame, av.VideoFrame):
                     image = await loop.run_in_executor(self._scaler, _decode_fit, frame, size)
                     self.stage.set_frame(user_id, image)
-        self.stage.drop_frames(user_id)
+        self.stage.mark_ended(user_id)

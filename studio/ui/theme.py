@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -17,6 +19,7 @@ OPPONENT = "#3da5ff"  # the other side of a PK battle
 SUCCESS = "#2fd38a"
 WARNING = "#ffb02e"
 DANGER = "#ff4d5e"
+CHECK_MARK = (Path(__file__).resolve().parent / "icons" / "check.svg").as_posix()
 
 STYLE = f"""
 * {{ color: {TEXT}; font-size: 13px; }}
@@ -76,7 +79,16 @@ QListWidget {{
 }}
 QListWidget::item {{ padding: 6px 8px; border-radius: 6px; }}
 QListWidget::item:selected {{ background: {SURFACE_HIGH}; border: 1px solid {ACCENT_2}; }}
-QCheckBox::indicator {{ width: 16px; height: 16px; }}
+QCheckBox {{ spacing: 8px; }}
+QCheckBox::indicator {{
+    width: 16px; height: 16px; border: 2px solid {TEXT_DIM}; border-radius: 5px;
+    background: {BACKGROUND};
+}}
+QCheckBox::indicator:hover {{ border-color: {ACCENT_2}; }}
+QCheckBox::indicator:checked {{
+    background: {ACCENT}; border-color: {ACCENT}; image: url({CHECK_MARK});
+}}
+QCheckBox::indicator:disabled {{ border-color: {BORDER}; background: {SURFACE}; }}
 QSlider::groove:horizontal {{ height: 4px; background: {BORDER}; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {ACCENT}; border-radius: 2px; }}
 QSlider::handle:horizontal {{

@@ -42,7 +42,7 @@ from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
-from studio.ui.stage import CohostStage, TileFeeds
+from studio.ui.stage import ASPECT, CohostStage, TileFeeds
 from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, role_button, section
 
 DURATIONS = (1, 3, 5, 10)
@@ -351,7 +351,7 @@ class BattleStage:
 
     def __init__(self, panel: PKPanel) -> None:
         self.panel = panel
-        self.stage = CohostStage()
+        self.stage = CohostStage(aspect=2 * ASPECT)  # two whole 16:9 pictures, faces uncropped
         self.feeds = TileFeeds(self.stage)
         self.battle_id = ""
         self.player: WhepPlayer | None = None  # the opponent's stream, while it plays

@@ -1,0 +1,112 @@
+"""The host tiles: a remote host whose video stops is shown as reconnecting, then offline —
+never as a frozen last frame passing for live; PK tiles show whole 16:9 pictures."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+import qasync
+from aiortc import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError
+from pytestqt.qtbot import QtBot
+
+from studio.core.state import Tile
+from studio.ui import stage as stage_module
+from studio.ui.stage import OFFLINE, RECONNECTING, CohostStage, TileFeeds
+
+WAIT = 5_000
+
+
+@dataclass(frozen=True)
+class Host:
+    user_id: str
+    label: str
+    primary: bool = False
+    audio_enabled: bool = True
+    video_enabled: bool = True
+
+
+class ControlledTrack(MediaStreamTrack):
+    """Yields a frame whenever the test says so; ``end()`` ends it like a closed peer."""
+
+    kind = "video"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: asyncio.Queue[av.VideoFrame | None] = asyncio.Queue()
+        self.sent = 0
+
+    def send(self) -> None:
+        image = np.full((360, 640, 3), 200, np.uint8)
+        frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+        frame.pts, frame.time_base = self.sent * 3000, Fraction(1, 90000)
+        self.sent += 1
+        self.pending.put_nowait(frame)
+
+    def end(self) -> None:
+        self.pending.put_nowait(None)
+
+    async def recv(self) -> av.VideoFrame:
+        frame = await self.pending.get()
+        if frame is None:
+            raise MediaStreamError
+        return frame
+
+
+def centre_brightness(stage: CohostStage) -> int:
+    image = stage.grab().toImage()
+    tile = stage.tile_rect(stage.tiles[0]).toRect()
+    return int(image.pixelColor(tile.center().x(), tile.top() + tile.height() // 4).value())
+
+
+def test_stalled_then_ended_remote_video_is_marked(
+    loop: qasync.QEventLoop, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stage_module, "STALL_S", 0.3)
+    stage = CohostStage()
+    qtbot.addWidget(stage)
+    stage.resize(640, 360)
+    stage.show()
+    stage.set_layout([Tile("bob", 0.0, 0.0, 1.0, 1.0)], {"bob": Host("bob", "Bob")}, me="alice")
+    feeds = TileFeeds(stage)
+    track = ControlledTrack()
+    task = feeds.remote("bob", track)
+
+    track.send()
+    qtbot.waitUntil(lambda: stage.frame_counts.get("bob", 0) == 1, timeout=WAIT)
+    assert "bob" not in stage.status
+    live = centre_brightness(stage)
+
+    qtbot.waitUntil(lambda: stage.status.get("bob") == RECONNECTING, timeout=WAIT)
+    assert "bob" in stage.frames  # the last frame stays, dimmed under the notice
+    assert centre_brightness(stage) < live * 0.6
+
+    track.send()  # video is back
+    qtbot.waitUntil(lambda: stage.frame_counts.get("bob", 0) == 2, timeout=WAIT)
+    assert "bob" not in stage.status
+
+    track.end()
+    qtbot.waitUntil(task.done, timeout=WAIT)
+    assert stage.status.get("bob") == OFFLINE and "bob" not in stage.frames
+    stage.grab()  # the avatar with its offline notice paints
+    feeds.close()
+
+
+def test_pk_stage_tiles_keep_the_pictures_aspect(qtbot: QtBot) -> None:
+    stage = CohostStage(aspect=2 * 16 / 9)
+    qtbot.addWidget(stage)
+    stage.resize(1200, 700)
+    stage.set_layout(
+        [Tile("alice", 0.0, 0.0, 0.5, 1.0), Tile("bob", 0.5, 0.0, 0.5, 1.0)],
+        {name: Host(name, name.title()) for name in ("alice", "bob")},
+        me="alice",
+    )
+    for user in ("alice", "bob"):
+        size = stage.tile_size(user)
+        assert size is not None
+        assert abs(size[0] / size[1] - 16 / 9) < 0.03  # whole pictures: nothing cropped
