@@ -62,6 +62,7 @@ class MultiHost:
     STARTED = "multihost:started"
     JOIN_REQUESTED = "multihost:join-requested"
     REQUEST_DECLINED = "multihost:request-declined"
+    INVITATION_EXPIRED = "multihost:invitation-expired"
 
 
 class Shopping:

@@ -253,11 +253,29 @@ class MultiHostService:
             return self._present(self._session(session_id), user_id)
 
     def expire_invitation(self, invitation_id: str) -> None:
+        """An unanswered invitation or request lapses; both sides hear so (their prompts close)."""
         with self.db.transaction():
+            row = self.db.one(
+                "SELECT * FROM multihost_invites WHERE id = ? AND status = 'pending'",
+                (invitation_id,),
+            )
+            if row is None:
+                return
             self.db.execute(
-                "UPDATE multihost_invites SET status = 'expired', updatedAt = ?"
-                " WHERE id = ? AND status = 'pending'",
+                "UPDATE multihost_invites SET status = 'expired', updatedAt = ? WHERE id = ?",
                 (now_iso(), invitation_id),
+            )
+            session_id = row["sessionId"]
+            askers = [row["invitedBy"]] if row["kind"] == "invite" and row["invitedBy"] else []
+            answerers = self._host_ids(session_id, managers_only=True)
+            rooms = [user_room(u) for u in (row["userId"], *askers, *answerers)]
+            expired = self._present_invitation({**row, "status": "expired"})
+            announce(
+                self.db,
+                self.events,
+                rooms,
+                MultiHost.INVITATION_EXPIRED,
+                {"sessionId": session_id, "invitation": expired},
             )
 
     # ---- hosts ----------------------------------------------------------------------

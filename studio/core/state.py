@@ -313,6 +313,8 @@ class CohostState:
             self.incoming.pop(session_id)
             if not self._mine(session_id):
                 return True
+        if event.name == MultiHost.INVITATION_EXPIRED:
+            return self._expire(session_id, Invitation.from_wire(data["invitation"]))
         if event.name == MultiHost.REQUEST_DECLINED:
             self.notice = "Your request to join was declined."
             return True
@@ -356,6 +358,20 @@ class CohostState:
             self._close("The session ended.")
             return True
         return False
+
+    def _expire(self, session_id: str, lapsed: Invitation) -> bool:
+        mine = self.incoming.get(session_id)
+        if mine is not None and mine.id == lapsed.id:
+            del self.incoming[session_id]
+            return True
+        if not self._mine(session_id):
+            return False
+        assert self.session is not None
+        return self._change(
+            session_id,
+            invitations=tuple(i for i in self.session.invitations if i.id != lapsed.id),
+            requests=tuple(r for r in self.session.requests if r.id != lapsed.id),
+        )
 
     def _mine(self, session_id: str) -> bool:
         return self.session is not None and self.session.id == session_id

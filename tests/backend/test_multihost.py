@@ -336,10 +336,17 @@ async def test_invitation_expiry_and_request_decline(
     duplicate = await alice.call("POST", f"{path}/invite", json={"userId": bob.id})
     assert duplicate.status_code == 409
     services = server.app.state.services
-    services.db.execute(
-        "UPDATE deadlines SET dueAt = ? WHERE refId = ?", (iso(utc_now()), invitation["id"])
-    )
-    services.scheduler.run_due()
+    async with (
+        Listener(server.ws_url, alice.token) as ws_a,
+        Listener(server.ws_url, bob.token) as ws_b,
+    ):
+        services.db.execute(
+            "UPDATE deadlines SET dueAt = ? WHERE refId = ?", (iso(utc_now()), invitation["id"])
+        )
+        services.scheduler.run_due()
+        for ws in (ws_a, ws_b):  # the invitee's prompt and the inviter's "waiting" both close
+            expired = (await ws.wait_for("multihost:invitation-expired"))["data"]["invitation"]
+            assert expired["id"] == invitation["id"] and expired["status"] == "expired"
     late = await bob.call("POST", f"{path}/accept")
     assert late.status_code == 404  # expired: the scheduled session is private again
     await alice.data("POST", f"{path}/start")

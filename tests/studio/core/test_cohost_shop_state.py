@@ -121,6 +121,28 @@ def test_cohost_events_from_invitation_to_removal() -> None:
     assert primary.session is None and primary.notice == "The session ended."
 
 
+def test_a_lapsed_invitation_or_request_disappears_for_everyone() -> None:
+    primary = CohostState("me")
+    primary.load(CohostSession.from_wire(_session([_host("me", "primary", True)])))
+    guest = CohostState("them")
+    invited = {"sessionId": "s1", "invitation": _invitation("them"), "session": {}}
+    asked = {"sessionId": "s1", "request": _invitation("fan", "request")}
+    for state in (primary, guest):
+        state.apply(ServerEvent(MultiHost.INVITED, invited))
+    primary.apply(ServerEvent(MultiHost.JOIN_REQUESTED, asked))
+
+    def lapsed(user: str, kind: str = "invite") -> ServerEvent:
+        gone = {**_invitation(user, kind), "status": "expired"}
+        return ServerEvent(MultiHost.INVITATION_EXPIRED, {"sessionId": "s1", "invitation": gone})
+
+    assert guest.apply(lapsed("them")) and guest.incoming == {}
+    assert primary.apply(lapsed("them")) and primary.session is not None
+    assert primary.session.invitations == ()
+    assert [r.user.id for r in primary.session.requests] == ["fan"]
+    assert primary.apply(lapsed("fan", "request")) and primary.session.requests == ()
+    assert not guest.apply(lapsed("fan", "request"))  # not theirs, nothing to close
+
+
 def _product(pid: str, stock: int, **extra: Any) -> dict[str, Any]:
     return {
         "productId": pid,
