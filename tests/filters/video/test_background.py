@@ -54,6 +54,20 @@ def test_chroma_key_removes_a_green_backdrop(clip: SyntheticFaceClip) -> None:
     assert np.abs(out[person].astype(int) - shot[person]).mean() < 8
 
 
+def test_chroma_key_edges_mix_with_the_scene_without_a_green_fringe(
+    clip: SyntheticFaceClip,
+) -> None:
+    alpha = clip.person_mask(12).astype(np.float32)[..., None] / 255.0
+    subject = clip.frame(12).astype(np.float32)
+    shot = (subject * alpha + np.array((40, 200, 50), np.float32) * (1 - alpha)).astype(np.uint8)
+    out = ChromaKey(key="#32c828", replace_with="color", fill="#2040ff").process(shot, None)  # type: ignore[arg-type]
+    ideal = subject * alpha + np.array((255, 64, 32), np.float32) * (1 - alpha)
+    edge = (alpha[..., 0] > 0.05) & (alpha[..., 0] < 0.95)
+    assert edge.sum() > 10_000
+    # A hard matte keeps half-green edge pixels as they are (mean error ~26 here).
+    assert np.abs(out[edge] - ideal[edge]).mean() < 18
+
+
 def _green_excess(image: Image) -> float:
     return float(image[..., 1].mean() - (image[..., 0].mean() + image[..., 2].mean()) / 2)
 
