@@ -1,7 +1,8 @@
 """The studio without a window: sign in, run the sample source through a preset, go live.
 
 `make run` uses it on a machine with no display, so the viewer URL it prints shows a real,
-filtered stream. Status lines go to stdout; Ctrl-C ends the stream cleanly.
+filtered stream. Status lines go to stdout, link statistics to the backend
+(``webrtc:stats-update``); Ctrl-C ends the stream cleanly.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from filters.presets import Preset, builtin
 from studio.core.api_client import ApiClient
 from studio.core.audio import sample_audio
 from studio.core.effects_chain import EffectsChain
+from studio.core.events import EventClient
 from studio.core.frames import FrameFlow
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.publisher import Publisher, PublisherStatus
 from studio.core.sources import SampleSource
+from studio.core.stats_reporter import StatsReporter
 
 DEFAULT_PRESET = "Natural beauty"
 STATUS_EVERY_S = 15.0
@@ -66,6 +69,10 @@ async def go_live(
             print(describe(status), flush=True)
 
     publisher.on_status = report
+    events = EventClient(api.ws_url, session.token)
+    events.start()
+    reporter = StatsReporter(events, session.user.username)
+    publisher.add_status_listener(reporter)
     await publisher.start()
     try:
         await asyncio.wait_for(publisher.wait_live(), 30)
@@ -76,6 +83,8 @@ async def go_live(
     finally:
         await publisher.stop()
         flow.stop()
+        await reporter.close()
+        await events.stop()
         await api.aclose()
 
 

@@ -85,7 +85,8 @@ class _Link:
 class Publisher:
     """Publishes ``flow`` (and audio) to a WHIP URL until stopped, reconnecting by itself.
 
-    ``on_status`` is called on every state change and every statistics tick (twice a second).
+    ``on_status`` is called on every state change and every statistics tick (twice a second),
+    and so is every listener added with :meth:`add_status_listener`.
     """
 
     def __init__(
@@ -109,6 +110,7 @@ class Publisher:
         self.ice_servers = list(ice_servers)
         self.quality = quality or QualityController()
         self.on_status = on_status
+        self._listeners: list[Callable[[PublisherStatus], None]] = []
         self.max_backoff_s = max_backoff_s
         self.reconnects = 0
         self._state = PublisherState.IDLE
@@ -148,6 +150,9 @@ class Publisher:
             reconnects=self.reconnects,
             error=self._error,
         )
+
+    def add_status_listener(self, listener: Callable[[PublisherStatus], None]) -> None:
+        self._listeners.append(listener)
 
     async def start(self) -> None:
         if self._task is not None and not self._task.done():
@@ -279,5 +284,10 @@ class Publisher:
         self._notify()
 
     def _notify(self) -> None:
+        if self.on_status is None and not self._listeners:
+            return
+        status = self.status
         if self.on_status is not None:
-            self.on_status(self.status)
+            self.on_status(status)
+        for listener in self._listeners:
+            listener(status)
