@@ -10,7 +10,6 @@ expires, and whoever reads next deletes them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from typing import Protocol
@@ -18,6 +17,7 @@ from typing import Protocol
 from redis import asyncio as aioredis
 
 from backend.realtime.hub import Connection, Hub
+from backend.realtime.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "onair:presence:"
@@ -62,11 +62,7 @@ class RedisPresence:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         if self._redis is not None:
             await self._redis.delete(WORKER_PREFIX + self.worker)
             await self._redis.aclose()

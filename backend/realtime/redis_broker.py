@@ -7,7 +7,6 @@ connections, so a viewer connected to worker B sees a gift accepted by worker A.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from redis import asyncio as aioredis
 
 from backend.realtime.hub import ROOM_SEPARATOR, Hub
+from backend.realtime.tasks import cancel_all
 
 log = logging.getLogger(__name__)
 CHANNEL = "onair:events"
@@ -42,11 +42,7 @@ class RedisBroker:
 
     async def stop(self) -> None:
         self.hub.broker = None
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         if self._redis is not None:
             await self._redis.aclose()
 
