@@ -24,7 +24,7 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio.core.frames import FrameFlow
@@ -196,6 +196,45 @@ class CohostStage(QWidget):
             text, Qt.TextElideMode.ElideRight, int(chip.width() - 16)
         )
         painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, elided)
+
+
+class PairStage(CohostStage):
+    """Two hosts (a PK battle), each a whole 16:9 picture as large as the area allows: side by
+    side when the area is wide, one above the other when it is tall."""
+
+    def __init__(self) -> None:
+        super().__init__(aspect=2 * ASPECT)
+        self.pair: tuple[str, str] | None = None
+
+    def set_pair(
+        self,
+        pair: tuple[str, str],
+        hosts: Mapping[str, StageHost],
+        me: str,
+        rings: Mapping[str, str] | None = None,
+    ) -> None:
+        self.pair = pair
+        self.set_layout(self._arranged(), hosts, me, rings)
+
+    def stacked(self) -> bool:
+        width, height = float(self.width()), float(self.height())
+        side_by_side = min(width / 2, height * ASPECT)  # each picture's width
+        one_above_other = min(width, height / 2 * ASPECT)
+        return one_above_other > side_by_side
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.pair is not None:
+            self.tiles = self._arranged()
+
+    def _arranged(self) -> list[Tile]:
+        assert self.pair is not None
+        first, second = self.pair
+        if self.stacked():
+            self.aspect = ASPECT / 2
+            return [Tile(first, 0.0, 0.0, 1.0, 0.5), Tile(second, 0.0, 0.5, 1.0, 0.5)]
+        self.aspect = 2 * ASPECT
+        return [Tile(first, 0.0, 0.0, 0.5, 1.0), Tile(second, 0.5, 0.0, 0.5, 1.0)]
 
 
 def _paint_status(painter: QPainter, centre: QPointF, text: str, spinner: bool) -> None:

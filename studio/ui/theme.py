@@ -96,8 +96,12 @@ QSlider::handle:horizontal {{
 }}
 QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{
-    background: transparent; padding: 8px 14px; color: {TEXT_DIM}; font-weight: 600;
+    background: transparent; padding: 8px 11px; color: {TEXT_DIM}; font-weight: 600;
     border-bottom: 2px solid transparent;
+}}
+QTabBar::tear {{ width: 0; border: none; }}
+QTabBar QToolButton {{
+    background: {SURFACE_HIGH}; border: 1px solid {BORDER}; border-radius: 6px; margin: 4px 0;
 }}
 QTabBar::tab:selected {{ color: {TEXT}; border-bottom: 2px solid {ACCENT}; }}
 QScrollArea {{ border: none; background: transparent; }}

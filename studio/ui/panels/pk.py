@@ -37,12 +37,12 @@ from filters.assets import asset
 from studio.core.events import ServerEvent
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import Battle, GiftEvent, Host, Supporter, User
-from studio.core.state import FEED_LENGTH, PKPhase, PKState, Tile
+from studio.core.state import FEED_LENGTH, PKPhase, PKState
 from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
-from studio.ui.stage import ASPECT, CohostStage, TileFeeds
+from studio.ui.stage import PairStage, TileFeeds
 from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, role_button, section
 
 DURATIONS = (1, 3, 5, 10)
@@ -351,7 +351,7 @@ class BattleStage:
 
     def __init__(self, panel: PKPanel) -> None:
         self.panel = panel
-        self.stage = CohostStage(aspect=2 * ASPECT)  # two whole 16:9 pictures, faces uncropped
+        self.stage = PairStage()
         self.feeds = TileFeeds(self.stage)
         self.battle_id = ""
         self.player: WhepPlayer | None = None  # the opponent's stream, while it plays
@@ -361,8 +361,8 @@ class BattleStage:
         battle = state.battle
         assert battle is not None
         me, them = battle.host(state.my_side), battle.host(state.their_side)
-        self.stage.set_layout(
-            [Tile(me.id, 0.0, 0.0, 0.5, 1.0), Tile(them.id, 0.5, 0.0, 0.5, 1.0)],
+        self.stage.set_pair(
+            (me.id, them.id),
             {host.id: Fighter(host.id, host.label) for host in (me, them)},
             state.me,
             rings={them.id: theme.OPPONENT},

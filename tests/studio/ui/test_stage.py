@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from studio.core.state import Tile
 from studio.ui import stage as stage_module
-from studio.ui.stage import OFFLINE, RECONNECTING, CohostStage, TileFeeds
+from studio.ui.stage import OFFLINE, RECONNECTING, CohostStage, PairStage, TileFeeds
 
 WAIT = 5_000
 
@@ -97,16 +97,24 @@ def test_stalled_then_ended_remote_video_is_marked(
     feeds.close()
 
 
-def test_pk_stage_tiles_keep_the_pictures_aspect(qtbot: QtBot) -> None:
-    stage = CohostStage(aspect=2 * 16 / 9)
+@pytest.mark.parametrize(("width", "height", "stacked"), [(1200, 500, False), (450, 860, True)])
+def test_pk_pictures_are_whole_side_by_side_or_stacked(
+    qtbot: QtBot, width: int, height: int, stacked: bool
+) -> None:
+    stage = PairStage()
     qtbot.addWidget(stage)
-    stage.resize(1200, 700)
-    stage.set_layout(
-        [Tile("alice", 0.0, 0.0, 0.5, 1.0), Tile("bob", 0.5, 0.0, 0.5, 1.0)],
-        {name: Host(name, name.title()) for name in ("alice", "bob")},
-        me="alice",
-    )
+    stage.resize(width, height)
+    hosts = {name: Host(name, name.title()) for name in ("alice", "bob")}
+    stage.set_pair(("alice", "bob"), hosts, me="alice")
+    assert stage.stacked() is stacked
+    first, second = (stage.tile_rect(t) for t in stage.tiles)
+    assert (second.top() > first.top()) is stacked and (second.left() > first.left()) is not stacked
     for user in ("alice", "bob"):
         size = stage.tile_size(user)
         assert size is not None
-        assert abs(size[0] / size[1] - 16 / 9) < 0.03  # whole pictures: nothing cropped
+        assert abs(size[0] / size[1] - 16 / 9) < 0.05  # whole pictures: nothing cropped
+        assert size[0] >= min(width, 2 * height) * 0.45  # and as large as the area allows
+
+    stage.resize(height * 2, width // 2)  # the dock moved: the pair is rearranged
+    assert [t.user_id for t in stage.tiles] == ["alice", "bob"]
+    assert stage.stacked() is not stacked
