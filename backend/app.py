@@ -32,9 +32,9 @@ from backend.api import (
     webrtc,
     ws,
 )
-from backend.api.middleware import BodySizeLimit, RateLimit
-from backend.api.responses import failure
-from backend.errors import DomainError, RateLimited
+from backend.api.middleware import BodySizeLimit, LeanRoutes, RateLimit
+from backend.api.responses import domain_failure, failure, validation_failure
+from backend.errors import DomainError
 from backend.realtime.hub import Hub
 from backend.realtime.presence import LocalPresence, RedisPresence
 from backend.realtime.rooms import register_room_rules
@@ -66,18 +66,11 @@ ROUTERS = [
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        headers = None
-        if isinstance(exc, RateLimited):
-            headers = {"Retry-After": str(max(1, round(exc.retry_after)))}
-        return failure(exc.status, exc.code, exc.message, headers)
+        return domain_failure(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for error in exc.errors()[:5]:
-            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
-            problems.append(f"{where}: {error.get('msg', 'invalid')}" if where else error["msg"])
-        return failure(422, "validation_error", "; ".join(problems) or "Invalid request.")
+        return validation_failure(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -141,6 +134,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/assets", StaticFiles(directory=ASSETS_DIR), name="assets")
+    app.add_middleware(LeanRoutes, services=services, routes=pk_battles.LEAN_ROUTES)
     app.add_middleware(
         RateLimit, auth=services.auth, rate=settings.rate_per_second, burst=settings.rate_burst
     )

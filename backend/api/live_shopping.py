@@ -10,7 +10,7 @@ from pydantic import Field
 
 from backend.api.deps import AnyViewer, CurrentUser, IdempotencyKey, ServicesDep
 from backend.api.models import Body
-from backend.api.responses import ok
+from backend.api.responses import ok, respond_once
 
 router = APIRouter(prefix="/api/live-shopping", tags=["live-shopping"])
 Id = Annotated[str, Field(min_length=1, max_length=64)]
@@ -133,15 +133,13 @@ async def place_order(
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    order, replayed = services.idempotency.run_once(
-        user.id,
-        f"shop-order:{session_id}",
-        idempotency_key,
-        lambda: services.shopping.place_order(
+    def order() -> dict[str, Any]:
+        placed = services.shopping.place_order(
             session_id, user.id, body.productId, body.quantity, body.voucherCode
-        ),
-    )
-    return ok({**order, "balance": services.wallet.balance(user.id), "replayed": replayed})
+        )
+        return {**placed, "balance": services.wallet.balance(user.id)}
+
+    return await respond_once(services, user.id, f"shop-order:{session_id}", idempotency_key, order)
 
 
 @router.get("/{session_id}/orders")

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from backend.api.deps import AnyViewer, CurrentUser, IdempotencyKey, ServicesDep
 from backend.api.models import Body
-from backend.api.responses import ok
+from backend.api.responses import ok, respond_once
 
 router = APIRouter(prefix="/api/stream-filters", tags=["stream-filters"])
 Category = Annotated[str | None, Query(max_length=32)]
@@ -137,13 +137,13 @@ async def unlock(
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    result, replayed = services.idempotency.run_once(
+    return await respond_once(
+        services,
         user.id,
         f"filter-unlock:{filter_id}",
         idempotency_key,
         lambda: services.stream_filters.unlock(user.id, filter_id),
     )
-    return ok({**result, "replayed": replayed})
 
 
 @router.post("/{filter_id}/favorite")

@@ -2,10 +2,12 @@
 
 Every read-then-write runs inside ``transaction()``, which takes ``BEGIN IMMEDIATE`` so a
 second writer (another worker process) waits instead of reading stale numbers.
+``commit_together()`` lets concurrent requests share one transaction and one commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import uuid
@@ -13,13 +15,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from backend.storage.schema import ALL
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 def new_id() -> str:
@@ -58,6 +61,7 @@ class Database:
         self._lock = threading.RLock()
         self._depth = 0
         self._after_commit: list[Callable[[], None]] = []
+        self._waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self.migrate()
 
     def close(self) -> None:
@@ -111,6 +115,57 @@ class Database:
             callbacks, self._after_commit = self._after_commit, []
             for callback in callbacks:
                 callback()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: on an exception undo only this block (and its events)."""
+        with self._lock:
+            assert self._depth, "a savepoint needs an open transaction"
+            callbacks = len(self._after_commit)
+            self.conn.execute("SAVEPOINT action")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK TO action")
+                del self._after_commit[callbacks:]
+                raise
+            finally:
+                self.conn.execute("RELEASE action")
+
+    async def commit_together(self, action: Callable[[], T]) -> T:
+        """Run ``action`` in a write transaction shared with the other actions that arrive in
+        the same event-loop turn, each in its own savepoint (a failure undoes only its own
+        changes). Returns or raises once the shared transaction has committed: one COMMIT
+        (one WAL write) for the whole group instead of one per request."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._waiting.append((action, future))
+        if len(self._waiting) == 1:
+            loop.call_soon(self._commit_waiting)
+        return await future
+
+    def _commit_waiting(self) -> None:
+        group, self._waiting = self._waiting, []
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        try:
+            with self.transaction():
+                for action, future in group:
+                    if future.cancelled():  # its request is gone: do not act on it
+                        continue
+                    try:
+                        with self.savepoint():
+                            outcomes.append((future, action(), None))
+                    except Exception as exc:
+                        outcomes.append((future, None, exc))
+        except Exception as exc:  # the commit failed: nothing in the group happened
+            outcomes = [(future, None, exc) for _, future in group]
+        for future, result, error in outcomes:
+            if future.cancelled():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current transaction commits (now, if there is none)."""

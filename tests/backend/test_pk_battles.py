@@ -156,6 +156,36 @@ async def test_permissions_and_state_rules(client: httpx.AsyncClient) -> None:
     assert no_auth.status_code == 401
 
 
+async def test_the_gift_hot_path_answers_like_every_other_endpoint(
+    client: httpx.AsyncClient,
+) -> None:
+    """The gift endpoint is served by a lean route; its errors keep the API's envelopes."""
+    host1, host2 = await register(client), await register(client)
+    viewer = await register(client, coins=100)
+    battle = await start_battle(host1, host2)
+    path = f"/api/pk-battles/{battle['id']}/gift"
+    body = {"giftId": "rose", "toHost": host1.id}
+
+    def error(response: httpx.Response) -> tuple[int, str]:
+        assert response.json()["success"] is False, response.text
+        return response.status_code, response.json()["error"]["code"]
+
+    guest = (await client.post("/api/auth/guest")).json()["data"]["token"]
+    as_guest = await client.post(path, json=body, headers={"Authorization": f"Bearer {guest}"})
+    assert error(as_guest) == (403, "account_required")
+    assert error(await client.post(path, json=body)) == (401, "unauthorized")
+    extra = await viewer.call("POST", path, json={**body, "score": 5})
+    assert error(extra) == (422, "validation_error") and "score" in extra.text
+    as_form = await viewer.call("POST", path, data={"giftId": "rose", "toHost": host1.id})
+    assert error(as_form) == (422, "validation_error")
+    long_key = await viewer.call("POST", path, json=body, headers={"Idempotency-Key": "k" * 200})
+    assert error(long_key) == (400, "invalid_input")
+    assert error(await viewer.call("GET", path)) == (405, "method_not_allowed")
+    sent = await viewer.data("POST", path, json=body)
+    assert sent["scores"]["host1"] == 1 and sent["balance"]["coins"] == 99
+    assert sent["replayed"] is False
+
+
 async def test_gift_storm_totals_are_exact(server: LiveServer, client: httpx.AsyncClient) -> None:
     host1, host2 = await register(client), await register(client)
     battle = await start_battle(host1, host2)
