@@ -10,7 +10,7 @@ from filters.base import Category, VideoFilter
 from filters.context import FrameContext
 from filters.params import Param, amount, file
 from filters.types import Image
-from filters.video.lut import load_compiled
+from filters.video.lut import CompiledLut, load_compiled
 
 
 def look_path(name: str) -> Path:
@@ -25,11 +25,18 @@ class LutFilter(VideoFilter):
     look: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = (amount("intensity", "Intensity", 100.0),)
 
+    _lut: CompiledLut | None = None
+
     def cube_path(self) -> Path:
         return look_path(self.look)
 
+    def changed(self, names: set[str]) -> None:
+        self._lut = None
+
     def render(self, frame: Image, ctx: FrameContext) -> Image:
-        return load_compiled(self.cube_path()).apply(frame, min(self.fraction("intensity"), 1.0))
+        if self._lut is None:  # resolving the asset path stats the file system
+            self._lut = load_compiled(self.cube_path())
+        return self._lut.apply(frame, min(self.fraction("intensity"), 1.0))
 
 
 def _look(look: str, title: str, text: str, price: int = 0) -> type[LutFilter]:

@@ -97,9 +97,12 @@ class FaceReshape(VideoFilter):
         for face in ctx.faces:
             warp = self.field(face)
             region = Region(*face.roi(0.35, ctx.width, ctx.height))
-            if not region.empty:
-                out = apply_in_region(out, region, _remap(region.crop(out), region, warp), ctx)
-            moved.append(face.moved(warp.forward(face.points)))
+            if region.empty:
+                moved.append(face)
+                continue
+            grid = _GridShift.of(warp, region)
+            out = apply_in_region(out, region, grid.remap(region.crop(out)), ctx)
+            moved.append(face.moved(grid.forward(face.points)))
         ctx.replace_faces(moved)
         return out
 
@@ -147,19 +150,47 @@ def _face_axes(face: Face) -> tuple[np.ndarray, np.ndarray]:
     return right.astype(np.float32), down.astype(np.float32)
 
 
-def _remap(patch: Image, region: Region, warp: WarpField) -> Image:
-    width, height = region.size
-    gx = np.linspace(0, width - 1, max(2, width // GRID_STEP + 1), dtype=np.float32)
-    gy = np.linspace(0, height - 1, max(2, height // GRID_STEP + 1), dtype=np.float32)
-    nodes = np.empty((len(gy), len(gx), 2), np.float32)
-    nodes[..., 0] = gx[None, :] + region.x0
-    nodes[..., 1] = gy[:, None] + region.y0
-    shift = warp.at(nodes.reshape(-1, 2)).reshape(len(gy), len(gx), 2)
-    shift *= _taper(len(gx))[None, :, None] * _taper(len(gy))[:, None, None]
-    dense = cv2.resize(shift, (width, height), interpolation=cv2.INTER_LINEAR)
-    map_x = np.arange(width, dtype=np.float32)[None, :] - dense[..., 0]
-    map_y = np.arange(height, dtype=np.float32)[:, None] - dense[..., 1]
-    return cv2.remap(patch, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+@dataclass(frozen=True)
+class _GridShift:
+    """A warp's displacement sampled every ``GRID_STEP`` pixels over ``region``, tapered
+    to zero at its border: what the frame actually gets."""
+
+    region: Region
+    shift: np.ndarray  # (rows, columns, 2)
+    step: tuple[float, float]
+
+    @classmethod
+    def of(cls, warp: WarpField, region: Region) -> _GridShift:
+        width, height = region.size
+        columns, rows = max(2, width // GRID_STEP + 1), max(2, height // GRID_STEP + 1)
+        gx = np.linspace(0, width - 1, columns, dtype=np.float32)
+        gy = np.linspace(0, height - 1, rows, dtype=np.float32)
+        nodes = np.empty((rows, columns, 2), np.float32)
+        nodes[..., 0] = gx[None, :] + region.x0
+        nodes[..., 1] = gy[:, None] + region.y0
+        shift = warp.at(nodes.reshape(-1, 2)).reshape(rows, columns, 2)
+        shift *= _taper(columns)[None, :, None] * _taper(rows)[:, None, None]
+        return cls(region, shift, ((width - 1) / (columns - 1), (height - 1) / (rows - 1)))
+
+    def remap(self, patch: Image) -> Image:
+        width, height = self.region.size
+        dense = cv2.resize(self.shift, (width, height), interpolation=cv2.INTER_LINEAR)
+        map_x = np.arange(width, dtype=np.float32)[None, :] - dense[..., 0]
+        map_y = np.arange(height, dtype=np.float32)[:, None] - dense[..., 1]
+        return cv2.remap(patch, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def forward(self, points: Points, iterations: int = 2) -> Points:
+        """Where ``points`` (frame pixels) end up: ``q = p + d(q)`` with ``d`` sampled
+        bilinearly from the grid (zero outside the region)."""
+        origin = np.array([self.region.x0, self.region.y0], np.float32)
+        scale = 1.0 / np.array(self.step, np.float32)
+        moved = points.astype(np.float32)
+        for _ in range(iterations):
+            cell = np.ascontiguousarray(((moved - origin) * scale).T[:, None, :])
+            shift = cv2.remap(self.shift, cell[0], cell[1], cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT)  # fmt: skip
+            moved = points + shift.reshape(-1, 2)
+        return moved
 
 
 def _taper(count: int) -> np.ndarray:
