@@ -11,9 +11,10 @@ from fastapi import FastAPI
 
 from backend.app import create_app
 from backend.logs import log_config
+from backend.realtime.ws_protocol import SharedFrameProtocol
 from backend.settings import Settings
 
-WS_IMPLEMENTATION = "websockets-sansio"
+WS_IMPLEMENTATION = SharedFrameProtocol  # websockets-sansio with shared broadcast frames
 
 
 def banner(settings: Settings) -> str:

@@ -9,6 +9,7 @@ import json
 import os
 import struct
 import time
+from typing import cast
 
 
 def client_frame(text: str) -> bytes:
@@ -33,8 +34,7 @@ class ViewerProtocol(asyncio.Protocol):
         self.got_message = asyncio.Event()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
         if not self.upgraded.done():

@@ -11,7 +11,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from backend.contract import Hub as HubEvents
 from backend.errors import Unauthorized
-from backend.realtime.hub import CLOSE_POLICY, CLOSE_TOO_BIG, Connection, Hub
+from backend.realtime.hub import CLOSE_POLICY, CLOSE_TOO_BIG, Connection, Hub, Outgoing
+from backend.realtime.ws_protocol import frame_writer
 from backend.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,13 @@ MAX_RATE_STRIKES = 20
 class _WebSocketTransport:
     def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
+        self._write_frame = frame_writer(websocket.scope)
 
     async def send_text(self, text: str) -> None:
         await self.websocket.send_text(text)
+
+    def write_now(self, message: Outgoing) -> bool:
+        return self._write_frame is not None and self._write_frame(message.frame)
 
     async def close(self, code: int) -> None:
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):

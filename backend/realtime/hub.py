@@ -1,7 +1,9 @@
 """The real-time hub: connections, rooms, bounded per-connection queues, one broadcast path.
 
-A message is serialised once per publish and put on each member's queue without waiting;
-a connection whose queue is full is too slow and is closed, so it never stalls the others.
+A message is serialised once per publish, and its WebSocket frame is built once too. A member
+whose socket keeps up gets the frame written straight away (no task switch, no per-viewer
+framing); one that is behind gets it on its queue; a connection whose queue is full is too
+slow and is closed, so it never stalls the others.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import asyncio
 import inspect
 import json
 import logging
+import struct
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from backend.contract import Hub as HubEvents
@@ -29,8 +33,31 @@ CLOSE_TOO_BIG = 1009
 ROOM_SEPARATOR = "\n"  # rooms never contain newlines (names are validated)
 
 
+@dataclass(eq=False)
+class Outgoing:
+    """One serialised message, shared by every recipient."""
+
+    text: str
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The message as an unmasked, uncompressed WebSocket text frame (RFC 6455 5.2)."""
+        payload = self.text.encode()
+        size = len(payload)
+        if size < 126:
+            header = struct.pack("!BB", 0x81, size)
+        elif size < 1 << 16:
+            header = struct.pack("!BBH", 0x81, 126, size)
+        else:
+            header = struct.pack("!BBQ", 0x81, 127, size)
+        return header + payload
+
+
 class Transport(Protocol):
     async def send_text(self, text: str) -> None: ...
+
+    def write_now(self, message: Outgoing) -> bool:
+        """Write ``message`` without waiting if the socket keeps up; False means queue it."""
 
     async def close(self, code: int) -> None: ...
 
@@ -55,25 +82,28 @@ class Connection:
     rooms: set[str] = field(default_factory=set)
     closed: bool = False
     close_code: int | None = None
-    _queue: asyncio.Queue[str | None] = field(init=False)
+    _queue: asyncio.Queue[Outgoing | None] = field(init=False)
+    _sending: bool = False
     _tokens: float = field(default=0.0)
     _stamp: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(maxsize=self.queue_size)
 
-    def offer(self, text: str) -> bool:
-        """Queue a message without waiting; False means the client is too slow."""
+    def offer(self, message: Outgoing) -> bool:
+        """Send or queue a message without waiting; False means the client is too slow."""
         if self.closed:
             return False
+        if not self._sending and self._queue.empty() and self.transport.write_now(message):
+            return True
         try:
-            self._queue.put_nowait(text)
+            self._queue.put_nowait(message)
         except asyncio.QueueFull:
             return False
         return True
 
     def send(self, event: str, data: dict[str, Any]) -> bool:
-        return self.offer(encode(event, data))
+        return self.offer(Outgoing(encode(event, data)))
 
     def allow_message(self, rate: float, burst: float) -> bool:
         now = time.monotonic()
@@ -90,10 +120,14 @@ class Connection:
     async def pump(self) -> None:
         """Write queued messages to the transport until closed."""
         while True:
-            text = await self._queue.get()
-            if text is None:
+            message = await self._queue.get()
+            if message is None:
                 return
-            await self.transport.send_text(text)
+            self._sending = True
+            try:
+                await self.transport.send_text(message.text)
+            finally:
+                self._sending = False
 
     def stop(self, code: int) -> None:
         if self.closed:
@@ -144,8 +178,9 @@ class Hub:
         targets: set[Connection] = set()
         for room in rooms:
             targets.update(self.rooms.get(room, ()))
+        message = Outgoing(text)
         for conn in targets:
-            if not conn.offer(text):
+            if not conn.offer(message):
                 self.drop(conn, CLOSE_TOO_SLOW)
 
     def room_size(self, room: str) -> int:
