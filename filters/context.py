@@ -183,12 +183,12 @@ class FaceTracker:
         small = _downscale(frame, self.max_side)
         result = self._mesh.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
         found = result.multi_face_landmarks or []
-        faces = [self._face(face.landmark, width, height, i) for i, face in enumerate(found)]
+        faces = [self._face(face, width, height, i) for i, face in enumerate(found)]
         self._last_poses = [face.pose for face in faces]
         return faces
 
     def _face(self, marks: Any, width: int, height: int, slot: int) -> Face:
-        raw = np.array([(p.x, p.y, p.z) for p in marks], np.float32)
+        raw = _landmark_array(marks)
         points = raw[:, :2] * np.array([width, height], np.float32)
         guess = self._last_poses[slot] if slot < len(self._last_poses) else None
         return Face(points, raw[:, 2] * width, (width, height), guess)
@@ -214,6 +214,30 @@ class PersonSegmenter:
 
     def close(self) -> None:
         self._model.close()
+
+
+_LANDMARK_RECORD = np.dtype(
+    [("head", "u1", 3), ("x", "<f4"), ("y_tag", "u1"), ("y", "<f4"), ("z_tag", "u1"), ("z", "<f4")]
+)
+"""A serialized ``NormalizedLandmark`` with x, y and z set: field 1 (length 15) holding
+tag 0x0d + x, tag 0x15 + y, tag 0x1d + z."""
+_LANDMARK_HEAD = np.array([0x0A, 0x0F, 0x0D], np.uint8)
+
+
+def _landmark_array(marks: Any) -> Points:
+    """``(n, 3)`` float32 x, y, z of a ``NormalizedLandmarkList``: read straight from its
+    serialized bytes when every landmark has exactly x, y and z (what FaceMesh emits; a
+    fifth of the cost of 478 attribute reads), else attribute by attribute."""
+    data = marks.SerializeToString()
+    if len(data) == len(marks.landmark) * _LANDMARK_RECORD.itemsize:
+        records = np.frombuffer(data, _LANDMARK_RECORD)
+        if (
+            (records["head"] == _LANDMARK_HEAD).all()
+            and (records["y_tag"] == 0x15).all()
+            and (records["z_tag"] == 0x1D).all()
+        ):
+            return np.stack([records["x"], records["y"], records["z"]], axis=1).astype(np.float32)
+    return np.array([(p.x, p.y, p.z) for p in marks.landmark], np.float32)
 
 
 def _downscale(frame: Image, max_side: int) -> Image:
