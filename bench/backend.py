@@ -26,7 +26,7 @@ import httpx
 import uvloop
 
 from bench._http import RawClient
-from bench._ws import connect_viewer
+from bench._ws import Round, connect_viewer
 from tests.servers import free_port, redis_server, wait_until_healthy
 
 GIFTS = 3000
@@ -156,8 +156,7 @@ async def fanout_latency(
     p50s, p99s = [], []
     with CpuMeter(server_pid) as cpu:
         for _ in range(FANOUT_ROUNDS):
-            for protocol in viewers:
-                protocol.expect_next()
+            broadcast = Round(viewers)
             sent = time.perf_counter()
             await sender.request(
                 "POST",
@@ -165,10 +164,8 @@ async def fanout_latency(
                 {"giftId": "rose", "quantity": 1, "toHost": host1["id"]},
                 viewer["headers"],
             )
-            await asyncio.wait_for(
-                asyncio.gather(*(protocol.got_message.wait() for protocol in viewers)), timeout=60
-            )
-            latencies = [((p.arrival or sent) - sent) * 1000 for p in viewers]
+            await asyncio.wait_for(broadcast.done, timeout=60)
+            latencies = [(arrival - sent) * 1000 for arrival in broadcast.arrivals]
             p50s.append(percentile(latencies, 0.50))
             p99s.append(percentile(latencies, 0.99))
             await asyncio.sleep(0.1)
