@@ -15,16 +15,19 @@ from filters.params import Param, amount, choice, color, file, hex_to_bgr, scala
 from filters.types import Image, Mask
 from filters.video.common import blend_u8
 
-BLUR_WORK_SCALE = 4
+BLUR_SMALL_SIGMA = 1.5
+"""The blur is computed at the largest power-of-two reduction (up to 8) that leaves at least
+this sigma to apply on the small frame: a wide blur hides the coarser grid and costs less."""
 BUILTIN_BACKDROPS = ("studio", "sunset", "night", "office")
 
 
 def _blurred(frame: Image, sigma: float) -> Image:
-    """A strong blur computed at 1/``BLUR_WORK_SCALE`` size and upsampled."""
+    """A strong blur computed on a reduced copy and upsampled."""
     height, width = frame.shape[:2]
-    small_size = (max(1, width // BLUR_WORK_SCALE), max(1, height // BLUR_WORK_SCALE))
+    scale = 2 ** int(np.clip(np.floor(np.log2(max(sigma, 1.0) / BLUR_SMALL_SIGMA)), 1, 3))
+    small_size = (max(1, width // scale), max(1, height // scale))
     small = cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / BLUR_WORK_SCALE))
+    small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / scale))
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
