@@ -14,7 +14,7 @@ from filters.params import Param, amount
 from filters.types import Image, Mask
 from filters.video.common import Region, apply_in_region, blend, blend_u8, skin_mask
 
-SMOOTH_WORK_WIDTH = 160
+SMOOTH_WORK_WIDTH = 128
 DETAIL_KEPT = 0.2
 
 
@@ -49,7 +49,8 @@ class SkinSmoothing(VideoFilter):
         width, height = region.size
         scale = min(1.0, SMOOTH_WORK_WIDTH / width)
         small_size = (max(8, round(width * scale)), max(8, round(height * scale)))
-        small = cv2.resize(patch, small_size, interpolation=cv2.INTER_AREA)
+        # Bilinear, not area: the guided filter smooths the aliasing away, for a third of the cost.
+        small = cv2.resize(patch, small_size, interpolation=cv2.INTER_LINEAR)
         radius = max(2, round(small_size[0] * 0.03))
         guide = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         smooth = cv2.ximgproc.guidedFilter(guide, small, radius, (0.06 * 255) ** 2)
