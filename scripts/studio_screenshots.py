@@ -143,6 +143,18 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
     shot("effects-panel", effects)
     window.compare_button.setChecked(False)
 
+    # Voice effects: the Voice tab with a deeper pitch and a little echo on the live audio.
+    effects.tabs.setCurrentIndex(
+        next(i for i in range(effects.tabs.count()) if effects.tabs.tabText(i) == "Voice")
+    )
+    for voice_id in ("voice.pitch", "voice.echo"):
+        effects.cards[voice_id].enable.setChecked(True)
+    window.voice.set_value("voice.pitch", "semitones", -3.0)
+    effects.cards["voice.pitch"].show_state(True, window.voice.values("voice.pitch"))
+    await asyncio.sleep(1.5)
+    shot("effects-voice", effects)
+    effects.tabs.setCurrentIndex(0)
+
     pk = window.docks["pk"].widget()
     assert isinstance(pk, PKPanel)
     battle = call(
@@ -179,6 +191,15 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
     await flowing()
     shot("pk")
     shot("pk-panel", pk)
+
+    # Leo's stream drops: his tile says so instead of freezing on his last frame.
+    leo_button = leo.toolbar.findChild(GoLive)
+    assert isinstance(leo_button, GoLive)
+    await leo_button.stop()
+    await until(lambda: bob_id in opponent.status, timeout=30)
+    await asyncio.sleep(0.5)
+    shot("pk-reconnecting", opponent)
+    await go_live(leo)
     call(base, alice_token, "DELETE", f"/api/pk-battles/{battle['id']}")
     await until(lambda: pk.phase is PKPhase.RESULT)
     pk.dismiss()

@@ -70,6 +70,9 @@ QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
     padding: 6px 10px; selection-background-color: {ACCENT_2};
 }}
 QLineEdit:focus, QSpinBox:focus, QComboBox:focus {{ border-color: {ACCENT_2}; }}
+QLineEdit:disabled, QSpinBox:disabled, QComboBox:disabled {{
+    color: {TEXT_DIM}; background: {SURFACE};
+}}
 QComboBox::drop-down {{ border: none; width: 22px; }}
 QComboBox QAbstractItemView {{
     background: {SURFACE_HIGH}; border: 1px solid {BORDER}; selection-background-color: {ACCENT_2};
@@ -96,7 +99,8 @@ QSlider::handle:horizontal {{
 }}
 QTabWidget::pane {{ border: none; }}
 QTabBar::tab {{
-    background: transparent; padding: 8px 11px; color: {TEXT_DIM}; font-weight: 600;
+    background: transparent; padding: 8px 8px; color: {TEXT_DIM}; font-weight: 600;
+    font-size: 12px;
     border-bottom: 2px solid transparent;
 }}
 QTabBar::tear {{ width: 0; border: none; }}

@@ -21,4 +21,8 @@ def add_panels(window: MainWindow) -> None:
     shop = window.add_panel("shopping", "Shop", ShoppingPanel(window), right, "Ctrl+4")
     window.tabifyDockWidget(window.docks["pk"], shop)
     window.docks["pk"].raise_()
+    # First run (a saved layout overrides it): the panels leave the preview most of the room.
+    window.resizeDocks(
+        [window.docks["effects"], window.docks["pk"]], [470, 420], Qt.Orientation.Horizontal
+    )
     GoLive(window)

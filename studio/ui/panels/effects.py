@@ -172,6 +172,7 @@ class EffectsPanel(QWidget):
             self.tabs.addTab(scroll, title)
         self.total = QLabel()
         self.total.setProperty("dim", True)
+        self.total.setWordWrap(True)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)

@@ -141,27 +141,39 @@ class ProductsTab(QWidget):
         self.live = QListWidget()
         self.pin = QPushButton("Pin / unpin")
         self.pin.clicked.connect(self._pin)
-        new = QHBoxLayout()
-        new.addWidget(self.name, 2)
-        new.addWidget(self.price, 1)
-        new.addWidget(self.stock, 1)
-        flash = QHBoxLayout()
-        flash.addWidget(self.flash)
-        for box in (self.flash_price, self.flash_quantity, self.flash_seconds):
-            flash.addWidget(box)
+        for listing in (self.catalog, self.live):  # long names elide instead of scrolling
+            listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        numbers = QHBoxLayout()
+        numbers.addWidget(self.price, 1)
+        numbers.addWidget(self.stock, 1)
+        flash_terms = QHBoxLayout()
+        flash_terms.setContentsMargins(24, 0, 0, 0)  # under the check box's label
+        for box in self.flash_terms():
+            flash_terms.addWidget(box, 1)
+        self.flash.toggled.connect(self._show_flash_terms)
+        self._show_flash_terms(False)
         form = QFormLayout()
         form.addRow("Live price", self.live_price)
         layout = QVBoxLayout(self)
         layout.addWidget(section("Your products"))
-        layout.addLayout(new)
+        layout.addWidget(self.name)
+        layout.addLayout(numbers)
         layout.addWidget(self.submit)
         layout.addWidget(self.catalog)
         layout.addLayout(form)
-        layout.addLayout(flash)
+        layout.addWidget(self.flash)
+        layout.addLayout(flash_terms)
         layout.addWidget(self.add)
         layout.addWidget(section("In the live shop"))
         layout.addWidget(self.live, 1)
         layout.addWidget(self.pin)
+
+    def flash_terms(self) -> tuple[QSpinBox, ...]:
+        return (self.flash_price, self.flash_quantity, self.flash_seconds)
+
+    def _show_flash_terms(self, on: bool) -> None:
+        for box in self.flash_terms():
+            box.setEnabled(on)
 
     def show_catalog(self, products: list[Product]) -> None:
         self.catalog.clear()
