@@ -39,9 +39,25 @@ def _base_sprites(kind: str) -> tuple[Image, ...]:
     return tuple(art.confetti(48, hue) for hue in (0, 25, 60, 100, 140, 165))
 
 
-@lru_cache(maxsize=512)
-def _sprite(kind: str, variant: int, size_step: int, angle_step: int, px: int) -> Image:
-    base = _base_sprites(kind)[variant]
+ROTATING = ("stars", "confetti", "sparkles")
+SpriteSet = tuple[tuple[tuple[Image, ...], ...], ...]
+"""Sprites by variant, size step and angle step."""
+
+
+@lru_cache(maxsize=4)
+def _sprite_set(kind: str, px: int) -> SpriteSet:
+    """Every scaled and rotated sprite of ``kind`` at once, so frames never pause to draw
+    one the first time a particle needs it (that made the 99th percentile spike)."""
+    angles = range(ANGLE_STEPS if kind in ROTATING else 1)
+    return tuple(
+        tuple(
+            tuple(_sprite(base, size, angle, px) for angle in angles) for size in range(SIZE_STEPS)
+        )
+        for base in _base_sprites(kind)
+    )
+
+
+def _sprite(base: Image, size_step: int, angle_step: int, px: int) -> Image:
     side = max(4, round(px * (size_step + 1) / SIZE_STEPS))
     scaled = cv2.resize(base, (side, side), interpolation=cv2.INTER_AREA)
     if angle_step == 0:
@@ -186,16 +202,16 @@ class ParticleSystem(VideoFilter):
         s = self._state
         if not len(s):
             return frame
-        out = frame.copy()
+        out = ctx.writable(frame)
         kind = self.text("kind")
-        rotates = kind in ("stars", "confetti", "sparkles")
-        px = round(ctx.height * 0.07 * self.number("size"))
+        rotates = kind in ROTATING
+        sprites = _sprite_set(kind, round(ctx.height * 0.07 * self.number("size")))
         fade = np.minimum(1.0, np.minimum(s.age / 0.2, (s.life - s.age) / 0.5))
         opacity = self.fraction("opacity")
         for i in range(len(s)):
             size_step = min(SIZE_STEPS - 1, int(s.size[i] * SIZE_STEPS))
             angle_step = int(s.angle[i] / (2 * np.pi) * ANGLE_STEPS) % ANGLE_STEPS if rotates else 0
-            sprite = _sprite(kind, int(s.variant[i]), size_step, angle_step, px)
+            sprite = sprites[int(s.variant[i])][size_step][angle_step]
             x = int(s.pos[i, 0]) - sprite.shape[1] // 2
             y = int(s.pos[i, 1]) - sprite.shape[0] // 2
             paste_into(out, sprite, x, y, float(fade[i]) * opacity)
