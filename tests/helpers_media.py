@@ -24,6 +24,7 @@ from studio.core.frames import FrameFlow, Pipeline
 from studio.core.marker import read_marker
 from studio.core.publisher import Publisher
 from studio.core.sources import SampleSource
+from studio.core.subscriber import WhepPlayer
 
 DEFAULT_AUDIO = sample_audio()
 
@@ -82,6 +83,20 @@ class Collector:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+async def played_markers(whep_url: str, token: str, count: int) -> list[int]:
+    """Play a stream over WHEP until ``count`` markers were read back from its video."""
+    player = WhepPlayer(whep_url, token=token)
+    await player.start()
+    assert player.video is not None
+    video = Collector(player.video).start()
+    try:
+        await video.wait_for(lambda: len(video.markers) >= count)
+    finally:
+        await video.stop()
+        await player.stop()
+    return video.markers
 
 
 def dominant_frequency(samples: np.ndarray, rate: int = 48000) -> float:

@@ -10,9 +10,8 @@ import pytest
 
 from backend.settings import Settings
 from studio.core.publisher import PublisherState
-from studio.core.subscriber import WhepPlayer
 from tests.backend.api_helpers import register
-from tests.helpers_media import Collector, live_publisher, loopback_ice  # noqa: F401
+from tests.helpers_media import live_publisher, loopback_ice, played_markers  # noqa: F401
 from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.usefixtures("loopback_ice")
@@ -43,15 +42,7 @@ async def test_publisher_is_live_again_within_5_s_after_the_backend_returns(
             await start_backend(settings, second)
             await asyncio.wait_for(publisher.wait_live(), 5.0)
             assert publisher.reconnects >= 1
-            player = WhepPlayer(f"{url}/whep/{alice.username}", token=alice.token)
-            await player.start()
-            assert player.video is not None
-            video = Collector(player.video).start()
-            try:
-                await video.wait_for(lambda: len(video.markers) >= 10)
-            finally:
-                await video.stop()
-                await player.stop()
+            await played_markers(f"{url}/whep/{alice.username}", alice.token, 10)
     finally:
         await asyncio.to_thread(second.close)
     assert PublisherState.RECONNECTING in states
