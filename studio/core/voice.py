@@ -10,7 +10,6 @@ processed at all goes out unchanged: the voice never stops because of an effect.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 import av
@@ -18,23 +17,19 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from numpy.typing import NDArray
 
-from filters import registry
 from filters.audio.voice import VoiceChanger, VoiceFilter
 from studio.core.audio import SAMPLE_RATE, AudioFactory
+from studio.core.effect_set import EffectSet
 
 log = logging.getLogger(__name__)
 
 
-def voice_ids() -> list[str]:
-    """Every voice effect in the registry, in registry order."""
-    return [i for i in registry.ids() if issubclass(registry.get(i), VoiceFilter)]
+class VoiceChain(EffectSet[VoiceFilter]):
+    kind = VoiceFilter
 
-
-class VoiceChain:
     def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
+        super().__init__()
         self.changer = VoiceChanger(sample_rate=sample_rate)
-        self._effects: dict[str, VoiceFilter] = {}
-        self._enabled: list[str] = []
         self._broken_frames = 0
 
     # ---- the audio track's side ------------------------------------------------------
@@ -51,65 +46,22 @@ class VoiceChain:
             return frame
 
     # ---- the UI's side ---------------------------------------------------------------
-    @property
-    def enabled(self) -> list[str]:
-        return list(self._enabled)
+    def use(self, effects: list[VoiceFilter]) -> None:
+        self.changer.set_effects(effects)
+
+    def set_enabled(self, effect_id: str, enabled: bool) -> None:
+        if enabled != self.is_enabled(effect_id):
+            self._effect(effect_id).reset()  # no echo tail or delay line from the last time
+        super().set_enabled(effect_id, enabled)
 
     @property
     def failures(self) -> list[tuple[str, str]]:
         """(effect id, error) of every effect that failed and was switched off."""
         return list(self.changer.failures)
 
-    def is_enabled(self, effect_id: str) -> bool:
-        return effect_id in self._enabled
-
-    def values(self, effect_id: str) -> dict[str, Any]:
-        return self._effect(effect_id).values
-
-    def set_enabled(self, effect_id: str, enabled: bool) -> None:
-        if enabled == (effect_id in self._enabled):
-            return
-        effect = self._effect(effect_id)
-        effect.reset()  # no echo tail or delay line left over from the last time it was on
-        wanted = set(self._enabled) | {effect_id} if enabled else set(self._enabled) - {effect_id}
-        self._enabled = [i for i in voice_ids() if i in wanted]
-        self.changer.set_effects([self._effects[i] for i in self._enabled])
-
-    def set_value(self, effect_id: str, name: str, value: Any) -> None:
-        """Change one parameter (``ParamError`` if it does not fit the declaration)."""
-        self._effect(effect_id).update(**{name: value})
-
-    def load(self, values: Mapping[str, Mapping[str, Any]], enabled: list[str]) -> None:
-        """Restore saved values and the enabled set; other ids and bad values are skipped."""
-        known = set(voice_ids())
-        for effect_id, params in values.items():
-            if effect_id not in known:
-                continue
-            try:
-                self._effect(effect_id).update(**registry.validate(effect_id, dict(params)))
-            except ValueError as exc:
-                log.warning("skipping saved values for %s: %s", effect_id, exc)
-        for effect_id in self.enabled:
-            self.set_enabled(effect_id, False)
-        for effect_id in enabled:
-            if effect_id in known:
-                self.set_enabled(effect_id, True)
-
-    def saved_values(self) -> dict[str, dict[str, Any]]:
-        return {effect_id: effect.values for effect_id, effect in self._effects.items()}
-
     def costs(self) -> dict[str, float]:
         """Milliseconds the last 20 ms frame took in each enabled effect."""
         return {i: self.changer.last_ms[i] for i in self._enabled if i in self.changer.last_ms}
-
-    def _effect(self, effect_id: str) -> VoiceFilter:
-        effect = self._effects.get(effect_id)
-        if effect is None:
-            created = registry.create(effect_id)
-            if not isinstance(created, VoiceFilter):
-                raise registry.UnknownFilter(effect_id)
-            effect = self._effects[effect_id] = created
-        return effect
 
 
 class VoiceTrack(MediaStreamTrack):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 from filters import presets, registry
 from filters.base import VideoFilter
 from filters.params import ParamError
+from studio.core.effect_set import EffectSet
 from studio.core.models import CatalogEntry, User
-from studio.core.voice import voice_ids
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.param_controls import ParamControl, control_for
@@ -44,15 +44,6 @@ CATEGORY_TITLES = {
     "overlay": "Overlay",
     "voice": "Voice",
 }
-
-
-class EditableChain(Protocol):
-    """What the panel edits: the video effects chain or the voice chain."""
-
-    def is_enabled(self, effect_id: str) -> bool: ...
-    def values(self, effect_id: str) -> dict[str, Any]: ...
-    def set_enabled(self, effect_id: str, enabled: bool) -> None: ...
-    def set_value(self, effect_id: str, name: str, value: Any) -> None: ...
 
 
 class EffectCard(Card):
@@ -134,14 +125,11 @@ class EffectsPanel(QWidget):
         self.studio = window
         self.chain = window.chain
         self.voice = window.voice
-        self.voice_ids = set(voice_ids())
+        self.voice_ids = set(self.voice.ids())
         self.cards: dict[str, EffectCard] = {}
         self.catalog: dict[str, CatalogEntry] = {}
-        settings = window.settings
-        video_values = {i: v for i, v in settings.effects.items() if i not in self.voice_ids}
-        video_enabled = [i for i in settings.enabled_effects if i not in self.voice_ids]
-        self.chain.load(video_values, video_enabled)
-        self.voice.load(settings.effects, settings.enabled_effects)
+        for chain in (self.chain, self.voice):  # each takes its own kind of effect
+            chain.load(window.settings.effects, window.settings.enabled_effects)
 
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("Apply a preset (the built-in ones and those you saved)")
@@ -200,7 +188,7 @@ class EffectsPanel(QWidget):
         return card
 
     # ---- editing the chains ---------------------------------------------------------
-    def chain_of(self, effect_id: str) -> EditableChain:
+    def chain_of(self, effect_id: str) -> EffectSet[Any]:
         return self.voice if effect_id in self.voice_ids else self.chain
 
     def _toggle(self, effect_id: str, on: bool) -> None:

@@ -16,7 +16,7 @@ import pytest
 from filters.params import ParamError
 from studio.core.audio import SAMPLE_RATE, SampleAudioTrack, sample_audio
 from studio.core.subscriber import WhepPlayer
-from studio.core.voice import VoiceChain, VoiceTrack, voice_ids, voiced
+from studio.core.voice import VoiceChain, VoiceTrack, voiced
 from tests.backend.api_helpers import register
 from tests.helpers_media import Collector, dominant_frequency, live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
@@ -101,7 +101,7 @@ def test_load_restores_saved_voice_effects_and_ignores_the_rest() -> None:
     assert restored.values("voice.echo")["delay"] == 0.5
     with pytest.raises(ParamError):
         restored.set_value("voice.echo", "delay", 99.0)
-    assert set(voice_ids()) >= {"voice.pitch", "voice.echo", "voice.robot"}
+    assert set(restored.ids()) >= {"voice.pitch", "voice.echo", "voice.robot"}
 
 
 @pytest.mark.usefixtures("loopback_ice")

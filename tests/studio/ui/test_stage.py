@@ -4,7 +4,6 @@ never as a frozen last frame passing for live; PK tiles show whole 16:9 pictures
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from fractions import Fraction
 
 import av
@@ -17,18 +16,10 @@ from pytestqt.qtbot import QtBot
 
 from studio.core.state import Tile
 from studio.ui import stage as stage_module
+from studio.ui.panels.pk import Fighter
 from studio.ui.stage import OFFLINE, RECONNECTING, CohostStage, PairStage, TileFeeds
 
 WAIT = 5_000
-
-
-@dataclass(frozen=True)
-class Host:
-    user_id: str
-    label: str
-    primary: bool = False
-    audio_enabled: bool = True
-    video_enabled: bool = True
 
 
 class ControlledTrack(MediaStreamTrack):
@@ -72,7 +63,7 @@ def test_stalled_then_ended_remote_video_is_marked(
     qtbot.addWidget(stage)
     stage.resize(640, 360)
     stage.show()
-    stage.set_layout([Tile("bob", 0.0, 0.0, 1.0, 1.0)], {"bob": Host("bob", "Bob")}, me="alice")
+    stage.set_layout([Tile("bob", 0.0, 0.0, 1.0, 1.0)], {"bob": Fighter("bob", "Bob")}, me="alice")
     feeds = TileFeeds(stage)
     track = ControlledTrack()
     task = feeds.remote("bob", track)
@@ -104,7 +95,7 @@ def test_pk_pictures_are_whole_side_by_side_or_stacked(
     stage = PairStage()
     qtbot.addWidget(stage)
     stage.resize(width, height)
-    hosts = {name: Host(name, name.title()) for name in ("alice", "bob")}
+    hosts = {name: Fighter(name, name.title()) for name in ("alice", "bob")}
     stage.set_pair(("alice", "bob"), hosts, me="alice")
     assert stage.stacked() is stacked
     first, second = (stage.tile_rect(t) for t in stage.tiles)
