@@ -118,6 +118,15 @@ async def pin(
     return ok(services.shopping.pin(session_id, user.id, body.productId))
 
 
+@router.post("/{session_id}/products/{product_id}/flash-sale")
+async def start_flash_sale(
+    session_id: str, product_id: str, body: FlashSale, user: CurrentUser, services: ServicesDep
+) -> dict[str, Any]:
+    """A flash sale on a product already in the session (adding a product can start one too)."""
+    flash = body.model_dump()
+    return ok(services.shopping.start_flash_sale(session_id, user.id, product_id, flash))
+
+
 @router.post("/{session_id}/interactions")
 async def interaction(
     session_id: str, body: Interaction, viewer: AnyViewer, services: ServicesDep

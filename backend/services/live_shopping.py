@@ -204,24 +204,42 @@ class LiveShoppingService:
             columns = {"sessionId": session_id, "productId": product_id, "livePrice": price}
             if flash is not None:
                 columns |= self._flash_columns(session, product, price, flash)
-            row = self.db.insert("shopping_products", columns)
+            self.db.insert("shopping_products", columns)
             item = self._item(session_id, product_id)
             state = self._product_state(item, session)
             self._announce(
                 session_id, Shopping.PRODUCT_ADDED, {"sessionId": session_id, "product": state}
             )
             if flash is not None:
-                self.scheduler.schedule(FLASH_DEADLINE, row["id"], parse_iso(row["flashEndsAt"]))
-                self._announce(
-                    session_id,
-                    Shopping.FLASH_SALE,
-                    {
-                        "sessionId": session_id,
-                        "product": state,
-                        "countdown": state["flashSale"],
-                    },
-                )
+                self._flash_started(item, state)
             return state
+
+    def start_flash_sale(
+        self, session_id: str, user_id: str, product_id: str, flash: dict[str, int]
+    ) -> dict[str, Any]:
+        """A flash sale on a product already in the session (one at a time per product)."""
+        with self.db.transaction():
+            session = self._owned(session_id, user_id)
+            self._require_open(session)
+            item = self._item(session_id, product_id)
+            if item["flashStatus"] == "active":
+                raise Conflict("This product's flash sale is still running.", code="flash_active")
+            product = self.db.one("SELECT * FROM products WHERE id = ?", (product_id,))
+            assert product is not None  # the item joins it
+            columns = self._flash_columns(session, product, item["livePrice"], flash)
+            self.db.update("shopping_products", item["id"], columns | {"flashEndReason": None})
+            item = self._item(session_id, product_id)
+            state = self._product_state(item, session)
+            self._flash_started(item, state)
+            return state
+
+    def _flash_started(self, item: Row, state: dict[str, Any]) -> None:
+        self.scheduler.schedule(FLASH_DEADLINE, item["id"], parse_iso(item["flashEndsAt"]))
+        self._announce(
+            item["sessionId"],
+            Shopping.FLASH_SALE,
+            {"sessionId": item["sessionId"], "product": state, "countdown": state["flashSale"]},
+        )
 
     def _flash_columns(
         self, session: Row, product: Row, live_price: int, flash: dict[str, int]

@@ -602,3 +602,40 @@ async def test_flash_sale_expiring_while_stopped_ends_on_restart(settings: Setti
             assert item["currentPrice"] == 40
             order = await buyer.data("POST", f"{path}/orders", json={"productId": mug["id"]})
             assert (order["flashUnits"], order["total"]) == (0, 40)
+
+
+async def test_a_flash_sale_on_a_product_already_in_the_session(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    seller, rival = await register(client), await register(client)
+    buyer = await register(client, coins=500)
+    mug, cap = await product(seller, price=50, stock=5), await product(seller, 30, 3, "Cap")
+    session = await live_session(seller, mug)
+    flash_path = f"{SHOP}/{session['id']}/products/{mug['id']}/flash-sale"
+    flash = {"price": 20, "quantity": 2, "expiresIn": 600_000}
+
+    async def refused(user: ApiUser, path: str, body: dict, status: int, code: str) -> None:
+        response = await user.call("POST", path, json=body)
+        assert response.status_code == status, response.text
+        assert response.json()["error"]["code"] == code
+
+    await refused(seller, flash_path, {**flash, "price": 50}, 400, "invalid_flash_price")
+    await refused(seller, flash_path, {**flash, "quantity": 6}, 400, "invalid_flash_quantity")
+    await refused(rival, flash_path, flash, 403, "not_seller")
+    not_added = f"{SHOP}/{session['id']}/products/{cap['id']}/flash-sale"
+    await refused(seller, not_added, flash, 404, "product_not_found")
+    async with Listener(server.ws_url, buyer.token) as ws:
+        await ws.join(f"live-shopping:{session['id']}")
+        started = await seller.data("POST", flash_path, json=flash)
+        assert started["currentPrice"] == 20 and started["flashSale"]["remaining"] == 2
+        event = await ws.wait_for("live-shopping:flash-sale")
+        assert event["data"]["countdown"]["endsAt"] == started["flashSale"]["endsAt"]
+        await refused(seller, flash_path, flash, 409, "flash_active")
+        order = await buyer.data(
+            "POST", f"{SHOP}/{session['id']}/orders", json={"productId": mug["id"], "quantity": 2}
+        )
+        assert (order["flashUnits"], order["total"]) == (2, 40)
+        await ws.wait_for("live-shopping:flash-sale-ended")
+    again = await seller.data("POST", flash_path, json={**flash, "quantity": 1, "price": 25})
+    assert again["flashSale"]["status"] == "active" and again["flashSale"]["endedReason"] is None
+    assert again["currentPrice"] == 25

@@ -62,6 +62,7 @@ WHO_MAY: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/live-shopping/{session_id}/end"): ("owner",),
     ("POST", "/api/live-shopping/{session_id}/products"): ("owner",),
     ("POST", "/api/live-shopping/{session_id}/products/pin"): ("owner",),
+    ("POST", "/api/live-shopping/{session_id}/products/{product_id}/flash-sale"): ("owner",),
     ("POST", "/api/live-shopping/{session_id}/interactions"): EVERYONE,
     ("POST", "/api/live-shopping/{session_id}/orders"): ACCOUNTS,
     ("PUT", "/api/live-shopping/{session_id}/orders/{order_id}"): ("owner",),
@@ -71,8 +72,10 @@ WHO_MAY: dict[tuple[str, str], tuple[str, ...]] = {
     ("PUT", "/api/products/{product_id}"): ("owner",),
     ("POST", "/whip/{stream}"): ("owner",),
     ("DELETE", "/whip/{stream}/{session_id}"): ACCOUNTS,  # only one's own session (404)
+    ("PATCH", "/whip/{stream}/{session_id}"): ACCOUNTS,  # only one's own session (404)
     ("POST", "/whep/{stream}"): EVERYONE,
     ("DELETE", "/whep/{stream}/{session_id}"): EVERYONE,  # only one's own session (404)
+    ("PATCH", "/whep/{stream}/{session_id}"): EVERYONE,  # only one's own session (404)
     ("POST", "/api/webrtc/offer"): ACCOUNTS,
     ("POST", "/api/webrtc/answer"): ACCOUNTS,
     ("POST", "/api/webrtc/ice-candidate"): ACCOUNTS,
@@ -99,6 +102,8 @@ SUCCEEDS = {key for key in WHO_MAY} - {
     ("DELETE", "/whip/{stream}/{session_id}"),
     ("POST", "/whep/{stream}"),
     ("DELETE", "/whep/{stream}/{session_id}"),
+    ("PATCH", "/whip/{stream}/{session_id}"),
+    ("PATCH", "/whep/{stream}/{session_id}"),
     ("POST", "/api/webrtc/offer"),  # relays need a peer in the room over /ws
     ("POST", "/api/webrtc/answer"),
     ("POST", "/api/webrtc/ice-candidate"),
@@ -163,8 +168,8 @@ def path_value(route: Route, param: str, world: World, private: bool) -> str:
         return ids["draft_shop" if private and "order_id" not in route.params else "shop"]
     if param == "order_id":
         return ids["order"]
-    if param == "product_id":
-        return ids["stash"]
+    if param == "product_id":  # a shop's product is in the session; a catalogue edit any
+        return ids["product" if prefix.startswith("/api/live-shopping") else "stash"]
     if param == "user_id" and "/hosts/" in prefix:
         return world.actor("cohost").id
     if param == "user_id":  # a profile: the rival has a private battle and session
@@ -213,6 +218,11 @@ def body(route: Route, world: World) -> dict[str, Any]:
         ("POST", "/api/live-shopping"): {"title": "More"},
         ("POST", "/api/live-shopping/{session_id}/products"): {"productId": ids["stash"]},
         ("POST", "/api/live-shopping/{session_id}/products/pin"): {"productId": ids["product"]},
+        ("POST", "/api/live-shopping/{session_id}/products/{product_id}/flash-sale"): {
+            "price": 80,
+            "quantity": 5,
+            "expiresIn": 60_000,
+        },
         ("POST", "/api/live-shopping/{session_id}/interactions"): {
             "productId": ids["product"],
             "type": "view",
