@@ -343,10 +343,16 @@ class ApiClient:
         if live_price is not None:
             body["livePrice"] = live_price
         if flash is not None:
-            price, quantity, seconds = flash
-            body["flashSale"] = {"price": price, "quantity": quantity, "expiresIn": seconds * 1000}
+            body["flashSale"] = flash_sale_body(flash)
         data = await self.request("POST", f"/api/live-shopping/{session_id}/products", json=body)
         return LiveProduct.from_wire(data)
+
+    async def start_flash_sale(
+        self, session_id: str, product_id: str, flash: tuple[int, int, int]
+    ) -> LiveProduct:
+        """A flash sale, (price, quantity, seconds), on a product already in the session."""
+        path = f"/api/live-shopping/{session_id}/products/{product_id}/flash-sale"
+        return LiveProduct.from_wire(await self.request("POST", path, json=flash_sale_body(flash)))
 
     async def pin_product(self, session_id: str, product_id: str | None) -> LiveProduct | None:
         """Pin a product (None unpins); returns the pinned product."""
@@ -426,3 +432,8 @@ def _unwrap(response: httpx.Response) -> Any:
     retry = response.headers.get("retry-after", "")
     retry_after = float(retry) if retry.isdigit() else None
     raise ApiError(response.status_code, code, message, retry_after)
+
+
+def flash_sale_body(flash: tuple[int, int, int]) -> dict[str, int]:
+    price, quantity, seconds = flash
+    return {"price": price, "quantity": quantity, "expiresIn": seconds * 1000}

@@ -110,6 +110,9 @@ async def test_products_session_flash_sale_orders_vouchers_analytics(server: Liv
         assert stats.flash_sell_through == 1.0
         assert {p.name: p.units_sold for p in stats.products} == {"Moon lamp": 3, "Mug": 0}
         assert await seller.pin_product(shop.id, None) is None
+        mug_flash = await seller.start_flash_sale(shop.id, mug.id, (30, 4, 60))
+        assert mug_flash.current_price == 30 and mug_flash.flash_sale is not None
+        assert mug_flash.flash_sale.active and mug_flash.flash_sale.remaining == 4
     finally:
         await seller.aclose()
         await buyer.aclose()
