@@ -333,15 +333,21 @@ class PKBattleService:
         return self._top_supporters(self._row(battle_id))
 
     def _top_supporters(self, row: Row) -> dict[str, list[dict]]:
-        return {
-            side: self.db.all(
-                "SELECT s.userId AS id, u.username, u.displayName, s.coins FROM pk_supporters s"
-                " JOIN users u ON u.id = s.userId WHERE s.battleId = ? AND s.toHostId = ?"
-                " ORDER BY s.coins DESC, s.updatedAt LIMIT ?",
-                (row["id"], row[f"{side}Id"], TOP_SUPPORTERS),
-            )
-            for side in ("host1", "host2")
-        }
+        """Both sides in one statement (each side an index range scan of TOP_SUPPORTERS rows)."""
+        side = (
+            "SELECT * FROM (SELECT s.toHostId, s.userId AS id, u.username, u.displayName, s.coins"
+            " FROM pk_supporters s JOIN users u ON u.id = s.userId"
+            " WHERE s.battleId = ? AND s.toHostId = ? ORDER BY s.coins DESC, s.updatedAt LIMIT ?)"
+        )
+        rows = self.db.all(
+            f"{side} UNION ALL {side}",
+            (row["id"], row["host1Id"], TOP_SUPPORTERS, row["id"], row["host2Id"], TOP_SUPPORTERS),
+        )
+        sides = {row["host1Id"]: "host1", row["host2Id"]: "host2"}
+        top: dict[str, list[dict]] = {"host1": [], "host2": []}
+        for supporter in rows:
+            top[sides[supporter.pop("toHostId")]].append(supporter)
+        return top
 
     # ---- helpers --------------------------------------------------------------------
     def _row(self, battle_id: str) -> Row:

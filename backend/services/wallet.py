@@ -33,21 +33,29 @@ class WalletService:
     ) -> dict[str, int]:
         """Record one movement inside the caller's transaction; refuse to go below zero."""
         with self.db.transaction():
-            current = self.balance(user_id)
-            if current["coins"] + coins < 0:
-                raise InsufficientFunds(
-                    f"Not enough coins: this needs {-coins}, you have {current['coins']}."
-                )
+            after = self._add(user_id, coins, xp)
+            if after is None:  # no wallet yet, or not enough coins
+                current = self.balance(user_id)
+                if current["coins"] + coins < 0:
+                    raise InsufficientFunds(
+                        f"Not enough coins: this needs {-coins}, you have {current['coins']}."
+                    )
+                self.db.execute("INSERT OR IGNORE INTO wallets (userId) VALUES (?)", (user_id,))
+                after = self._add(user_id, coins, xp)
+                assert after is not None
             self.db.insert(
                 "ledger",
                 {"userId": user_id, "coins": coins, "xp": xp, "kind": kind, "refId": ref_id},
             )
-            self.db.execute("INSERT OR IGNORE INTO wallets (userId) VALUES (?)", (user_id,))
-            self.db.execute(
-                "UPDATE wallets SET coins = coins + ?, xp = xp + ? WHERE userId = ?",
-                (coins, xp, user_id),
-            )
-            return {"coins": current["coins"] + coins, "xp": current["xp"] + xp}
+            return after
+
+    def _add(self, user_id: str, coins: int, xp: int) -> dict[str, int] | None:
+        """The new balance, or None (nothing changed) if there is no wallet or too few coins."""
+        return self.db.one(
+            "UPDATE wallets SET coins = coins + :coins, xp = xp + :xp"
+            " WHERE userId = :user AND coins + :coins >= 0 RETURNING coins, xp",
+            {"coins": coins, "xp": xp, "user": user_id},
+        )
 
     def transfer(self, from_user: str, to_user: str, coins: int, kind: str, ref_id: str) -> None:
         with self.db.transaction():
