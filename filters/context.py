@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from filters import landmarks as lm
+from filters.one_euro import OneEuroFilter
 from filters.types import Image, Mask, Points
 
 # A generic head (x right, y down, z away from the camera, arbitrary units ~0.2 mm) at six
@@ -169,6 +170,8 @@ class FaceTracker:
 
         self.max_side = max_side
         self.refined = refined
+        self.static = static
+        self._smoothers: list[OneEuroFilter] = []
         self._mesh = mp.solutions.face_mesh.FaceMesh(
             static_image_mode=static,
             max_num_faces=max_faces,
@@ -178,18 +181,26 @@ class FaceTracker:
         )
         self._last_poses: list[HeadPose] = []
 
-    def detect(self, frame: Image) -> list[Face]:
+    def detect(self, frame: Image, time: float | None = None) -> list[Face]:
+        """The faces in ``frame``. Given the frame's ``time`` (seconds), a tracking (not
+        static) tracker smooths each face's landmarks over time with a One Euro filter,
+        which removes frame-to-frame jitter without lagging behind motion."""
         height, width = frame.shape[:2]
         small = _downscale(frame, self.max_side)
         result = self._mesh.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
         found = result.multi_face_landmarks or []
-        faces = [self._face(face, width, height, i) for i, face in enumerate(found)]
+        if len(found) != len(self._smoothers):
+            self._smoothers = [OneEuroFilter() for _ in found]
+        faces = [self._face(face, width, height, i, time) for i, face in enumerate(found)]
         self._last_poses = [face.pose for face in faces]
         return faces
 
-    def _face(self, marks: Any, width: int, height: int, slot: int) -> Face:
+    def _face(self, marks: Any, width: int, height: int, slot: int, time: float | None) -> Face:
         raw = _landmark_array(marks)
         points = raw[:, :2] * np.array([width, height], np.float32)
+        if time is not None and not self.static:
+            scale = float(np.linalg.norm(points[lm.JAW[0]] - points[lm.JAW[-1]]))
+            points = self._smoothers[slot](points, time, scale)
         guess = self._last_poses[slot] if slot < len(self._last_poses) else None
         return Face(points, raw[:, 2] * width, (width, height), guess)
 
@@ -310,7 +321,7 @@ class FrameContext:
     def faces(self) -> list[Face]:
         if self._faces is None:
             tracker = self._tracker or still_tracker()
-            self._faces = tracker.detect(self.frame)
+            self._faces = tracker.detect(self.frame, self.time)
         return self._faces
 
     @property

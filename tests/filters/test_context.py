@@ -51,6 +51,33 @@ def test_tracking_accuracy_at_720p(face: str, refined: bool, bound: float) -> No
     assert np.max(errors) <= 4.0
 
 
+@pytest.mark.parametrize("face", ["astronaut", "grace_hopper"])
+def test_landmark_smoothing_removes_jitter_and_keeps_accuracy(face: str) -> None:
+    reference = _reference(face)
+    clip = SyntheticFaceClip(1280, 720, seed=0, face=face)
+    frames = [clip.frame(index) for index in range(90)]
+
+    def track(timed: bool) -> tuple[float, float, float]:
+        """Median and worst per-frame median error, and the median frame-to-frame change
+        of each landmark's error (jitter: the ground truth's own motion is taken out)."""
+        tracker = FaceTracker()
+        errors = []
+        for index, frame in enumerate(frames):
+            found = tracker.detect(frame, index / clip.fps if timed else None)[0].points
+            errors.append(found - clip.map_points(reference, index))
+        tracker.close()
+        offsets = np.array(errors)
+        per_frame = np.median(np.linalg.norm(offsets, axis=2), axis=1)
+        jitter = np.median(np.linalg.norm(np.diff(offsets, axis=0), axis=2))
+        return float(np.median(per_frame)), float(per_frame.max()), float(jitter)
+
+    _, _, raw_jitter = track(timed=False)
+    median, worst, jitter = track(timed=True)
+    assert jitter < raw_jitter * 0.85
+    assert median <= 2.0
+    assert worst <= 4.0
+
+
 def test_head_pose_follows_in_plane_rotation() -> None:
     clip = SyntheticFaceClip(1280, 720, seed=0)
     tracker = FaceTracker(max_side=1280, static=True)
@@ -86,9 +113,9 @@ def test_context_is_lazy_and_cached(clip: SyntheticFaceClip) -> None:
     class Counting(FaceTracker):
         calls = 0
 
-        def detect(self, frame: Image) -> list[Face]:
+        def detect(self, frame: Image, time: float | None = None) -> list[Face]:
             Counting.calls += 1
-            return super().detect(frame)
+            return super().detect(frame, time)
 
     tracker = Counting(static=True)
     ctx = FrameContext(clip.frame(0), tracker=tracker)
