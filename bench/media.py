@@ -2,13 +2,19 @@
 
 1. Glass-to-glass latency at 720p30 with the default beauty chain ("Natural beauty"): a marker
    drawn into each source frame is read back from the frame the viewer decoded; latency is
-   decode time minus capture time (p50, p95). Publisher, backend and viewer share one machine.
+   decode time minus capture time (p50, p95). Publisher, backend and viewer share one machine;
+   the backend runs in a process of its own, the viewer in the publisher's (one clock).
 2. SFU cost: CPU of the backend process against the number of subscribers (1, 10, 25, 50) of
    one 720p stream, next to stock ``aiortc.contrib.media.MediaRelay`` (decode once, encode per
-   viewer) in the same run. The backend, the publisher and the subscribers are separate
-   processes; subscribers do not decode, so their cost never lands on the backend.
+   viewer) in the same run, with the frame rate each viewer actually got (MediaRelay
+   saturates the CPU after a few viewers, and then its viewers get fewer frames). The backend,
+   the publisher and the subscribers are separate processes; subscribers do not decode, so
+   their cost never lands on the backend.
 
 The processes talk over loopback; aioice is told to use 127.0.0.1 (it skips it by default).
+On a shared machine other work would starve them (a starved backend forwards less and so
+looks cheaper, a starved viewer loses packets), so the benchmark raises its own priority
+(nice -5, inherited by its child processes) when it may.
 """
 
 from __future__ import annotations
@@ -21,9 +27,9 @@ import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -44,10 +50,16 @@ from numpy.typing import NDArray
 from studio.core.quality import Condition, QualityController
 
 SUBSCRIBERS = (1, 10, 25, 50)
-RELAY_SUBSCRIBERS = (1, 10)  # MediaRelay re-encodes per viewer: more does not fit on 2 cores
+VIEWERS_PER_PROCESS = 10
+Process = asyncio.subprocess.Process
 WINDOW_S = 10.0
 LATENCY_S = 15.0
 TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def prioritize() -> None:
+    with contextlib.suppress(PermissionError):
+        os.setpriority(os.PRIO_PROCESS, 0, -5)
 
 
 def loopback_ice() -> None:
@@ -88,27 +100,15 @@ def luma(frame: av.VideoFrame) -> NDArray[np.uint8]:
 
 
 # ---- 1. glass-to-glass latency ---------------------------------------------------------------
-@contextlib.contextmanager
-def backend_thread(data_dir: Path) -> Iterator[str]:
-    import uvicorn
-
-    from backend.app import create_app
-    from backend.settings import Settings
-
+@contextlib.asynccontextmanager
+async def backend_process() -> AsyncIterator[str]:
+    """The backend in a process of its own, as deployed: it never shares the studio's GIL."""
     port = free_port()
-    settings = Settings(db_path=data_dir / "onair.sqlite3", jwt_secret="b" * 40, port=port)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(20)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with child("_serve", str(port), "sfu", tmp):
+            url = f"http://127.0.0.1:{port}"
+            await wait_http(url + "/")
+            yield url
 
 
 async def glass_to_glass(with_filters: bool) -> None:
@@ -125,7 +125,7 @@ async def glass_to_glass(with_filters: bool) -> None:
     chain = Pipeline(preset.video_filters() if with_filters else [])
     source = SampleSource(1280, 720, fps=30.0, marker=True)
     flow = FrameFlow(source, chain)
-    with tempfile.TemporaryDirectory() as tmp, backend_thread(Path(tmp)) as url:
+    async with backend_process() as url:
         name, token = await register(url)
         quality = pinned_720p()
         publisher = Publisher(f"{url}/whip/{name}", flow, token=token, quality=quality)
@@ -223,7 +223,11 @@ def serve(port: int, mode: str, data_dir: Path) -> None:
 
 
 async def subscribe(url: str, token: str, count: int) -> None:
-    """``count`` viewers that receive the packets without decoding them; runs until stdin ends."""
+    """``count`` viewers that receive the packets without decoding them.
+
+    Prints ``ready`` once all are connected, then, for every line read from stdin, the number
+    of video frames received so far by all of them together; runs until stdin ends.
+    """
     from backend.media import aiortc_hooks
     from studio.core.subscriber import WhepPlayer
 
@@ -231,27 +235,39 @@ async def subscribe(url: str, token: str, count: int) -> None:
     aiortc_hooks.install()
     players = []
     drains: list[asyncio.Task[None]] = []
+    video_frames = 0
 
-    async def drain(track: object) -> None:
+    async def drain(track: MediaStreamTrack) -> None:
+        nonlocal video_frames
         with contextlib.suppress(Exception):
             while True:
-                await track.recv()  # type: ignore[attr-defined]
+                await track.recv()
+                video_frames += track.kind == "video"
 
-    async def connect() -> None:
+    async def connect(attempts: int = 3) -> None:
         player = WhepPlayer(url, token=token)
 
         @player.pc.on("track")
         def encoded(track: object) -> None:
             aiortc_hooks.receive_encoded(track)  # type: ignore[arg-type]
 
-        await player.start()
+        try:
+            await player.start()
+        except (TimeoutError, httpx.HTTPError):  # a loaded machine: connecting took too long
+            await player.stop()
+            if attempts == 1:
+                raise
+            await connect(attempts - 1)
+            return
         players.append(player)
         drains.extend(asyncio.create_task(drain(t)) for t in (player.video, player.audio) if t)
 
     for start in range(0, count, 10):
         await asyncio.gather(*(connect() for _ in range(min(10, count - start))))
     print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    loop = asyncio.get_running_loop()
+    while await loop.run_in_executor(None, sys.stdin.readline):
+        print(video_frames, flush=True)
     for player in players:
         await player.stop()
 
@@ -350,10 +366,62 @@ async def replay_publish(url: str, token: str, track: ReplayTrack) -> RTCPeerCon
     return pc
 
 
-async def server_cpu(mode: str, counts: tuple[int, ...], clip: list[bytes]) -> dict[int, float]:
+async def frames_received(viewers: asyncio.subprocess.Process) -> int:
+    """Video frames all of a subscriber process's viewers got so far (see :func:`subscribe`)."""
+    assert viewers.stdin is not None and viewers.stdout is not None
+    viewers.stdin.write(b"\n")
+    await viewers.stdin.drain()
+    return int(await viewers.stdout.readline())
+
+
+@dataclass(frozen=True)
+class ServerLoad:
+    cpu_pct: float  # backend process CPU, % of one core
+    viewer_fps: float  # video frames a second each viewer received (the publisher sends 30)
+    viewers_cpu_pct: float  # all subscriber processes together, % of one core
+
+
+@contextlib.asynccontextmanager
+async def viewer_processes(url: str, token: str, count: int) -> AsyncIterator[list[Process]]:
+    """``count`` viewers, at most VIEWERS_PER_PROCESS to a process so they can use every core."""
+    async with contextlib.AsyncExitStack() as stack:
+        processes = []
+        for start in range(0, count, VIEWERS_PER_PROCESS):
+            size = str(min(VIEWERS_PER_PROCESS, count - start))
+            processes.append(await stack.enter_async_context(child("_subscribe", url, token, size)))
+        for process in processes:
+            assert process.stdout is not None
+            if await asyncio.wait_for(process.stdout.readline(), 600) != b"ready\n":
+                raise RuntimeError("a subscriber process could not connect its viewers")
+        yield processes
+
+
+async def measure(server: Process, viewers: list[Process], count: int) -> ServerLoad:
+    def cpu() -> tuple[float, float]:
+        return cpu_seconds(server.pid), sum(cpu_seconds(v.pid) for v in viewers)
+
+    async def received() -> int:
+        return sum([await frames_received(v) for v in viewers])
+
+    (server_start, viewers_start), start = cpu(), time.monotonic()
+    got = await received()
+    await asyncio.sleep(WINDOW_S)
+    got = await received() - got
+    server_end, viewers_end = cpu()
+    elapsed = time.monotonic() - start
+    return ServerLoad(
+        100.0 * (server_end - server_start) / elapsed,
+        got / elapsed / count,
+        100.0 * (viewers_end - viewers_start) / elapsed,
+    )
+
+
+async def server_load(
+    mode: str, counts: tuple[int, ...], clip: list[bytes]
+) -> dict[int, ServerLoad]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    results: dict[int, float] = {}
+    results: dict[int, ServerLoad] = {}
     with tempfile.TemporaryDirectory() as tmp:
         async with child("_serve", str(port), mode, tmp) as server:
             await wait_http(url + "/")
@@ -361,17 +429,15 @@ async def server_cpu(mode: str, counts: tuple[int, ...], clip: list[bytes]) -> d
             track = ReplayTrack(clip)
             publisher = await replay_publish(f"{url}/whip/{name}", token, track)
             for count in counts:
-                async with child("_subscribe", f"{url}/whep/{name}", token, str(count)) as viewers:
-                    assert viewers.stdout is not None
-                    await asyncio.wait_for(viewers.stdout.readline(), 600)
+                async with viewer_processes(f"{url}/whep/{name}", token, count) as viewers:
                     await asyncio.sleep(2.0)  # settle: every subscriber got its keyframe
-                    start_cpu, start = cpu_seconds(server.pid), time.monotonic()
-                    frames, sent = track.sent, track.bytes
-                    await asyncio.sleep(WINDOW_S)
+                    frames, sent, start = track.sent, track.bytes, time.monotonic()
+                    load = results[count] = await measure(server, viewers, count)
                     elapsed = time.monotonic() - start
-                    results[count] = 100.0 * (cpu_seconds(server.pid) - start_cpu) / elapsed
                     print(
-                        f"  ({mode}: {count} subscribers, {results[count]:.1f} % of a core;"
+                        f"  ({mode}: {count} subscribers, {load.cpu_pct:.1f} % of a core,"
+                        f" {load.viewer_fps:.1f} fps a viewer, the viewers'"
+                        f" {len(viewers)} processes {load.viewers_cpu_pct:.0f} % of a core;"
                         f" publisher {(track.sent - frames) / elapsed:.0f} fps,"
                         f" {(track.bytes - sent) * 8 / elapsed / 1000:.0f} kbps,"
                         f" load average {os.getloadavg()[0]:.1f})"
@@ -382,21 +448,26 @@ async def server_cpu(mode: str, counts: tuple[int, ...], clip: list[bytes]) -> d
 
 async def sfu_cost() -> None:
     clip = encoded_clip()
-    sfu = await server_cpu("sfu", SUBSCRIBERS, clip)
-    relay = await server_cpu("relay", RELAY_SUBSCRIBERS, clip)
-    print("backend CPU (% of one core) for one 720p30 VP8 stream (~1.5 Mbps):")
-    print(f"  {'subscribers':>11}  {'SFU forwarding':>14}  {'per extra':>9}  {'MediaRelay':>10}")
+    sfu = await server_load("sfu", SUBSCRIBERS, clip)
+    relay = await server_load("relay", SUBSCRIBERS, clip)
+    print("backend CPU (% of one core) and frames each viewer got (fps, 30 sent) for one 720p30")
+    print("VP8 stream (~1.5 Mbps), SFU packet forwarding next to stock MediaRelay, same run:")
+    print(f"  {'subscribers':>11}  {'SFU CPU':>8}  {'per extra':>9}  {'SFU fps':>7}"
+          f"  {'MediaRelay CPU':>14}  {'MediaRelay fps':>14}")  # fmt: skip
     previous: tuple[int, float] | None = None
     for count in SUBSCRIBERS:
         extra = ""
         if previous is not None:
-            extra = f"{(sfu[count] - previous[1]) / (count - previous[0]):.2f}"
-        previous = (count, sfu[count])
-        stock = f"{relay[count]:.1f}" if count in relay else "not run"
-        print(f"  {count:>11}  {sfu[count]:>14.1f}  {extra:>9}  {stock:>10}")
+            extra = f"{(sfu[count].cpu_pct - previous[1]) / (count - previous[0]):.2f}"
+        previous = (count, sfu[count].cpu_pct)
+        print(
+            f"  {count:>11}  {sfu[count].cpu_pct:>8.1f}  {extra:>9}  {sfu[count].viewer_fps:>7.1f}"
+            f"  {relay[count].cpu_pct:>14.1f}  {relay[count].viewer_fps:>14.1f}"
+        )
 
 
 def main() -> None:
+    prioritize()
     loopback_ice()
     asyncio.run(glass_to_glass(with_filters=True))
     asyncio.run(glass_to_glass(with_filters=False))
