@@ -26,8 +26,8 @@ import httpx
 import uvloop
 
 from bench._http import RawClient
+from bench._processes import free_port, redis_server, wait_until_healthy
 from bench._ws import Round, connect_viewer
-from tests.servers import free_port, redis_server, wait_until_healthy
 
 GIFTS = 3000
 CONCURRENCY = 64

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -14,13 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import uvicorn
 from fastapi import FastAPI
 
 from backend.app import create_app
 from backend.server import WS_IMPLEMENTATION
 from backend.settings import Settings
+from bench._processes import free_port, wait_until_healthy
+from bench._processes import redis_server as redis_server  # the tests take it from here
 
 
 def make_settings(db_path: Path, **overrides: Any) -> Settings:
@@ -34,12 +33,6 @@ def make_settings(db_path: Path, **overrides: Any) -> Settings:
         "ws_messages_per_second": 200.0,
     }
     return Settings(db_path=db_path, **{**defaults, **overrides})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -85,18 +78,6 @@ def running_server(settings: Settings) -> Iterator[LiveServer]:
 REPO = Path(__file__).resolve().parents[1]
 
 
-def wait_until_healthy(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"backend at {url} did not become healthy in {timeout} s")
-
-
 @contextmanager
 def backend_subprocess(db: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`onair serve` in its own process (for kills, several workers, or a GIL of its own)."""
@@ -115,33 +96,3 @@ def backend_subprocess(db: Path, *args: str) -> Iterator[tuple[str, subprocess.P
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=20)
-
-
-@contextmanager
-def redis_server(data_dir: Path) -> Iterator[str]:
-    """A real redis-server from Debian on a free loopback port; yields its URL."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server is missing: run `make bootstrap` (it installs it)")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(data_dir),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

@@ -4,7 +4,10 @@ failing action undoes only its own changes and events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,25 @@ async def test_a_cancelled_request_does_not_act(db: Database) -> None:
     waiting.cancel()
     await kept
     assert acted == ["kept"]
+
+
+async def test_committed_pages_reach_the_database_file_without_a_checkpoint_in_commit(
+    db: Database, tmp_path: Path
+) -> None:
+    assert db.scalar("PRAGMA wal_autocheckpoint") == 0  # COMMIT never checkpoints on the loop
+    await db.commit_together(lambda: db.execute("INSERT INTO notes (id, body) VALUES ('x', 'x')"))
+    copy = tmp_path / "file-only.sqlite3"
+    for _ in range(200):  # the checkpoint thread runs every half second
+        shutil.copyfile(db.path, copy)  # the database file alone, without its WAL
+        if notes_in(copy) == 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the WAL was never checkpointed into the database file")
+
+
+def notes_in(path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(path)) as alone:
+        try:
+            return int(alone.execute("SELECT COUNT(*) FROM notes").fetchone()[0])
+        except sqlite3.OperationalError:  # not even the table is in the file yet
+            return 0
