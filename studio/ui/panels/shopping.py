@@ -131,7 +131,7 @@ class ProductsTab(QWidget):
         self.catalog = QListWidget()
         self.catalog.setMaximumHeight(150)
         self.live_price = spin(1, 1_000_000, 100, " coins")
-        self.flash = QCheckBox("Flash sale")
+        self.flash = QCheckBox("Flash sale when added")
         self.flash_price = spin(1, 1_000_000, 80, " coins")
         self.flash_quantity = spin(1, 1_000_000, 5, " units")
         self.flash_seconds = spin(5, 86_400, 120, " s")
@@ -141,6 +141,10 @@ class ProductsTab(QWidget):
         self.live = QListWidget()
         self.pin = QPushButton("Pin / unpin")
         self.pin.clicked.connect(self._pin)
+        self.flash_now = QPushButton("⚡ Flash sale now")
+        self.flash_now.setToolTip("Start a flash sale on the selected product with the terms above")
+        self.flash_now.clicked.connect(self._flash_now)
+        self.live.currentItemChanged.connect(lambda *_: self._picked_live())
         for listing in (self.catalog, self.live):  # long names elide instead of scrolling
             listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         numbers = QHBoxLayout()
@@ -150,8 +154,6 @@ class ProductsTab(QWidget):
         flash_terms.setContentsMargins(24, 0, 0, 0)  # under the check box's label
         for box in self.flash_terms():
             flash_terms.addWidget(box, 1)
-        self.flash.toggled.connect(self._show_flash_terms)
-        self._show_flash_terms(False)
         form = QFormLayout()
         form.addRow("Live price", self.live_price)
         layout = QVBoxLayout(self)
@@ -166,14 +168,13 @@ class ProductsTab(QWidget):
         layout.addWidget(self.add)
         layout.addWidget(section("In the live shop"))
         layout.addWidget(self.live, 1)
-        layout.addWidget(self.pin)
+        live_actions = QHBoxLayout()
+        live_actions.addWidget(self.pin, 1)
+        live_actions.addWidget(self.flash_now, 1)
+        layout.addLayout(live_actions)
 
     def flash_terms(self) -> tuple[QSpinBox, ...]:
         return (self.flash_price, self.flash_quantity, self.flash_seconds)
-
-    def _show_flash_terms(self, on: bool) -> None:
-        for box in self.flash_terms():
-            box.setEnabled(on)
 
     def show_catalog(self, products: list[Product]) -> None:
         self.catalog.clear()
@@ -217,6 +218,12 @@ class ProductsTab(QWidget):
             self.live_price.setValue(product.price)
             self.flash_price.setValue(max(1, product.price * 8 // 10))
 
+    def _picked_live(self) -> None:
+        state, product_id = self.panel.state, selected(self.live)
+        product = state.products.get(product_id) if state and isinstance(product_id, str) else None
+        if product is not None:
+            self.flash_price.setValue(max(1, product.live_price * 8 // 10))
+
     def _create(self) -> None:
         if self.name.text().strip():
             self.panel.create_product(
@@ -234,6 +241,16 @@ class ProductsTab(QWidget):
                     self.flash_seconds.value(),
                 )
             self.panel.add_product(product.id, self.live_price.value(), flash)
+
+    def _flash_now(self) -> None:
+        product_id = selected(self.live)
+        if isinstance(product_id, str):
+            terms = (
+                self.flash_price.value(),
+                self.flash_quantity.value(),
+                self.flash_seconds.value(),
+            )
+            self.panel.start_flash_sale(product_id, terms)
 
     def _pin(self) -> None:
         product_id = selected(self.live)
@@ -382,6 +399,12 @@ class ShoppingPanel(ServerPanel):
         self.studio.tasks.spawn(
             api.add_live_product(self.session_id, product_id, price, flash), "Adding the product"
         )  # live-shopping:product-added updates the list
+
+    def start_flash_sale(self, product_id: str, terms: tuple[int, int, int]) -> None:
+        api = self.studio.session.api
+        self.studio.tasks.spawn(
+            api.start_flash_sale(self.session_id, product_id, terms), "Starting the flash sale"
+        )  # live-shopping:flash-sale updates the list
 
     def toggle_pin(self, product_id: str) -> None:
         state = self.state

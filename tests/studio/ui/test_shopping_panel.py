@@ -60,14 +60,23 @@ def test_pin_a_product_and_orders_update_the_feed_and_stock(
     assert "⚡" not in products.live.item(0).text()  # sold through
     assert any("New order" in m for m in window.toasts.messages)
 
+    # Another flash sale on the product already in the shop, from the live list.
+    products.live.setCurrentRow(0)
+    assert products.flash_price.value() == 96  # 80% of the live price
+    products.flash_price.setValue(100)
+    products.flash_quantity.setValue(1)
+    products.flash_now.click()
+    qtbot.waitUntil(lambda: "⚡ 1/1" in products.live.item(0).text(), timeout=WAIT)
+    assert "100 coins" in products.live.item(0).text()
+
     buyer.call(server.url, "POST", f"/api/live-shopping/{shop}/orders", json={"productId": lamp})
     qtbot.waitUntil(lambda: "SOLD OUT" in products.live.item(0).text(), timeout=WAIT)
-    assert feed.count() == 2 and "120 coins" in feed.item(0).text()
+    assert feed.count() == 2 and "100 coins" in feed.item(0).text()
 
     # The seller fulfils an order; analytics chart the sales.
     feed.setCurrentRow(0)
     panel.orders_tab.fulfil.click()
     qtbot.waitUntil(lambda: feed.item(0).text().startswith("✓"), timeout=WAIT)
     panel.tabs.setCurrentWidget(panel.analytics_tab)
-    qtbot.waitUntil(lambda: panel.analytics_tab.revenue.bars == [("Moon lamp", 300)], timeout=WAIT)
+    qtbot.waitUntil(lambda: panel.analytics_tab.revenue.bars == [("Moon lamp", 280)], timeout=WAIT)
     assert "2 orders" in panel.analytics_tab.totals.text()
