@@ -4,8 +4,8 @@ A LUT whose every output channel depends on its own input channel only (per-chan
 curves, like the warm and cool looks) is applied as one 3-channel ``cv2.LUT``: exact and
 about five times cheaper than the general path.
 
-Any other LUT is applied as one ``cv2.remap`` into an "atlas" image: the table resampled
-to 64 red × 64 green samples for each of the 256 blue levels, stacked vertically. Per
+Any other LUT is applied as one ``cv2.remap`` into an "atlas" image: the table on its own
+red × green grid (at most 64 × 64) for each of the 256 blue levels, stacked vertically. Per
 pixel, x depends on red only and y on green and blue, so per-plane ``cv2.LUT`` tables give
 the remap coordinates directly in OpenCV's fixed-point form (integer ``CV_16SC2`` cell
 plus a 5+5-bit fraction index), which skips a float channel mix and remap's own
@@ -25,7 +25,10 @@ from numpy.typing import NDArray
 
 from filters.types import Image
 
-ATLAS_RG = 64
+ATLAS_RG_MAX = 64
+"""Red and green samples of the atlas: the LUT's own grid (so bilinear atlas lookups are
+exactly its trilinear interpolation, and a 33-point cube's atlas is a quarter of a 64-point
+one, which keeps the remap's reads in cache), up to this many."""
 F32 = NDArray[np.float32]
 Look = Callable[[F32], F32]
 """A colour transform on ``(..., 3)`` RGB floats in 0..1."""
@@ -164,19 +167,20 @@ TAB_BITS = 5
 
 def compile_lut(lut: Lut3D) -> CompiledLut:
     steps = np.arange(256, dtype=np.float32) / 255.0
-    fixed = np.round(steps * (ATLAS_RG - 1) * (1 << TAB_BITS)).astype(np.int32)
-    cell = (fixed >> TAB_BITS).astype(np.int16)
-    frac = (fixed & ((1 << TAB_BITS) - 1)).astype(np.int16)
     curves = _separable_curves(lut, steps)
     if curves is not None:
         empty = np.zeros(0, np.int16)
         return CompiledLut(np.zeros((1, 1, 3), np.uint8), empty, empty, empty, empty, curves)
-    rg = np.linspace(0.0, 1.0, ATLAS_RG, dtype=np.float32)
+    nodes = min(lut.size, ATLAS_RG_MAX)
+    fixed = np.round(steps * (nodes - 1) * (1 << TAB_BITS)).astype(np.int32)
+    cell = (fixed >> TAB_BITS).astype(np.int16)
+    frac = (fixed & ((1 << TAB_BITS) - 1)).astype(np.int16)
+    rg = np.linspace(0.0, 1.0, nodes, dtype=np.float32)
     r, g, b = np.meshgrid(rg, rg, steps, indexing="ij")
     rgb = lut.sample(np.stack([r, g, b], axis=-1))  # (r, g, b, 3)
-    atlas = rgb.transpose(2, 1, 0, 3).reshape(256 * ATLAS_RG, ATLAS_RG, 3)  # rows: b, g
+    atlas = rgb.transpose(2, 1, 0, 3).reshape(256 * nodes, nodes, 3)  # rows: b, g
     atlas_bgr = np.clip(atlas[..., ::-1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    slice_row = (np.arange(256) * ATLAS_RG).astype(np.int16)  # blue picks the slice
+    slice_row = (np.arange(256) * nodes).astype(np.int16)  # blue picks the slice
     return CompiledLut(
         np.ascontiguousarray(atlas_bgr), cell, slice_row, frac, (frac << TAB_BITS).astype(np.int16)
     )
