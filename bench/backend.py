@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -192,13 +193,18 @@ async def run(base_url: str, server_pid: int, viewers: int) -> None:
 def backend(db: Path, *args: str) -> Iterator[tuple[str, int]]:
     port = free_port()
     command = [sys.executable, "-m", "bench._backend_server", "--db", str(db), "--port", str(port)]
-    server = subprocess.Popen([*command, *args])
+    server = subprocess.Popen([*command, *args], start_new_session=True)
     try:
-        wait_until_healthy(f"http://127.0.0.1:{port}")
+        wait_until_healthy(f"http://127.0.0.1:{port}", timeout=120)  # slow to start when loaded
         yield f"http://127.0.0.1:{port}", server.pid
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            print("  (the server did not stop within 20 s of SIGTERM; killed)")
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 def main() -> None:
