@@ -13,6 +13,7 @@ from studio.core.audio import audio_for
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import User
 from studio.core.publisher import Publisher, PublisherState, PublisherStatus
+from studio.core.stats_reporter import StatsReporter
 from studio.core.voice import voiced
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
@@ -60,6 +61,7 @@ class GoLive(QPushButton):
         super().__init__("Go Live")
         self.studio = window
         self.publisher: Publisher | None = None
+        self.reporter: StatsReporter | None = None  # the link's numbers for the backend
         self.health = HealthStrip()
         self._warned = False
         self.setProperty("role", "live")
@@ -101,12 +103,18 @@ class GoLive(QPushButton):
             ice_servers=ice_servers(config),
             on_status=self._status,
         )
+        if session.events is not None:
+            self.reporter = StatsReporter(session.events, session.user.username)
+            self.publisher.add_status_listener(self.reporter)
         self._show_live(True)
         await self.publisher.start()
 
     async def stop(self) -> None:
         publisher, self.publisher = self.publisher, None
+        reporter, self.reporter = self.reporter, None
         self._show_live(False)
+        if reporter is not None:
+            await reporter.close()
         if publisher is not None:
             await publisher.stop()
             self.studio.toasts.show_toast("Stream ended", kind="info", ms=2500)

@@ -25,9 +25,17 @@ def test_go_live_and_end(server: LiveServer, studio: StudioFactory, qtbot: QtBot
     )
     qtbot.waitUntil(lambda: "kbps" in button.health.numbers.text(), timeout=WAIT)
     assert button.text() == "End stream" and "LIVE" in button.health.state.text()
+    # The backend hears the same numbers (webrtc:stats-update in the stream's room).
+    webrtc, user = server.app.state.webrtc, window.session.user
+
+    def reported_bitrate() -> float:
+        peer = webrtc.rooms.get(f"stream-{user.username}", {}).get(user.id)
+        return float(peer.stats.get("bitrate", 0)) if peer is not None else 0.0
+
+    qtbot.waitUntil(lambda: reported_bitrate() > 0, timeout=WAIT)
     shown = window.preview.frames_shown
     qtbot.waitUntil(lambda: window.preview.frames_shown > shown + 10, timeout=WAIT)  # still live
 
     button.click()
     qtbot.waitUntil(lambda: "STOPPED" in button.health.state.text(), timeout=WAIT)
-    assert button.text() == "Go Live" and button.publisher is None
+    assert button.text() == "Go Live" and button.publisher is None and button.reporter is None
