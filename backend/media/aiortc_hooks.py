@@ -18,6 +18,13 @@ Packet forwarding needs three things aiortc does not offer publicly:
   (80 ms). :class:`PromptJitterBuffer` releases a video frame when its last packet (RTP
   marker bit) arrives and an audio frame (always one packet) at once; :func:`install` makes
   every receiver built afterwards use it.
+* packetise a forwarded frame once, not once per subscriber: each ``RTCRtpSender`` splits every
+  frame with its own encoder's ``pack()``. :func:`pack_with` gives a sender the fanout's shared
+  packer instead (the sender only builds its encoder when it has none), and a
+  :class:`ForwardingExtensionsMap` that writes each packet's header extensions from a template.
+* a cheaper clock: the sender reads ``clock.current_ntp_time()`` twice per RTP packet, and
+  aiortc computes it through ``datetime`` arithmetic. :func:`install` swaps in
+  :func:`current_ntp_time`, which gives the same value from ``time.time_ns()``.
 
 :func:`check_compatible` verifies every assumption and raises :class:`AiortcChanged`; it runs
 when the hooks are installed, so an aiortc upgrade that breaks them fails loudly at start-up.
@@ -29,20 +36,28 @@ import asyncio
 import inspect
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import av
-from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
+from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, clock, rtcrtpreceiver
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
 
 _WORKER_PARAMS = ["loop", "input_q", "output_q", "decode_error"]
+_NTP_EPOCH_OFFSET_US = 2_208_988_800 * 1_000_000  # 1900-01-01 to 1970-01-01
 _original_worker: Callable[..., None] | None = None
 _encoded_queues: weakref.WeakSet[asyncio.Queue[Any]] = weakref.WeakSet()
 _lock = threading.Lock()
+
+
+class Packer(Protocol):
+    """The part of an aiortc ``Encoder`` a sender uses for pre-encoded packets."""
+
+    def pack(self, packet: av.Packet) -> tuple[list[bytes], int]: ...
 
 
 class AiortcChanged(RuntimeError):
@@ -63,6 +78,16 @@ def check_compatible() -> None:
         raise AiortcChanged("RTCRtpSender no longer handles PLI/FIR through _send_keyframe")
     if "self.__encoder.pack(data)" not in inspect.getsource(RTCRtpSender._next_encoded_frame):
         raise AiortcChanged("RTCRtpSender no longer sends pre-encoded packets with pack()")
+    if "if self.__encoder is None:" not in inspect.getsource(RTCRtpSender._next_encoded_frame):
+        raise AiortcChanged("RTCRtpSender no longer builds its encoder only when it has none")
+    if "self.__encoder: Optional[Encoder] = None" not in inspect.getsource(RTCRtpSender.__init__):
+        raise AiortcChanged("RTCRtpSender keeps no private __encoder")
+    if "self.__rtp_header_extensions_map = rtp.HeaderExtensionsMap()" not in inspect.getsource(
+        RTCRtpSender.__init__
+    ):
+        raise AiortcChanged("RTCRtpSender no longer keeps a private __rtp_header_extensions_map")
+    if "clock.current_ntp_time()" not in inspect.getsource(RTCRtpSender._run_rtp):
+        raise AiortcChanged("RTCRtpSender no longer reads clock.current_ntp_time()")
     track = rtcrtpreceiver.RemoteStreamTrack(kind="video")
     if not isinstance(getattr(track, "_queue", None), asyncio.Queue):
         raise AiortcChanged("RemoteStreamTrack has no asyncio.Queue named _queue")
@@ -101,6 +126,46 @@ class PromptJitterBuffer(JitterBuffer):
         return JitterFrame(data=data, timestamp=packets[0].timestamp)
 
 
+class ForwardingExtensionsMap(HeaderExtensionsMap):
+    """aiortc's header extension map, with a template for what a sender writes on every packet.
+
+    A video sender sets only its mid and the abs-send-time; their bytes differ from one packet
+    to the next only in the 3 bytes of the time, found once per mid by serialising two times.
+    Anything else takes aiortc's general path.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._template: tuple[str, int, bytes, int | None] | None = None
+
+    def configure(self, parameters: Any) -> None:
+        super().configure(parameters)
+        self._template = None
+
+    def set(self, values: HeaderExtensions) -> tuple[int, bytes]:
+        if (
+            values.abs_send_time is None
+            or values.audio_level is not None
+            or values.repaired_rtp_stream_id is not None
+            or values.rtp_stream_id is not None
+            or values.transmission_offset is not None
+            or values.transport_sequence_number is not None
+        ):
+            return super().set(values)
+        if self._template is None or self._template[0] != values.mid:
+            self._template = self._learn(values.mid)
+        _, profile, template, at = self._template
+        if at is None:
+            return profile, template
+        return profile, template[:at] + values.abs_send_time.to_bytes(3) + template[at + 3 :]
+
+    def _learn(self, mid: str) -> tuple[str, int, bytes, int | None]:
+        profile, zeros = super().set(HeaderExtensions(mid=mid, abs_send_time=0))
+        _, ones = super().set(HeaderExtensions(mid=mid, abs_send_time=0xFFFFFF))
+        differ = [index for index, (a, b) in enumerate(zip(zeros, ones, strict=True)) if a != b]
+        return mid, profile, zeros, differ[0] if differ else None
+
+
 def install() -> None:
     """Replace the receiver's decoder worker and jitter buffer (idempotent)."""
     global _original_worker
@@ -111,6 +176,7 @@ def install() -> None:
         _original_worker = rtcrtpreceiver.decoder_worker
         rtcrtpreceiver.decoder_worker = _worker
         rtcrtpreceiver.JitterBuffer = PromptJitterBuffer  # type: ignore[misc]
+        clock.current_ntp_time = current_ntp_time
 
 
 def receive_encoded(track: MediaStreamTrack) -> None:
@@ -127,6 +193,24 @@ def receive_encoded(track: MediaStreamTrack) -> None:
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
     """Call ``callback`` whenever the remote end of ``sender`` sends a PLI or FIR."""
     sender._send_keyframe = callback  # type: ignore[method-assign]
+
+
+def pack_with(sender: RTCRtpSender, packer: Packer) -> None:
+    """Make ``sender`` packetise the frames its track yields with ``packer.pack``, and write
+    its header extensions with a :class:`ForwardingExtensionsMap`.
+
+    Call it before negotiation (the sender configures the map then and builds an encoder of
+    its own at its first frame only if it has none).
+    """
+    install()
+    sender._RTCRtpSender__encoder = packer  # type: ignore[attr-defined]
+    sender._RTCRtpSender__rtp_header_extensions_map = ForwardingExtensionsMap()  # type: ignore[attr-defined]
+
+
+def current_ntp_time() -> int:
+    """``aiortc.clock.current_ntp_time`` (64-bit NTP, microsecond resolution) without datetime."""
+    seconds, microseconds = divmod(time.time_ns() // 1000 + _NTP_EPOCH_OFFSET_US, 1_000_000)
+    return (seconds << 32) | (microseconds << 32) // 1_000_000
 
 
 async def request_keyframe(receiver: RTCRtpReceiver) -> None:

@@ -5,6 +5,9 @@ publisher reconnects its subscribers keep their peer connections: the new source
 are rebased to continue the old ones and a keyframe is requested. Each subscriber has a small
 queue of its own; a subscriber that falls behind loses its backlog and waits for the next
 keyframe instead of slowing the others or growing memory.
+
+Every subscriber's sender packetises the frames it forwards with :meth:`Fanout.pack`, which
+splits each frame once and hands all of them the same payloads (see ``aiortc_hooks.pack_with``).
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from fractions import Fraction
 from typing import Any
 
 import av
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, RTCRtpCodecParameters
+from aiortc.codecs import get_encoder
+from aiortc.codecs.base import Encoder
 from aiortc.mediastreams import MediaStreamError
 
 from backend.media.codecs import is_keyframe
@@ -37,8 +43,7 @@ class ForwardedTrack(MediaStreamTrack):
         super().__init__()
         self.kind = fanout.kind
         self._fanout = fanout
-        size = VIDEO_QUEUE if fanout.kind == "video" else AUDIO_QUEUE
-        self._queue: asyncio.Queue[av.Packet | None] = asyncio.Queue(maxsize=size)
+        self._queue: asyncio.Queue[av.Packet | None] = asyncio.Queue(_queue_size(self.kind))
         self.needs_keyframe = fanout.kind == "video"
         self.forwarded = 0
         self.dropped = 0
@@ -102,6 +107,8 @@ class Fanout:
         self._step = 0
         self._offset = 0
         self._rebase = False
+        self._packer: tuple[str, Encoder] | None = None
+        self._packed: OrderedDict[int, tuple[av.Packet, list[bytes], int]] = OrderedDict()
 
     @property
     def live(self) -> bool:
@@ -135,6 +142,28 @@ class Fanout:
 
     def unsubscribe(self, track: ForwardedTrack) -> None:
         self.subscribers.discard(track)
+
+    def pack(self, packet: av.Packet) -> tuple[list[bytes], int]:
+        """RTP payloads and timestamp of a forwarded frame, split once for every subscriber.
+
+        A VP8 picture id then counts the publisher's frames; a subscriber that skipped some
+        sees it jump, which is what the id is for.
+        """
+        cached = self._packed.get(id(packet))
+        if cached is not None and cached[0] is packet:
+            return cached[1], cached[2]
+        payloads, timestamp = self._encoder().pack(packet)
+        self._packed[id(packet)] = (packet, payloads, timestamp)
+        if len(self._packed) > _queue_size(self.kind) + 1:
+            self._packed.popitem(last=False)
+        return payloads, timestamp
+
+    def _encoder(self) -> Encoder:
+        if self._packer is None or self._packer[0] != self.mime_type:
+            rate = 90000 if self.kind == "video" else 48000
+            codec = RTCRtpCodecParameters(mimeType=self.mime_type, clockRate=rate)
+            self._packer = (self.mime_type, get_encoder(codec))
+        return self._packer[1]
 
     def request_keyframe(self) -> None:
         if self.kind != "video" or self._request is None:
@@ -180,6 +209,10 @@ class Fanout:
                 await task
         for subscriber in tuple(self.subscribers):
             subscriber.stop()
+
+
+def _queue_size(kind: str) -> int:
+    return VIDEO_QUEUE if kind == "video" else AUDIO_QUEUE
 
 
 def _frame_step(kind: str, time_base: Fraction | None) -> int:
