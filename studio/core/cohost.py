@@ -15,7 +15,6 @@ audio tracks are reported with ``on_track(user_id, track)``; the layout is drawn
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -38,6 +37,7 @@ from studio.core.audio import AudioFactory
 from studio.core.frames import FrameFlow
 from studio.core.quality import LEVELS, Condition, QualityLevel
 from studio.core.subscriber import PlayRejected, WhepPlayer
+from studio.core.tasks import cancel_and_wait
 from studio.core.video_track import EncodedVideoTrack
 
 log = logging.getLogger(__name__)
@@ -213,9 +213,7 @@ class SfuCall:
     async def _stop(self, user_id: str) -> None:
         task = self._tasks.pop(user_id, None)
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         player = self.players.pop(user_id, None)
         if player is not None:
             await player.stop()

@@ -10,7 +10,6 @@ four hosts), signalled through the event link's ``webrtc:*`` events.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine, Sequence
 from functools import partial
 from typing import Any, TypeVar
@@ -36,6 +35,7 @@ from studio.core.cohost import MeshCall, SfuCall
 from studio.core.events import ServerEvent
 from studio.core.models import CohostMember, CohostSession, Invitation, User
 from studio.core.state import CohostState
+from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
@@ -402,9 +402,7 @@ class CohostCall:
     async def close(self) -> None:
         pump, self._pump = self._pump, None
         if pump is not None:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            await cancel_and_wait(pump)
         await self._hang_up()
         await self.panel.feeds.stop_all()
 
