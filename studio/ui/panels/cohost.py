@@ -368,7 +368,7 @@ class CohostCall:
         self.room = ""
         self.topology = ""
         self.call: MeshCall | SfuCall | None = None
-        self._inbox: asyncio.Queue[ServerEvent] = asyncio.Queue()
+        self._inbox: asyncio.Queue[ServerEvent | None] = asyncio.Queue()  # None: stop
         self._pump: asyncio.Task[None] | None = None
 
     async def connect(self, topology: str) -> None:
@@ -402,6 +402,9 @@ class CohostCall:
     async def close(self) -> None:
         pump, self._pump = self._pump, None
         if pump is not None:
+            # aiortc can swallow a cancellation mid-call (a peer connection closing): the None
+            # still ends the loop then, instead of leaving it waiting for events forever.
+            self._inbox.put_nowait(None)
             await cancel_and_wait(pump)
         await self._hang_up()
         await self.panel.feeds.stop_all()
@@ -417,6 +420,8 @@ class CohostCall:
     async def _handle(self) -> None:
         while True:
             event = await self._inbox.get()
+            if event is None:
+                return
             topology = str(event.data.get("topology") or "")
             if event.name == WebRTC.RENEGOTIATION_NEEDED and topology != self.topology:
                 await self._hang_up()  # mesh ↔ SFU: join again with the other kind of call

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
+from pytestqt.exceptions import TimeoutError as QtTimeoutError
 from pytestqt.qtbot import QtBot
 
 from studio.core.settings_store import SettingsStore, StudioSettings
@@ -54,7 +55,11 @@ def loop(qt_loop: qasync.QEventLoop, qtbot: QtBot) -> Iterator[qasync.QEventLoop
     pending = [t for t in asyncio.all_tasks(qt_loop) if t not in before and not t.done()]
     for task in pending:
         task.cancel()
-    qtbot.waitUntil(lambda: all(t.done() for t in pending), timeout=10_000)
+    try:
+        qtbot.waitUntil(lambda: all(t.done() for t in pending), timeout=30_000)
+    except QtTimeoutError as exc:  # name what did not stop, not just that something didn't
+        stuck = "\n".join(repr(t) for t in pending if not t.done())
+        raise TimeoutError(f"tasks still running 30 s after cancel:\n{stuck}") from exc
 
 
 @dataclass
