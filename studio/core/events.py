@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from backend.contract import Hub
 from studio.core.api_client import ApiError
+from studio.core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +121,7 @@ class EventClient:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._set_state(LinkState.STOPPED)
 
     async def wait_connected(self, timeout: float = 10.0) -> None:

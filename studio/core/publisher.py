@@ -33,6 +33,7 @@ from studio.core import rtc_hooks
 from studio.core.audio import AudioFactory
 from studio.core.frames import FrameFlow
 from studio.core.quality import QualityController, QualityLevel, StatsReader
+from studio.core.tasks import cancel_and_wait
 from studio.core.video_track import EncodedVideoTrack
 
 log = logging.getLogger(__name__)
@@ -169,9 +170,7 @@ class Publisher:
         """Stop publishing: DELETE the WHIP resource and close the connection."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         await self._teardown()
         await self._http.aclose()
         self._set_state(PublisherState.STOPPED)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from studio.core.effects_chain import EffectsChain
 from studio.core.frames import FrameFlow
 from studio.core.source_switch import SwitchableSource, describe, open_source
+from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
 
 
@@ -183,9 +184,7 @@ class PreviewFeed(QObject):
     async def stop(self) -> None:
         pump, self._pump = self._pump, None
         if pump is not None:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            await cancel_and_wait(pump)
         if self.flow is not None:
             await asyncio.get_running_loop().run_in_executor(self._io, self.flow.stop)
             self.flow = None

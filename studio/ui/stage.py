@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from studio.core.frames import FrameFlow
 from studio.core.state import Tile
+from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
 from studio.ui.preview import to_qimage
 from studio.ui.widgets import paint_avatar
@@ -294,9 +295,7 @@ class TileFeeds:
     async def stop(self, user_id: str) -> None:
         task = self._tasks.pop(user_id, None)
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self.stage.drop_frames(user_id)
 
     async def stop_all(self) -> None:

@@ -13,7 +13,6 @@ from the backend's WHEP template, tried again every few seconds until they are l
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -39,6 +38,7 @@ from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import Battle, GiftEvent, Host, Supporter, User
 from studio.core.state import FEED_LENGTH, PKPhase, PKState
 from studio.core.subscriber import PlayRejected, WhepPlayer
+from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
@@ -387,9 +387,7 @@ class BattleStage:
     async def close(self) -> None:
         task, self._opponent = self._opponent, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         await self.feeds.stop_all()
 
     async def _play(self, opponent: Host) -> None:
