@@ -446,23 +446,28 @@ async def server_load(
     return results
 
 
-async def sfu_cost() -> None:
+async def sfu_cost(counts: tuple[int, ...] = SUBSCRIBERS, with_relay: bool = True) -> None:
     clip = encoded_clip()
-    sfu = await server_load("sfu", SUBSCRIBERS, clip)
-    relay = await server_load("relay", SUBSCRIBERS, clip)
+    sfu = await server_load("sfu", counts, clip)
+    relay = await server_load("relay", counts, clip) if with_relay else {}
     print("backend CPU (% of one core) and frames each viewer got (fps, 30 sent) for one 720p30")
     print("VP8 stream (~1.5 Mbps), SFU packet forwarding next to stock MediaRelay, same run:")
     print(f"  {'subscribers':>11}  {'SFU CPU':>8}  {'per extra':>9}  {'SFU fps':>7}"
           f"  {'MediaRelay CPU':>14}  {'MediaRelay fps':>14}")  # fmt: skip
     previous: tuple[int, float] | None = None
-    for count in SUBSCRIBERS:
+    for count in counts:
         extra = ""
         if previous is not None:
             extra = f"{(sfu[count].cpu_pct - previous[1]) / (count - previous[0]):.2f}"
         previous = (count, sfu[count].cpu_pct)
+        relay_cpu, relay_fps = (
+            (f"{relay[count].cpu_pct:.1f}", f"{relay[count].viewer_fps:.1f}")
+            if count in relay
+            else ("-", "-")
+        )
         print(
             f"  {count:>11}  {sfu[count].cpu_pct:>8.1f}  {extra:>9}  {sfu[count].viewer_fps:>7.1f}"
-            f"  {relay[count].cpu_pct:>14.1f}  {relay[count].viewer_fps:>14.1f}"
+            f"  {relay_cpu:>14}  {relay_fps:>14}"
         )
 
 
@@ -486,8 +491,15 @@ def _cli() -> None:
     subscribe_cmd.add_argument("url")
     subscribe_cmd.add_argument("token")
     subscribe_cmd.add_argument("count", type=int)
+    cost_cmd = sub.add_parser("sfu-cost", help="only the SFU cost part (quicker to iterate on)")
+    cost_cmd.add_argument("--counts", type=int, nargs="+", default=list(SUBSCRIBERS))
+    cost_cmd.add_argument("--no-relay", action="store_true", help="skip the MediaRelay rows")
     args = parser.parse_args()
-    if args.command == "_serve":
+    if args.command == "sfu-cost":
+        prioritize()
+        loopback_ice()
+        asyncio.run(sfu_cost(tuple(args.counts), with_relay=not args.no_relay))
+    elif args.command == "_serve":
         serve(args.port, args.mode, args.data_dir)
     elif args.command == "_subscribe":
         asyncio.run(subscribe(args.url, args.token, args.count))
