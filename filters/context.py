@@ -11,6 +11,8 @@ import cv2
 import numpy as np
 
 from filters import landmarks as lm
+from filters.face_mesh import DirectFaceMesh
+from filters.imaging import reduced_rgb
 from filters.one_euro import OneEuroFilter
 from filters.types import Image, Mask, Points
 
@@ -146,15 +148,16 @@ class Face:
 
 
 class FaceTracker:
-    """MediaPipe FaceMesh, tracking between detections.
+    """Face landmarks in frame pixels, tracked between detections.
 
-    With ``refined`` (the attention model) 478 points: lips and eyes refined and the ten
-    iris points. Without, the 468-point base mesh: about 1 ms cheaper per frame here, but
-    its points sit ~2-2.6 px (median, 720p) from the refined model's, most of all on the
-    lips and eyes, so it serves only chains whose filters do not declare ``"refined"``.
+    With ``refined`` MediaPipe's FaceMesh graph with the attention model: 478 points, lips
+    and eyes refined, and the ten iris points. Without, the 468-point base mesh run directly
+    (``filters.face_mesh``): a third of the cost, its points ~2-2.5 px (median, 720p) from the
+    refined model's, most of all on the eyes, so it serves chains whose filters do not
+    declare ``"refined"``.
 
-    Frames are downscaled so their longer side is at most ``max_side`` before inference;
-    landmarks come back in full-frame pixels.
+    Detection (and the refined graph) sees the frame downscaled so its longer side is at most
+    ``max_side``; the base mesh crops each face from the full-resolution frame.
     """
 
     def __init__(
@@ -166,46 +169,68 @@ class FaceTracker:
         min_tracking: float = 0.5,
         refined: bool = True,
     ) -> None:
-        import mediapipe as mp
-
         self.max_side = max_side
         self.refined = refined
         self.static = static
         self._smoothers: list[OneEuroFilter] = []
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=static,
-            max_num_faces=max_faces,
-            refine_landmarks=refined,
-            min_detection_confidence=min_detection,
-            min_tracking_confidence=min_tracking,
-        )
+        self._mesh: _MeshGraph | DirectFaceMesh
+        if refined:
+            self._mesh = _MeshGraph(max_faces, max_side, static, min_detection, min_tracking)
+        else:
+            self._mesh = DirectFaceMesh(max_faces, max_side, static, min_detection, min_tracking)
         self._last_poses: list[HeadPose] = []
 
     def detect(self, frame: Image, time: float | None = None) -> list[Face]:
         """The faces in ``frame``. Given the frame's ``time`` (seconds), a tracking (not
         static) tracker smooths each face's landmarks over time with a One Euro filter,
         which removes frame-to-frame jitter without lagging behind motion."""
-        height, width = frame.shape[:2]
-        small = _downscale(frame, self.max_side)
-        result = self._mesh.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
-        found = result.multi_face_landmarks or []
+        found = self._mesh.landmarks(frame)
         if len(found) != len(self._smoothers):
             self._smoothers = [OneEuroFilter() for _ in found]
-        faces = [self._face(face, width, height, i, time) for i, face in enumerate(found)]
+        size = (frame.shape[1], frame.shape[0])
+        faces = [self._face(points, size, i, time) for i, points in enumerate(found)]
         self._last_poses = [face.pose for face in faces]
         return faces
 
-    def _face(self, marks: Any, width: int, height: int, slot: int, time: float | None) -> Face:
-        raw = _landmark_array(marks)
-        points = raw[:, :2] * np.array([width, height], np.float32)
+    def _face(self, raw: Points, size: tuple[int, int], slot: int, time: float | None) -> Face:
+        points = raw[:, :2]
         if time is not None and not self.static:
             scale = float(np.linalg.norm(points[lm.JAW[0]] - points[lm.JAW[-1]]))
             points = self._smoothers[slot](points, time, scale)
         guess = self._last_poses[slot] if slot < len(self._last_poses) else None
-        return Face(points, raw[:, 2] * width, (width, height), guess)
+        return Face(np.ascontiguousarray(points), raw[:, 2], size, guess)
 
     def close(self) -> None:
         self._mesh.close()
+
+
+class _MeshGraph:
+    """MediaPipe's FaceMesh solution with the attention model (478 points)."""
+
+    def __init__(
+        self, max_faces: int, max_side: int, static: bool, min_detection: float,
+        min_tracking: float,
+    ) -> None:  # fmt: skip
+        import mediapipe as mp
+
+        self.max_side = max_side
+        self._graph = mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=static,
+            max_num_faces=max_faces,
+            refine_landmarks=True,
+            min_detection_confidence=min_detection,
+            min_tracking_confidence=min_tracking,
+        )
+
+    def landmarks(self, frame: Image) -> list[Points]:
+        """Each face's ``(478, 3)`` landmarks: x, y and depth in frame pixels."""
+        height, width = frame.shape[:2]
+        result = self._graph.process(reduced_rgb(frame, self.max_side))
+        scale = np.array([width, height, width], np.float32)
+        return [_landmark_array(face) * scale for face in result.multi_face_landmarks or []]
+
+    def close(self) -> None:
+        self._graph.close()
 
 
 class PersonSegmenter:
@@ -219,8 +244,7 @@ class PersonSegmenter:
 
     def mask(self, frame: Image) -> Mask:
         """Person probability, float32 0..1, at the reduced resolution."""
-        small = _downscale(frame, self.max_side)
-        result = self._model.process(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
+        result = self._model.process(reduced_rgb(frame, self.max_side))
         return np.asarray(result.segmentation_mask, np.float32)
 
     def close(self) -> None:
@@ -249,21 +273,6 @@ def _landmark_array(marks: Any) -> Points:
         ):
             return np.stack([records["x"], records["y"], records["z"]], axis=1).astype(np.float32)
     return np.array([(p.x, p.y, p.z) for p in marks.landmark], np.float32)
-
-
-def _downscale(frame: Image, max_side: int) -> Image:
-    """``frame`` shrunk so its longer side is at most ``max_side``: halved bilinearly (a
-    2×2 mean) while it is twice too large, then bilinearly the rest of the way (less than
-    2×, so nothing aliases); an area resize at an odd ratio costs several times more."""
-    while max(frame.shape[:2]) >= 2 * max_side:
-        height, width = frame.shape[:2]
-        frame = cv2.resize(frame, (width // 2, height // 2), interpolation=cv2.INTER_LINEAR)
-    height, width = frame.shape[:2]
-    scale = max_side / max(height, width)
-    if scale >= 1.0:
-        return frame
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
 
 
 @lru_cache(maxsize=1)

@@ -55,7 +55,6 @@ class Lipstick(_Makeup):
     name = "Lipstick"
     description = "Any lip colour; keeps the lips' own shine and texture. Teeth stay white."
     tags = ("makeup", "lips", "lipstick", "color")
-    needs = ("face", "refined")
     params: ClassVar[tuple[Param, ...]] = (
         color("color", "Colour", "#c8274a"),
         amount("intensity", "Intensity", 60.0),

@@ -20,6 +20,12 @@ def tracker() -> FaceTracker:
 
 
 @pytest.fixture(scope="session")
+def base_tracker() -> FaceTracker:
+    """The 468-point base mesh, as a chain without ``"refined"`` filters gets."""
+    return FaceTracker(max_faces=1, max_side=1280, static=True, refined=False)
+
+
+@pytest.fixture(scope="session")
 def segmenter() -> PersonSegmenter:
     return PersonSegmenter()
 

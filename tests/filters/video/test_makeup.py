@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from filters import landmarks as lm
+from filters.context import FaceTracker, FrameContext
 from filters.types import Image
 from filters.video.common import polygon_mask
 from filters.video.makeup import Blush, Contour, Eyeliner, Eyeshadow, Foundation, Lipstick
@@ -18,9 +19,17 @@ def _hue(image: Image, mask: np.ndarray) -> float:
     return float(np.degrees(np.angle(np.exp(1j * angles).mean())) % 360)
 
 
+# Lipstick runs on the base mesh (it does not declare "refined"); the lips it is judged
+# against are the refined model's.
+@pytest.mark.parametrize("refined", [True, False], ids=["refined", "base_mesh"])
 @pytest.mark.parametrize("color,target_hue", [("#1f4fd8", 225.0), ("#8b1fd8", 276.0)])
 def test_lipstick_changes_hue_inside_the_lips_only(
-    portrait: Image, make_ctx: MakeContext, color: str, target_hue: float
+    portrait: Image,
+    make_ctx: MakeContext,
+    base_tracker: FaceTracker,
+    color: str,
+    target_hue: float,
+    refined: bool,
 ) -> None:
     face = make_ctx(portrait).face
     assert face is not None
@@ -28,7 +37,8 @@ def test_lipstick_changes_hue_inside_the_lips_only(
     lips = polygon_mask(size, [face.at(lm.LIPS_OUTER)]) > 0
     mouth = polygon_mask(size, [face.at(lm.LIPS_INNER)]) > 0
     lip_core = cv2.erode((lips & ~mouth).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    out = Lipstick(color=color, intensity=100.0).process(portrait, make_ctx(portrait))
+    ctx = make_ctx(portrait) if refined else FrameContext(portrait, tracker=base_tracker)
+    out = Lipstick(color=color, intensity=100.0).process(portrait, ctx)
     hue_error = abs((_hue(out, lip_core) - target_hue + 180) % 360 - 180)
     assert hue_error < 20
     grown = cv2.dilate(lips.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0

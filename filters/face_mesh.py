@@ -1,0 +1,207 @@
+"""FaceMesh's 468-point landmark model run directly, with MediaPipe's tracking rules.
+
+MediaPipe's FaceMesh solution runs its TFLite model inside a graph of some twenty
+calculators whose scheduling costs more than the model itself (a 720p frame: ~6.9 ms
+through the graph, ~2.5 ms this way on the same machine). Here the same model file runs in
+LiteRT on a 192 × 192 crop cut straight from the full-resolution frame, and the rules the
+graph applies are plain numpy:
+
+* a face found by the short-range face detector (MediaPipe's, only while fewer faces are
+  tracked than asked for) gives a region: its box, turned so the eyes are level, squared on
+  its longer side and grown 1.5 ×;
+* each tracked face's landmarks give the next frame's region the same way (all points' box,
+  turned by the line between the outer eye corners 33 → 263);
+* a face whose presence score falls under ``min_tracking`` is dropped (and detection looks
+  for faces again); a detected face overlapping a tracked one is the same face.
+
+The refined model (irises, finer lips and eyes) needs MediaPipe's custom TFLite ops and stays
+on MediaPipe's graph (``filters.context.FaceTracker(refined=True)``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from filters.imaging import reduced_rgb
+from filters.types import Image, Points
+
+CROP_SIZE = 192
+"""The landmark model's input: a square, 192 pixels a side."""
+ROI_SCALE = 1.5
+"""A region is the face's box grown by this factor (MediaPipe's ``RectTransformation``)."""
+EYE_LINE = (33, 263)
+"""Outer corners of the right and left eye: the line that sets a region's rotation."""
+SAME_FACE_IOU = 0.5
+
+
+@cache
+def model_path(name: str) -> Path:
+    """A TFLite model shipped inside the mediapipe package (``face_landmark/...``)."""
+    import mediapipe
+
+    path = Path(mediapipe.__file__).parent / "modules" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"MediaPipe model missing: {path}")
+    return path
+
+
+@dataclass(frozen=True)
+class FaceRegion:
+    """A square region of the frame around a face, turned by ``rotation`` (radians,
+    clockwise on screen) so the eyes are level in the crop; all in frame pixels."""
+
+    cx: float
+    cy: float
+    size: float
+    rotation: float
+
+    @classmethod
+    def around(cls, box: tuple[float, float, float, float], eyes: Points) -> FaceRegion:
+        """MediaPipe's region for a box ``(x0, y0, x1, y1)``: centred on it, turned so the
+        line from ``eyes[0]`` to ``eyes[1]`` is horizontal, squared on the longer side and
+        grown ``ROI_SCALE`` ×."""
+        x0, y0, x1, y1 = box
+        dx, dy = eyes[1] - eyes[0]
+        rotation = float(np.arctan2(dy, dx))
+        size = max(x1 - x0, y1 - y0) * ROI_SCALE
+        return cls((x0 + x1) / 2.0, (y0 + y1) / 2.0, float(size), rotation)
+
+    @classmethod
+    def of_landmarks(cls, points: Points) -> FaceRegion:
+        x0, y0 = points[:, :2].min(axis=0)
+        x1, y1 = points[:, :2].max(axis=0)
+        return cls.around((x0, y0, x1, y1), points[list(EYE_LINE), :2])
+
+    def crop_to_frame(self) -> np.ndarray:
+        """The 2 × 3 affine map from crop pixels to frame pixels (crop pixel 0 and
+        ``CROP_SIZE`` lie on the region's edges, as in MediaPipe's ``ImageToTensor``)."""
+        cos, sin = np.cos(self.rotation), np.sin(self.rotation)
+        step = self.size / CROP_SIZE
+        x_axis, y_axis = np.array([cos, sin]) * step, np.array([-sin, cos]) * step
+        corner = np.array([self.cx, self.cy]) - (x_axis + y_axis) * (CROP_SIZE / 2.0)
+        return np.column_stack([x_axis, y_axis, corner])
+
+    def box(self) -> tuple[float, float, float, float]:
+        """The axis-aligned box of the (unturned) square, for overlap tests."""
+        half = self.size / 2.0
+        return self.cx - half, self.cy - half, self.cx + half, self.cy + half
+
+    def overlap(self, other: FaceRegion) -> float:
+        """Intersection over union of the two regions' boxes."""
+        ax0, ay0, ax1, ay1 = self.box()
+        bx0, by0, bx1, by1 = other.box()
+        width = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+        height = max(0.0, min(ay1, by1) - max(ay0, by0))
+        inter = width * height
+        union = self.size**2 + other.size**2 - inter
+        return inter / union if union > 0 else 0.0
+
+
+class LandmarkModel:
+    """``face_landmark.tflite`` in LiteRT on one thread: 468 points and a presence score."""
+
+    def __init__(self) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self._interpreter = Interpreter(
+            model_path=str(model_path("face_landmark/face_landmark.tflite")), num_threads=1
+        )
+        self._interpreter.allocate_tensors()
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        outputs = {o["name"]: o["index"] for o in self._interpreter.get_output_details()}
+        self._points, self._score = outputs["conv2d_21"], outputs["conv2d_31"]
+
+    def run(self, frame: Image, region: FaceRegion) -> tuple[Points, float]:
+        """``(468, 3)`` landmarks (x, y in frame pixels, depth in pixels relative to the
+        face's centre plane) and the face presence probability for ``region`` of the BGR
+        ``frame``."""
+        to_frame = region.crop_to_frame()
+        crop = cv2.warpAffine(
+            frame, to_frame, (CROP_SIZE, CROP_SIZE),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+        )  # fmt: skip
+        tensor = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32)
+        tensor *= 1.0 / 255.0
+        self._interpreter.set_tensor(self._input, tensor[None])
+        self._interpreter.invoke()
+        raw = self._interpreter.get_tensor(self._points).reshape(-1, 3)
+        logit = float(self._interpreter.get_tensor(self._score).reshape(-1)[0])
+        points = np.empty_like(raw)
+        points[:, :2] = raw[:, :2] @ to_frame[:, :2].T + to_frame[:, 2]
+        points[:, 2] = raw[:, 2] * (region.size / CROP_SIZE)
+        return points, 1.0 / (1.0 + np.exp(-logit))
+
+
+class FaceDetector:
+    """MediaPipe's short-range face detector; each face as the region the landmark model
+    should look at."""
+
+    def __init__(self, min_confidence: float) -> None:
+        import mediapipe as mp
+
+        self._model = mp.solutions.face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=min_confidence
+        )
+
+    def regions(self, small_rgb: Image, width: int, height: int) -> list[FaceRegion]:
+        """Faces in ``small_rgb`` (a reduced copy of a ``width`` × ``height`` frame)."""
+        result = self._model.process(small_rgb)
+        return [_detection_region(d, width, height) for d in result.detections or []]
+
+    def close(self) -> None:
+        self._model.close()
+
+
+def _detection_region(detection: Any, width: int, height: int) -> FaceRegion:
+    data = detection.location_data
+    box = data.relative_bounding_box
+    scale = np.array([width, height], np.float64)
+    x0, y0 = box.xmin * width, box.ymin * height
+    eyes = np.array([(k.x, k.y) for k in data.relative_keypoints[:2]]) * scale
+    return FaceRegion.around((x0, y0, x0 + box.width * width, y0 + box.height * height), eyes)
+
+
+class DirectFaceMesh:
+    """Tracks up to ``max_faces`` faces: landmarks for each tracked region every frame,
+    detection only while fewer are tracked (every frame when ``static``)."""
+
+    def __init__(
+        self, max_faces: int, max_side: int, static: bool, min_detection: float,
+        min_tracking: float,
+    ) -> None:  # fmt: skip
+        self.max_faces = max_faces
+        self.max_side = max_side
+        self.static = static
+        self.min_tracking = min_tracking
+        self._model = LandmarkModel()
+        self._detector = FaceDetector(min_detection)
+        self._regions: list[FaceRegion] = []
+
+    def landmarks(self, frame: Image) -> list[Points]:
+        """Each face's ``(468, 3)`` landmarks: x, y and depth in frame pixels."""
+        height, width = frame.shape[:2]
+        regions = [] if self.static else list(self._regions)
+        if len(regions) < self.max_faces:
+            small = reduced_rgb(frame, self.max_side)
+            found = self._detector.regions(small, width, height)
+            for region in found:
+                if len(regions) < self.max_faces and all(
+                    region.overlap(known) < SAME_FACE_IOU for known in regions
+                ):
+                    regions.append(region)
+        faces = []
+        for region in regions:
+            points, presence = self._model.run(frame, region)
+            if presence >= self.min_tracking:
+                faces.append(points)
+        self._regions = [FaceRegion.of_landmarks(points) for points in faces]
+        return faces
+
+    def close(self) -> None:
+        self._detector.close()
