@@ -78,6 +78,14 @@ IRIS_POINTS = 478
 
 
 @dataclass
+class PoseTrack:
+    """The head pose last solved for one tracked face: where solving the next one starts
+    (keeps the pose stable from frame to frame). Poses are solved only when a filter asks."""
+
+    last: HeadPose | None = None
+
+
+@dataclass
 class Face:
     """One tracked face: 478 landmarks (468 without irises) in frame pixels (x, y) and
     relative depth."""
@@ -85,7 +93,7 @@ class Face:
     points: Points
     depth: np.ndarray
     frame_size: tuple[int, int]
-    pose_guess: HeadPose | None = field(default=None, repr=False)
+    track: PoseTrack = field(default_factory=PoseTrack, repr=False)
 
     def at(self, indices: Sequence[int] | int) -> Points:
         return self.points[list(indices) if not isinstance(indices, int) else indices]
@@ -129,7 +137,8 @@ class Face:
     @cached_property
     def pose(self) -> HeadPose:
         width, height = self.frame_size
-        return solve_pose(self.points, width, height, self.pose_guess)
+        self.track.last = solve_pose(self.points, width, height, self.track.last)
+        return self.track.last
 
     def roi(self, margin: float, width: int, height: int) -> tuple[int, int, int, int]:
         """The face box grown by ``margin`` × its size on each side, clipped to the frame."""
@@ -144,7 +153,7 @@ class Face:
 
     def moved(self, points: Points) -> Face:
         """The same face with landmarks moved (after a geometric warp)."""
-        return Face(points.astype(np.float32), self.depth, self.frame_size, self.pose_guess)
+        return Face(points.astype(np.float32), self.depth, self.frame_size, self.track)
 
 
 class FaceTracker:
@@ -173,12 +182,12 @@ class FaceTracker:
         self.refined = refined
         self.static = static
         self._smoothers: list[OneEuroFilter] = []
+        self._tracks: list[PoseTrack] = []
         self._mesh: _MeshGraph | DirectFaceMesh
         if refined:
             self._mesh = _MeshGraph(max_faces, max_side, static, min_detection, min_tracking)
         else:
             self._mesh = DirectFaceMesh(max_faces, max_side, static, min_detection, min_tracking)
-        self._last_poses: list[HeadPose] = []
 
     def detect(self, frame: Image, time: float | None = None) -> list[Face]:
         """The faces in ``frame``. Given the frame's ``time`` (seconds), a tracking (not
@@ -187,18 +196,17 @@ class FaceTracker:
         found = self._mesh.landmarks(frame)
         if len(found) != len(self._smoothers):
             self._smoothers = [OneEuroFilter() for _ in found]
+            self._tracks = [PoseTrack() for _ in found]
         size = (frame.shape[1], frame.shape[0])
-        faces = [self._face(points, size, i, time) for i, points in enumerate(found)]
-        self._last_poses = [face.pose for face in faces]
-        return faces
+        return [self._face(points, size, i, time) for i, points in enumerate(found)]
 
     def _face(self, raw: Points, size: tuple[int, int], slot: int, time: float | None) -> Face:
         points = raw[:, :2]
         if time is not None and not self.static:
             scale = float(np.linalg.norm(points[lm.JAW[0]] - points[lm.JAW[-1]]))
             points = self._smoothers[slot](points, time, scale)
-        guess = self._last_poses[slot] if slot < len(self._last_poses) else None
-        return Face(np.ascontiguousarray(points), raw[:, 2], size, guess)
+        track = PoseTrack() if self.static else self._tracks[slot]
+        return Face(np.ascontiguousarray(points), raw[:, 2], size, track)
 
     def close(self) -> None:
         self._mesh.close()
@@ -372,12 +380,25 @@ class FrameContext:
         The pipeline's input frame is never written. A filter that keeps a frame beyond its
         ``render`` call must keep a copy, not a frame it got in the chain.
         """
-        if self._reuse_buffers and frame is self._scratch:
+        if self._owns(frame):
             return frame
-        copy = frame.copy()
+        return self._adopt(frame.copy())
+
+    def overwritable(self, frame: Image) -> Image:
+        """Like ``writable``, for a filter that writes every pixel (``cv2.LUT(frame, table,
+        dst=...)``): ``frame`` itself when ``writable`` would hand it back, else a new
+        uninitialised frame (no copy)."""
+        if self._owns(frame):
+            return frame
+        return self._adopt(np.empty_like(frame))
+
+    def _owns(self, frame: Image) -> bool:
+        return self._reuse_buffers and frame is self._scratch
+
+    def _adopt(self, buffer: Image) -> Image:
         if self._reuse_buffers:
-            self._scratch = copy
-        return copy
+            self._scratch = buffer
+        return buffer
 
     def triggered(self, name: str) -> list[Trigger]:
         return [event for event in self.events if event.name == name]
