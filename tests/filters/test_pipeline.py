@@ -8,7 +8,7 @@ from filters.params import Param, amount
 from filters.pipeline import FilterFailure, Pipeline
 from filters.synthetic import SyntheticFaceClip
 from filters.types import Image
-from filters.video.makeup import Lipstick
+from filters.video.makeup import Eyeshadow
 
 
 class Invert(VideoFilter):
@@ -161,7 +161,7 @@ def test_the_refined_face_model_runs_only_when_a_filter_asks_for_it() -> None:
     frame = SyntheticFaceClip(640, 360).frame(0)
     pipeline = Pipeline([CountLandmarks()])
     pipeline.process(frame)
-    pipeline.add(Lipstick())
+    pipeline.add(Eyeshadow())
     pipeline.process(frame)
     pipeline.set_enabled(1, False)
     pipeline.process(frame)
