@@ -36,7 +36,8 @@ class LutFilter(VideoFilter):
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         if self._lut is None:  # resolving the asset path stats the file system
             self._lut = load_compiled(self.cube_path())
-        return self._lut.apply(frame, min(self.fraction("intensity"), 1.0))
+        strength = min(self.fraction("intensity"), 1.0)
+        return self._lut.apply(frame, strength, dst=ctx.overwritable(frame))
 
 
 def _look(look: str, title: str, text: str, price: int = 0) -> type[LutFilter]:

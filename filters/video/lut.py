@@ -138,28 +138,34 @@ class CompiledLut:
     frac_y: NDArray[np.int16]
     curves: F32 | None = None
 
-    def apply(self, frame: Image, strength: float = 1.0) -> Image:
-        """``frame`` graded, mixed with the original by ``strength`` (0..1)."""
+    def apply(self, frame: Image, strength: float = 1.0, dst: Image | None = None) -> Image:
+        """``frame`` graded, mixed with the original by ``strength`` (0..1); written into
+        ``dst`` when given (which may be ``frame`` itself)."""
         if self.curves is not None:
-            # Mixing a per-channel curve with the identity is itself a per-channel curve.
-            mixed = self.curves * strength + _LEVELS * (1.0 - strength)
-            table = np.clip(mixed + 0.5, 0, 255).astype(np.uint8)[:, None, :]
-            return cv2.LUT(frame, table)
-        graded = self._remap(frame)
+            return cv2.LUT(frame, _mixed_table(self.curves, strength), dst=dst)
         if strength >= 1.0:
-            return graded
-        return cv2.addWeighted(graded, strength, frame, 1.0 - strength, 0.0)
+            return self._remap(frame, dst)
+        return cv2.addWeighted(self._remap(frame), strength, frame, 1.0 - strength, 0.0, dst=dst)
 
-    def _remap(self, frame: Image) -> Image:
+    def _remap(self, frame: Image, dst: Image | None = None) -> Image:
         blue, green, red = cv2.split(frame)
         x = cv2.LUT(red, self.cell)
         y = cv2.add(cv2.LUT(green, self.cell), cv2.LUT(blue, self.slice_row))
         fraction = cv2.add(cv2.LUT(green, self.frac_y), cv2.LUT(red, self.frac_x))
         maps = cv2.merge([x, y])
-        return cv2.remap(self.atlas, maps, fraction.view(np.uint16), cv2.INTER_LINEAR)
+        # The maps hold all ``frame`` has to say, so ``dst`` may be ``frame`` itself.
+        return cv2.remap(self.atlas, maps, fraction.view(np.uint16), cv2.INTER_LINEAR, dst=dst)
 
 
 _LEVELS = np.arange(256, dtype=np.float32)[:, None]
+
+
+def _mixed_table(curves: F32, strength: float) -> NDArray[np.uint8]:
+    """The ``(256, 1, 3)`` table of ``curves`` mixed with the identity by ``strength``
+    (mixing a per-channel curve with the identity is itself a per-channel curve)."""
+    mixed = curves * strength + _LEVELS * (1.0 - strength)
+    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)[:, None, :]
+
 
 TAB_BITS = 5
 """OpenCV's ``INTER_BITS``: remap fractions are in 1/32 steps (``INTER_TAB_SIZE``)."""

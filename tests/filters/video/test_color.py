@@ -79,3 +79,17 @@ def test_domain_is_normalised(tmp_path: Path) -> None:
     path = tmp_path / "domain.cube"
     path.write_text("LUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 2 2 2\n" + "\n".join(rows))
     assert read_cube(path).table.max() == 1.0
+
+
+@pytest.mark.parametrize("look", ["warm", "noir"])  # a per-channel curve and the atlas
+@pytest.mark.parametrize("intensity", [100.0, 60.0])
+def test_a_chain_grades_its_own_copy_in_place(look: str, intensity: float, scene: Image) -> None:
+    effect = registry.create(f"color.{look}", {"intensity": intensity})
+    assert isinstance(effect, LutFilter)
+    original = scene.copy()
+    ctx = FrameContext(scene, reuse_buffers=True)
+    first = effect.process(scene, ctx)
+    assert first is not scene and np.array_equal(scene, original)
+    expected = effect.process(first, FrameContext(first))
+    assert effect.process(first, ctx) is first  # the chain's own copy: no new frame
+    assert np.array_equal(first, expected)
