@@ -8,10 +8,12 @@ anything falls behind, old frames are dropped and never queued: latency cannot b
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -47,6 +49,18 @@ class FlowStats:
     process_ms: float = 0.0  # moving average of the pipeline's cost
 
 
+_running: weakref.WeakSet[FrameFlow] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_running_flows() -> None:
+    """Stop every flow still running when the interpreter exits. A daemon worker left inside
+    MediaPipe's graph is killed mid-call when Python finalizes, and that aborts the process
+    ("FATAL: exception not rethrown")."""
+    for flow in list(_running):
+        flow.stop()
+
+
 class FrameFlow:
     """Runs ``source`` through ``pipeline`` at the source's pace; hands out the newest frame.
 
@@ -79,8 +93,10 @@ class FrameFlow:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="frame-flow", daemon=True)
         self._thread.start()
+        _running.add(self)
 
     def stop(self) -> None:
+        _running.discard(self)
         self._stop.set()
         self.source.close()
         thread, self._thread = self._thread, None

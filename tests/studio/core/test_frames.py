@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -90,3 +92,27 @@ def test_file_source_plays_in_real_time_and_loops(tmp_path: Path) -> None:
     assert values[:5] == [0, 1, 2, 3, 4]
     assert values[5:10] == [0, 1, 2, 3, 4]  # looped
     assert (source.width, source.height) == (160, 96)
+
+
+def test_flows_left_running_are_stopped_before_the_interpreter_exits(tmp_path: Path) -> None:
+    # A worker thread still inside MediaPipe when Python finalizes aborts the process.
+    script = tmp_path / "leave_running.py"
+    script.write_text(
+        "import asyncio\n"
+        "from filters.pipeline import Pipeline\n"
+        "from filters.registry import create\n"
+        "from studio.core.frames import FrameFlow\n"
+        "from studio.core.sources import SampleSource\n"
+        "async def main():\n"
+        "    pipeline = Pipeline([create('beauty.smooth'), create('background.blur')])\n"
+        "    flow = FrameFlow(SampleSource(320, 180, fps=100.0), pipeline)\n"
+        "    flow.start()\n"
+        "    await flow.next(3)\n"
+        "asyncio.run(main())\n"
+    )
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "FATAL" not in done.stderr
