@@ -36,8 +36,9 @@ from backend.api.middleware import BodySizeLimit, LeanRoutes, RateLimit
 from backend.api.responses import domain_failure, failure, validation_failure
 from backend.errors import DomainError
 from backend.realtime.hub import Hub
-from backend.realtime.presence import LocalPresence, RedisPresence
+from backend.realtime.presence import LocalPresence, Presence, RedisPresence
 from backend.realtime.rooms import register_room_rules
+from backend.realtime.tasks import cancel_all
 from backend.realtime.viewers import register_viewer_rooms
 from backend.services.container import Services, build_services
 from backend.settings import Settings
@@ -88,7 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
     db = Database(settings.db_path)
     hub = Hub(queue_size=settings.ws_queue_size)
     services = build_services(settings, db, hub)
-    presence = (
+    presence: Presence = (
         RedisPresence(hub, settings.redis_url, settings.presence_ttl_seconds)
         if settings.redis_url
         else LocalPresence(hub)
@@ -108,19 +109,15 @@ def create_app(settings: Settings) -> FastAPI:
 
             broker = RedisBroker(hub, settings.redis_url)
             await broker.start()
-        if isinstance(presence, RedisPresence):
-            await presence.start()
+        await presence.start()
         scheduler = asyncio.create_task(services.scheduler.run_forever())
         try:
             yield
         finally:
             if broker is not None:
                 await broker.stop()
-            if isinstance(presence, RedisPresence):
-                await presence.stop()
-            scheduler.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await scheduler
+            await presence.stop()
+            await cancel_all([scheduler])
             db.close()
 
     app = FastAPI(title="OnAir Studio backend", version="0.1.0", lifespan=lifespan)

@@ -26,14 +26,26 @@ FIELD_SEPARATOR = "|"
 
 
 class Presence(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
     async def count(self, room: str) -> int: ...
 
     async def has_user(self, room: str, user_id: str) -> bool: ...
 
 
 class LocalPresence:
+    """One worker: the hub's own rooms are the whole truth, so there is nothing to start."""
+
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
 
     async def count(self, room: str) -> int:
         return self.hub.room_size(room)
