@@ -13,10 +13,13 @@ async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
     being cancelled (a window closing, a test ending), that cancellation goes on: a bare
     ``suppress(CancelledError)`` here would swallow it and leave the caller running forever.
     """
+    current = asyncio.current_task()
+    # Counted from here: a caller already being cancelled (stopping things in a ``finally``)
+    # must still get to the rest of its clean-up.
+    pending = current.cancelling() if current is not None else 0
     task.cancel()
     try:
         await task
     except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
+        if current is not None and current.cancelling() > pending:
             raise

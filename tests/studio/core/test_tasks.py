@@ -36,3 +36,21 @@ async def test_a_waiter_cancelled_meanwhile_stays_cancelled() -> None:
     outer.cancel()
     await asyncio.wait_for(asyncio.gather(outer, return_exceptions=True), timeout=2)
     assert outer.cancelled() and after_stop == []
+
+
+async def test_clean_up_in_a_cancelled_task_runs_to_the_end() -> None:
+    cleaned: list[str] = []
+
+    async def owner() -> None:
+        inner = asyncio.create_task(_slow_to_unwind())
+        try:
+            await asyncio.Event().wait()
+        finally:  # the owner is being cancelled: stopping its parts must not cut this short
+            await cancel_and_wait(inner)
+            cleaned.append("after the stop")
+
+    outer = asyncio.create_task(owner())
+    await asyncio.sleep(0.01)
+    outer.cancel()
+    await asyncio.wait_for(asyncio.gather(outer, return_exceptions=True), timeout=2)
+    assert outer.cancelled() and cleaned == ["after the stop"]
