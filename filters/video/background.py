@@ -11,9 +11,10 @@ import numpy as np
 
 from filters.base import Category, VideoFilter
 from filters.context import FrameContext
+from filters.imaging import downscale
 from filters.params import Param, amount, choice, color, file, hex_to_bgr, scalar
 from filters.types import Image, Mask
-from filters.video.common import blend_u8
+from filters.video.common import composite_behind
 
 BLUR_SMALL_SIGMA = 1.5
 """The blur is computed at the largest power-of-two reduction (up to 8) that leaves at least
@@ -22,11 +23,10 @@ BUILTIN_BACKDROPS = ("studio", "sunset", "night", "office")
 
 
 def _blurred(frame: Image, sigma: float) -> Image:
-    """A strong blur computed on a reduced copy and upsampled."""
+    """A strong blur computed on a reduced copy (halved by 2×2 means) and upsampled."""
     height, width = frame.shape[:2]
     scale = 2 ** int(np.clip(np.floor(np.log2(max(sigma, 1.0) / BLUR_SMALL_SIGMA)), 1, 3))
-    small_size = (max(1, width // scale), max(1, height // scale))
-    small = cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA)
+    small = downscale(frame, max(width, height) // scale)
     small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / scale))
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
@@ -59,7 +59,7 @@ class BackgroundBlur(VideoFilter):
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         sigma = 2.0 + self.fraction("strength") * 0.03 * frame.shape[0]
         alpha = _person_alpha(ctx, max(self.number("edge") / 100.0, 0.05))
-        return blend_u8(_blurred(frame, sigma), frame, alpha)
+        return composite_behind(ctx.writable(frame), _blurred(frame, sigma), alpha)
 
 
 def _gradient(
@@ -137,7 +137,7 @@ class BackgroundReplace(VideoFilter):
         height, width = frame.shape[:2]
         scene = backdrop(self.text("image"), width, height)
         keep = _person_alpha(ctx, max(self.number("edge") / 100.0, 0.05), self.fraction("opacity"))
-        return blend_u8(scene, frame, keep)
+        return composite_behind(ctx.writable(frame), scene, keep)
 
 
 class ChromaKey(VideoFilter):
@@ -197,7 +197,7 @@ class ChromaKey(VideoFilter):
             scene: Image = np.full_like(frame, hex_to_bgr(self.text("fill")))
         else:
             scene = backdrop(self.text("image"), width, height)
-        return blend_u8(scene, subject, keep)
+        return composite_behind(subject, scene, keep)
 
 
 def _key_chroma(bgr: tuple[int, int, int]) -> np.ndarray:

@@ -91,6 +91,60 @@ def blend_u8(base: Image, layer: Image, alpha: Mask) -> Image:
     return cv2.add(front, back)
 
 
+COMPOSITE_BAND_ROWS = 45
+"""``composite_behind`` classifies the frame in bands of this many rows."""
+COMPOSITE_MERGE_COLUMNS = 33
+"""Mixed runs of a band closer than this are blended as one (fewer, larger calls)."""
+
+
+def composite_behind(front: Image, back: Image, alpha: Mask) -> Image:
+    """``front`` put over ``back`` by the uint8 ``alpha`` (255 = front), written into
+    ``front``: the pixels of ``blend_u8(back, front, alpha)``, but only the partly
+    transparent pixels are blended. ``back`` is copied where ``alpha`` is 0 and ``front``
+    kept where it is 255; a person in front of a background is mostly one or the other."""
+    cv2.copyTo(back, (alpha == 0).view(np.uint8), front)
+    for rows, columns in _mixed_runs(alpha):
+        part = front[rows, columns]
+        part[:] = blend_u8(back[rows, columns], part, alpha[rows, columns])
+    return front
+
+
+def _mixed_runs(alpha: Mask) -> list[tuple[slice, slice]]:
+    """Rectangles covering every pixel of ``alpha`` strictly between 0 and 255: per band
+    of ``COMPOSITE_BAND_ROWS`` rows, the runs of columns with such a pixel (runs less than
+    ``COMPOSITE_MERGE_COLUMNS`` apart merged)."""
+    band = COMPOSITE_BAND_ROWS
+    lowest, highest = _band_extremes(alpha, band)
+    padded = np.zeros((lowest.shape[0], lowest.shape[1] + 2), np.bool_)
+    padded[:, 1:-1] = (highest > 0) & (lowest < 255)
+    # Every padded band starts and ends outside a run, so its edges alternate start, stop.
+    stride = padded.shape[1] - 1
+    edges = np.flatnonzero(padded[:, 1:] != padded[:, :-1])
+    if not edges.size:
+        return []
+    bands, starts = divmod(edges[0::2], stride)
+    stops = edges[1::2] % stride
+    joined = (bands[1:] == bands[:-1]) & (starts[1:] - stops[:-1] < COMPOSITE_MERGE_COLUMNS)
+    first, last = np.append(True, ~joined), np.append(~joined, True)
+    return [
+        (slice(index * band, (index + 1) * band), slice(start, stop))
+        for index, start, stop in zip(
+            bands[first].tolist(), starts[first].tolist(), stops[last].tolist(), strict=True
+        )
+    ]
+
+
+def _band_extremes(image: Mask, band: int) -> tuple[Mask, Mask]:
+    """Per-column minimum and maximum of each band of ``band`` rows (the last may be
+    shorter): two ``(bands, width)`` arrays."""
+    whole = image.shape[0] - image.shape[0] % band
+    parts = [image[:whole].reshape(-1, band, image.shape[1]), image[None, whole:]]
+    parts = [part for part in parts if part.shape[0] and part.shape[1]]
+    lowest = np.concatenate([part.min(axis=1) for part in parts])
+    highest = np.concatenate([part.max(axis=1) for part in parts])
+    return lowest, highest
+
+
 def apply_in_region(
     frame: Image, region: Region, patch: Image, ctx: FrameContext | None = None
 ) -> Image:

@@ -1,8 +1,11 @@
-"""Shared image helpers: the 8-bit composite matches the float one."""
+"""Shared image helpers: the 8-bit composite matches the float one; the run-wise composite
+matches the full one."""
 
+import cv2
 import numpy as np
+import pytest
 
-from filters.video.common import blend, blend_u8
+from filters.video.common import blend, blend_u8, composite_behind
 
 
 def test_blend_u8_matches_the_float_blend_within_one_level() -> None:
@@ -15,3 +18,31 @@ def test_blend_u8_matches_the_float_blend_within_one_level() -> None:
     fast = blend_u8(base, layer, alpha).astype(int)
     assert np.abs(fast - exact).max() <= 1
     assert (fast[:8] == base[:8]).all() and (fast[8:16] == layer[8:16]).all()
+
+
+def _person_like_alpha(height: int, width: int) -> np.ndarray:
+    """0 around a soft-edged ellipse of 255, like a person mask."""
+    alpha = np.zeros((height, width), np.uint8)
+    center, axes = (width // 2, height), (width // 4, height * 3 // 4)
+    cv2.ellipse(alpha, center, axes, 0, 0, 360, (255,), -1)
+    return cv2.GaussianBlur(alpha, (0, 0), 4)
+
+
+@pytest.mark.parametrize("size", [(720, 1280), (100, 97), (45, 30), (7, 3)])
+def test_composite_behind_equals_the_full_blend(size: tuple[int, int]) -> None:
+    rng = np.random.default_rng(6)
+    front, back = (rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(2))
+    alpha = _person_like_alpha(*size)
+    alpha[: size[0] // 3, : size[1] // 5] = rng.integers(0, 256, (size[0] // 3, size[1] // 5))
+    expected = blend_u8(back, front, alpha)
+    out = front.copy()
+    assert composite_behind(out, back, alpha) is out
+    assert np.array_equal(out, expected)
+
+
+@pytest.mark.parametrize("level", [0, 255])
+def test_composite_behind_without_mixed_pixels(level: int) -> None:
+    front = np.full((50, 60, 3), 10, np.uint8)
+    back = np.full((50, 60, 3), 200, np.uint8)
+    out = composite_behind(front.copy(), back, np.full((50, 60), level, np.uint8))
+    assert np.array_equal(out, front if level else back)
