@@ -242,21 +242,57 @@ class _MeshGraph:
 
 
 class PersonSegmenter:
-    """MediaPipe selfie segmentation (landscape model) at reduced resolution."""
+    """MediaPipe selfie segmentation (landscape model) at reduced resolution.
 
-    def __init__(self, max_side: int = 256) -> None:
+    With ``refresh_every`` n > 1 (a live pipeline), ``mask_for`` runs the model on every n-th
+    frame only: the model costs as much as the rest of a blur, and a person's outline
+    changes little in a frame or two. A frame in between gets the last mask moved by how
+    far the face moved since, when the chain tracks faces anyway.
+    """
+
+    def __init__(self, max_side: int = 256, refresh_every: int = 1) -> None:
         import mediapipe as mp
 
         self.max_side = max_side
+        self.refresh_every = refresh_every
         self._model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
+        self._last: tuple[Mask, int, np.ndarray | None] | None = None
 
     def mask(self, frame: Image) -> Mask:
         """Person probability, float32 0..1, at the reduced resolution."""
         result = self._model.process(reduced_rgb(frame, self.max_side))
         return np.asarray(result.segmentation_mask, np.float32)
 
+    def mask_for(self, ctx: FrameContext) -> Mask:
+        """The mask for the context's frame: fresh, or reused within ``refresh_every``."""
+        if self._last is not None and 1 <= ctx.index - self._last[1] < self.refresh_every:
+            mask, _, anchor = self._last
+            return _follow(mask, anchor, ctx)
+        mask = self.mask(ctx.frame)
+        self._last = (mask, ctx.index, _face_anchor(ctx))
+        return mask
+
     def close(self) -> None:
         self._model.close()
+
+
+def _face_anchor(ctx: FrameContext) -> np.ndarray | None:
+    """The first face's landmark centroid, if this frame's faces are already known."""
+    faces = ctx.known_faces
+    return faces[0].points.mean(axis=0) if faces else None
+
+
+def _follow(mask: Mask, anchor: np.ndarray | None, ctx: FrameContext) -> Mask:
+    """``mask`` shifted by the face's motion from ``anchor`` to its place in ``ctx``."""
+    now = _face_anchor(ctx)
+    if anchor is None or now is None:
+        return mask
+    height, width = mask.shape
+    dx, dy = (now - anchor) * (width / ctx.width)
+    if abs(dx) < 0.05 and abs(dy) < 0.05:
+        return mask
+    shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
+    return cv2.warpAffine(mask, shift, (width, height), borderMode=cv2.BORDER_REPLICATE)
 
 
 _LANDMARK_RECORD = np.dtype(
@@ -347,6 +383,11 @@ class FrameContext:
         faces = self.faces
         return faces[0] if faces else None
 
+    @property
+    def known_faces(self) -> list[Face] | None:
+        """The faces if a filter has asked for them already (never runs the tracker)."""
+        return self._faces
+
     def replace_faces(self, faces: list[Face]) -> None:
         self._faces = faces
         self._cache.clear()
@@ -355,7 +396,7 @@ class FrameContext:
         """Person probability at the segmenter's reduced resolution (float32 0..1)."""
         if self._mask_small is None:
             segmenter = self._segmenter or still_segmenter()
-            self._mask_small = segmenter.mask(self.frame)
+            self._mask_small = segmenter.mask_for(self)
         return self._mask_small
 
     def person_mask(self, size: tuple[int, int] | None = None) -> Mask:

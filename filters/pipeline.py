@@ -19,6 +19,8 @@ from filters.types import Image
 log = logging.getLogger(__name__)
 
 TIMING_WINDOW = 120
+MASK_REFRESH_EVERY = 2
+"""The person mask is segmented afresh on every second frame (``PersonSegmenter``)."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ class Pipeline:
                 self._tracker.close()
             self._tracker = FaceTracker(max_faces=self._max_faces, refined=refined)
         if "person_mask" in needs and self._segmenter is None:
-            self._segmenter = PersonSegmenter()
+            self._segmenter = PersonSegmenter(refresh_every=MASK_REFRESH_EVERY)
         events, self._pending = self._pending, []
         now = time.monotonic() - self._start if timestamp is None else timestamp
         return FrameContext(

@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from filters.context import Face, FaceTracker, FrameContext, camera_matrix, solve_pose
+from filters.context import (
+    Face,
+    FaceTracker,
+    FrameContext,
+    PersonSegmenter,
+    camera_matrix,
+    solve_pose,
+)
 from filters.synthetic import SyntheticFaceClip
 from filters.types import Image, Points
 
@@ -167,3 +174,51 @@ def test_landmarks_are_read_from_the_serialized_list_or_attribute_by_attribute()
     expected = values.copy()
     expected[4, 2] = 0.0
     assert np.array_equal(_landmark_array(marks), expected)
+
+
+def _iou(mask: np.ndarray, truth: np.ndarray) -> float:
+    person, real = mask > 0.5, truth > 127
+    return float((person & real).sum() / (person | real).sum())
+
+
+def test_a_live_segmenter_reuses_every_other_mask_and_follows_the_face() -> None:
+    clip = SyntheticFaceClip(1280, 720, seed=3)
+    tracker = FaceTracker(refined=False)
+    live, fresh = PersonSegmenter(refresh_every=2), PersonSegmenter()
+    calls = 0
+    segment = live.mask
+
+    def counted(frame: Image) -> np.ndarray:
+        nonlocal calls
+        calls += 1
+        return segment(frame)
+
+    live.mask = counted  # type: ignore[method-assign]
+    reused, moved, exact = [], [], []
+    for index in range(40):
+        frame = clip.frame(index)
+        ctx = FrameContext(frame, index=index, time=index / 30, tracker=tracker, segmenter=live)
+        assert ctx.faces
+        size = (1280, 720)
+        truth = clip.person_mask(index)
+        mask = cv2.resize(ctx.person_mask_small(), size)
+        if index % 2:
+            still = cv2.resize(live._last[0], size)  # type: ignore[index]
+            reused.append(_iou(mask, truth))
+            moved.append(_iou(still, truth))
+            exact.append(_iou(cv2.resize(fresh.mask(frame), size), truth))
+    assert calls == 20
+    assert np.mean(reused) > np.mean(moved)  # following the face beats a still mask
+    assert np.mean(reused) >= np.mean(exact) - 0.01
+    for segmenter in (live, fresh):
+        segmenter.close()
+    tracker.close()
+
+
+def test_contexts_of_unrelated_frames_never_share_a_mask() -> None:
+    segmenter = PersonSegmenter(refresh_every=2)
+    person = SyntheticFaceClip(640, 360).frame(0)
+    empty = np.full_like(person, 90)
+    masks = [FrameContext(f, segmenter=segmenter).person_mask_small() for f in (person, empty)]
+    assert masks[0].max() > 0.9 and masks[1].max() < 0.5
+    segmenter.close()
