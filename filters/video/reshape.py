@@ -21,6 +21,9 @@ from filters.types import Image, Points
 from filters.video.common import Region, apply_in_region
 
 GRID_STEP = 12
+STILL_SHIFT = 1.0 / 64.0
+"""Shifts below this (pixels) are left out of the remap: ``cv2.remap`` rounds positions to
+1/32 pixel, so it would not move those pixels either."""
 SLIM_MAX = 0.08
 VLINE_MAX = 0.06
 CHIN_MAX = 0.06
@@ -50,20 +53,22 @@ class WarpField:
         out = np.zeros_like(points, dtype=np.float32)
         if self.push_at:
             centers = np.concatenate(self.push_at)
-            shifts = np.concatenate(self.push_by)
             radii = np.array(self.push_radius, np.float32)
-            dist2 = (
-                (points * points).sum(axis=1)[:, None]
-                + (centers * centers).sum(axis=1)[None, :]
-                - 2.0 * points @ centers.T
-            )
-            weights = np.exp(-np.maximum(dist2, 0.0) / (2.0 * radii[None, :] ** 2))
-            total = np.maximum(weights.sum(axis=1, keepdims=True), 1.0)
-            out += (weights @ shifts) / total
+            dist2 = points @ (-2.0 * centers.T)
+            dist2 += (points * points).sum(axis=1)[:, None]
+            dist2 += (centers * centers).sum(axis=1)[None, :]
+            np.maximum(dist2, 0.0, out=dist2)
+            dist2 *= -0.5 / (radii * radii)
+            weights = np.exp(dist2, out=dist2)
+            # One product gives the weighted shifts and, from a column of ones, their total.
+            ones = np.ones((len(centers), 1), np.float32)
+            summed = weights @ np.hstack([np.concatenate(self.push_by), ones])
+            out += summed[:, :2] / np.maximum(summed[:, 2:], 1.0)
         for center, strength, radius in self.zooms:
             offset = points - center
-            r2 = (offset**2).sum(axis=1, keepdims=True) / (radius * radius)
-            out += strength * np.clip(1.0 - r2, 0.0, 1.0) ** 2 * offset
+            reach = np.einsum("ij,ij->i", offset, offset) / (radius * radius)
+            falloff = np.maximum(1.0 - reach, 0.0)
+            out += (strength * falloff * falloff)[:, None] * offset
         return out
 
     def forward(self, points: Points, iterations: int = 2) -> Points:
@@ -101,7 +106,7 @@ class FaceReshape(VideoFilter):
                 moved.append(face)
                 continue
             grid = _GridShift.of(warp, region)
-            out = apply_in_region(out, region, grid.remap(region.crop(out)), ctx)
+            out = grid.warp(out, ctx)
             moved.append(face.moved(grid.forward(face.points)))
         ctx.replace_faces(moved)
         return out
@@ -172,12 +177,39 @@ class _GridShift:
         shift *= _taper(columns)[None, :, None] * _taper(rows)[:, None, None]
         return cls(region, shift, ((width - 1) / (columns - 1), (height - 1) / (rows - 1)))
 
-    def remap(self, patch: Image) -> Image:
+    def warp(self, frame: Image, ctx: FrameContext) -> Image:
+        """``frame`` warped, in the context's copy: only the part of the region where the
+        upsampled shift can exceed ``STILL_SHIFT`` is remapped."""
+        moving = self.moving()
+        if moving.empty:
+            return frame
         width, height = self.region.size
-        dense = cv2.resize(self.shift, (width, height), interpolation=cv2.INTER_LINEAR)
-        map_x = np.arange(width, dtype=np.float32)[None, :] - dense[..., 0]
-        map_y = np.arange(height, dtype=np.float32)[:, None] - dense[..., 1]
-        return cv2.remap(patch, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        # Relative remap coordinates of the moving part, counted from its own corner,
+        # sample the whole region around it.
+        corner = np.array([moving.x0, moving.y0], np.float32)
+        relative = cv2.resize(corner - self.shift, (width, height), interpolation=cv2.INTER_LINEAR)
+        flags = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP
+        # OpenCV's stubs miss that a two-channel map needs no second map.
+        warped = cv2.remap(self.region.crop(frame), moving.crop(relative), None, flags,  # type: ignore[call-overload]
+                           borderMode=cv2.BORDER_REPLICATE)  # fmt: skip
+        inside = Region(self.region.x0 + moving.x0, self.region.y0 + moving.y0,
+                        self.region.x0 + moving.x1, self.region.y0 + moving.y1)  # fmt: skip
+        return apply_in_region(frame, inside, warped, ctx)
+
+    def moving(self) -> Region:
+        """The part of the region (in region pixels) outside which the shift upsampled to
+        pixels stays below ``STILL_SHIFT``: the grid cells next to a node above it."""
+        active = np.abs(self.shift).max(axis=2) > STILL_SHIFT
+        rows, columns = np.flatnonzero(active.any(axis=1)), np.flatnonzero(active.any(axis=0))
+        if not rows.size:
+            return Region(0, 0, 0, 0)
+        width, height = self.region.size
+        node_rows, node_columns = self.shift.shape[:2]
+        # cv2.resize puts node i at pixel (i + 0.5) * size / nodes - 0.5; pixels between
+        # the still neighbours of the first and last moving node are interpolated from them.
+        x0, x1 = _pixel_span(columns[0] - 1, columns[-1] + 1, width / node_columns)
+        y0, y1 = _pixel_span(rows[0] - 1, rows[-1] + 1, height / node_rows)
+        return Region(max(x0, 0), max(y0, 0), min(x1, width), min(y1, height))
 
     def forward(self, points: Points, iterations: int = 2) -> Points:
         """Where ``points`` (frame pixels) end up: ``q = p + d(q)`` with ``d`` sampled
@@ -191,6 +223,14 @@ class _GridShift:
                               borderMode=cv2.BORDER_CONSTANT)  # fmt: skip
             moved = points + shift.reshape(-1, 2)
         return moved
+
+
+def _pixel_span(first: int, last: int, pixels_per_node: float) -> tuple[int, int]:
+    """The pixels (start, stop) ``cv2.resize`` interpolates between nodes ``first`` and
+    ``last`` of a grid it upsamples by ``pixels_per_node``."""
+    start = (first + 0.5) * pixels_per_node - 0.5
+    stop = (last + 0.5) * pixels_per_node - 0.5
+    return int(np.floor(start)), int(np.ceil(stop)) + 1
 
 
 def _taper(count: int) -> np.ndarray:

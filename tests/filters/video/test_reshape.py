@@ -1,10 +1,12 @@
 """The reshape warp moves landmarks by about the amount asked, and only near the face."""
 
+import cv2
 import numpy as np
 
 from filters import landmarks as lm
 from filters.types import Image
-from filters.video.reshape import SLIM_MAX, FaceReshape, WarpField
+from filters.video.common import Region
+from filters.video.reshape import SLIM_MAX, FaceReshape, WarpField, _GridShift
 from tests.filters.conftest import MakeContext
 from tests.filters.helpers import changed, disc
 
@@ -68,3 +70,26 @@ def test_warp_stays_near_the_face_and_updates_context(
 def test_empty_field_is_zero() -> None:
     points = np.random.default_rng(0).uniform(0, 100, (20, 2)).astype(np.float32)
     assert np.array_equal(WarpField().at(points), np.zeros_like(points))
+
+
+def test_remapping_only_the_moving_part_gives_the_full_remaps_pixels(
+    scene: Image, make_ctx: MakeContext
+) -> None:
+    ctx = make_ctx(scene)
+    face = ctx.face
+    assert face is not None
+    effect = FaceReshape(slim=35.0, eyes=25.0, nose=20.0)
+    region = Region(*face.roi(0.35, scene.shape[1], scene.shape[0]))
+    grid = _GridShift.of(effect.field(face), region)
+    width, height = region.size
+    assert 0 < grid.moving().size[0] * grid.moving().size[1] < width * height
+    dense = cv2.resize(grid.shift, (width, height), interpolation=cv2.INTER_LINEAR)
+    map_x = np.arange(width, dtype=np.float32)[None, :] - dense[..., 0]
+    map_y = np.arange(height, dtype=np.float32)[:, None] - dense[..., 1]
+    expected = scene.copy()
+    region.crop(expected)[:] = cv2.remap(
+        region.crop(scene), map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    difference = np.abs(effect.process(scene, ctx).astype(int) - expected)
+    assert difference.max() <= 2  # remap coordinates rounded the other way, rarely
+    assert (difference.max(axis=2) > 0).mean() < 1e-4
