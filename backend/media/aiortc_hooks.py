@@ -18,13 +18,20 @@ Packet forwarding needs three things aiortc does not offer publicly:
   (80 ms). :class:`PromptJitterBuffer` releases a video frame when its last packet (RTP
   marker bit) arrives and an audio frame (always one packet) at once; :func:`install` makes
   every receiver built afterwards use it.
-* packetise a forwarded frame once, not once per subscriber: each ``RTCRtpSender`` splits every
-  frame with its own encoder's ``pack()``. :func:`pack_with` gives a sender the fanout's shared
-  packer instead (the sender only builds its encoder when it has none), and a
-  :class:`ForwardingExtensionsMap` that writes each packet's header extensions from a template.
-* a cheaper clock: the sender reads ``clock.current_ntp_time()`` twice per RTP packet, and
-  aiortc computes it through ``datetime`` arithmetic. :func:`install` swaps in
-  :func:`current_ntp_time`, which gives the same value from ``time.time_ns()``.
+* send forwarded frames cheaply: ``RTCRtpSender._run_rtp`` splits every frame with its own
+  encoder's ``pack()``, builds an ``RtpPacket`` and a ``HeaderExtensions`` object per packet,
+  serialises them and awaits four coroutines down to the socket for each. :func:`forward_with`
+  replaces a sender's loop with one that takes each frame's payloads from the fanout (split once
+  for every subscriber), writes the headers from a template (``rtp_writer``), protects them with
+  the DTLS transport's SRTP session and hands a frame's packets to the nominated ICE pair's
+  socket together (``udp_gso``: one system call where UDP GSO allows). It keeps what the stock
+  loop keeps: the packet history that NACKs are answered from (through the stock
+  ``_retransmit``, so RTX works as before), the packet/octet counts and timestamps of RTCP
+  sender reports and ``getStats``, the transport's byte counts, the ``_enabled`` switch, and
+  the end on a closed transport or track.
+* a cheaper clock: aiortc computes ``clock.current_ntp_time()`` through ``datetime``
+  arithmetic. :func:`install` swaps in :func:`current_ntp_time`, which gives the same value
+  from ``time.time_ns()``.
 
 :func:`check_compatible` verifies every assumption and raises :class:`AiortcChanged`; it runs
 when the hooks are installed, so an aiortc upgrade that breaks them fails loudly at start-up.
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import queue
 import threading
 import time
@@ -43,15 +51,33 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 import av
-from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender, clock, rtcrtpreceiver
+from aioice.ice import Connection, StunProtocol
+from aiortc import (
+    MediaStreamTrack,
+    RTCDtlsTransport,
+    RTCIceTransport,
+    RTCRtpCodecParameters,
+    RTCRtpReceiver,
+    RTCRtpSender,
+    clock,
+    rtcrtpreceiver,
+)
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
-from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap, RtpPacket
+from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcdtlstransport import State
+from aiortc.rtcrtpsender import random_sequence_number
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
+from aiortc.utils import random32
+
+from backend.media.rtp_writer import ExtensionTemplate, RtpWriter
+from backend.media.udp_gso import DatagramSender
 
 _WORKER_PARAMS = ["loop", "input_q", "output_q", "decode_error"]
 _NTP_EPOCH_OFFSET_US = 2_208_988_800 * 1_000_000  # 1900-01-01 to 1970-01-01
 _original_worker: Callable[..., None] | None = None
 _encoded_queues: weakref.WeakSet[asyncio.Queue[Any]] = weakref.WeakSet()
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 class Packer(Protocol):
@@ -64,7 +90,46 @@ class AiortcChanged(RuntimeError):
     """aiortc no longer has the private internals packet forwarding relies on."""
 
 
+# (where, what its source must contain, what breaks otherwise): the forwarding sender loop's
+# assumptions about the RTCRtpSender it replaces the loop of and the path down to the socket.
+_SOURCE_ASSUMPTIONS: list[tuple[Callable[..., Any], str, str]] = [
+    (RTCRtpSender.send, "self._run_rtp(parameters.codecs[0])", "starts no _run_rtp(codec)"),
+    (RTCRtpSender._handle_rtcp_packet, "await self._retransmit(seq)", "answers no NACK"),
+    (RTCRtpSender._retransmit, "self.__rtp_history.get(", "retransmits from no history"),
+    (RTCRtpSender.__init__, "self.__rtp_history: dict[int, RtpPacket] = {}", "keeps no history"),
+    (RTCRtpSender.__init__, "self.__rtp_started = asyncio.Event()", "has no __rtp_started"),
+    (RTCRtpSender.__init__, "self.__rtp_exited = asyncio.Event()", "has no __rtp_exited"),
+    (RTCRtpSender.__init__, "self.__mid: Optional[str] = None", "keeps no __mid"),
+    (
+        RTCRtpSender.__init__,
+        "self.__rtp_header_extensions_map = rtp.HeaderExtensionsMap()",
+        "keeps no __rtp_header_extensions_map",
+    ),
+    (RTCRtpSender.replaceTrack, "self.__track = track", "keeps no __track"),
+    (RTCRtpSender._run_rtcp, "ntp_timestamp=self.__ntp_timestamp", "reports no __ntp_timestamp"),
+    (RTCRtpSender._run_rtcp, "rtp_timestamp=self.__rtp_timestamp", "reports no __rtp_timestamp"),
+    (RTCRtpSender._run_rtcp, "self.__packet_count & 0xFFFFFFFF", "reports no __packet_count"),
+    (RTCRtpSender._run_rtcp, "self.__octet_count & 0xFFFFFFFF", "reports no __octet_count"),
+    (RTCDtlsTransport._send_rtp, "self._state != State.CONNECTED", "sends in another state"),
+    (RTCDtlsTransport._send_rtp, "data = self._tx_srtp.protect(data)", "protects otherwise"),
+    (RTCDtlsTransport._send_rtp, "await self.transport._send(data)", "sends otherwise"),
+    (RTCDtlsTransport._send_rtp, "self.__tx_bytes += len(data)", "counts no __tx_bytes"),
+    (RTCDtlsTransport._send_rtp, "self.__tx_packets += 1", "counts no __tx_packets"),
+    (RTCIceTransport.__init__, "self._send = self._connection.send", "sends otherwise"),
+    (Connection.sendto, "active_pair = self._nominated.get(component)", "picks no pair"),
+    (
+        Connection.sendto,
+        "await active_pair.protocol.send_data(data, active_pair.remote_addr)",
+        "sends otherwise",
+    ),
+    (StunProtocol.send_data, "self.transport.sendto(data, addr)", "sends otherwise"),
+]
+
+
 def check_compatible() -> None:
+    for function, snippet, problem in _SOURCE_ASSUMPTIONS:
+        if snippet not in inspect.getsource(function):
+            raise AiortcChanged(f"{function.__qualname__} {problem} (no '{snippet}')")
     worker = _original_worker or rtcrtpreceiver.decoder_worker
     params = list(inspect.signature(worker).parameters)
     if params != _WORKER_PARAMS:
@@ -76,18 +141,6 @@ def check_compatible() -> None:
         raise AiortcChanged("RTCRtpReceiver._send_rtcp_pli is gone")
     if "self._send_keyframe()" not in inspect.getsource(RTCRtpSender._handle_rtcp_packet):
         raise AiortcChanged("RTCRtpSender no longer handles PLI/FIR through _send_keyframe")
-    if "self.__encoder.pack(data)" not in inspect.getsource(RTCRtpSender._next_encoded_frame):
-        raise AiortcChanged("RTCRtpSender no longer sends pre-encoded packets with pack()")
-    if "if self.__encoder is None:" not in inspect.getsource(RTCRtpSender._next_encoded_frame):
-        raise AiortcChanged("RTCRtpSender no longer builds its encoder only when it has none")
-    if "self.__encoder: Optional[Encoder] = None" not in inspect.getsource(RTCRtpSender.__init__):
-        raise AiortcChanged("RTCRtpSender keeps no private __encoder")
-    if "self.__rtp_header_extensions_map = rtp.HeaderExtensionsMap()" not in inspect.getsource(
-        RTCRtpSender.__init__
-    ):
-        raise AiortcChanged("RTCRtpSender no longer keeps a private __rtp_header_extensions_map")
-    if "clock.current_ntp_time()" not in inspect.getsource(RTCRtpSender._run_rtp):
-        raise AiortcChanged("RTCRtpSender no longer reads clock.current_ntp_time()")
     track = rtcrtpreceiver.RemoteStreamTrack(kind="video")
     if not isinstance(getattr(track, "_queue", None), asyncio.Queue):
         raise AiortcChanged("RemoteStreamTrack has no asyncio.Queue named _queue")
@@ -126,46 +179,6 @@ class PromptJitterBuffer(JitterBuffer):
         return JitterFrame(data=data, timestamp=packets[0].timestamp)
 
 
-class ForwardingExtensionsMap(HeaderExtensionsMap):
-    """aiortc's header extension map, with a template for what a sender writes on every packet.
-
-    A video sender sets only its mid and the abs-send-time; their bytes differ from one packet
-    to the next only in the 3 bytes of the time, found once per mid by serialising two times.
-    Anything else takes aiortc's general path.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._template: tuple[str, int, bytes, int | None] | None = None
-
-    def configure(self, parameters: Any) -> None:
-        super().configure(parameters)
-        self._template = None
-
-    def set(self, values: HeaderExtensions) -> tuple[int, bytes]:
-        if (
-            values.abs_send_time is None
-            or values.audio_level is not None
-            or values.repaired_rtp_stream_id is not None
-            or values.rtp_stream_id is not None
-            or values.transmission_offset is not None
-            or values.transport_sequence_number is not None
-        ):
-            return super().set(values)
-        if self._template is None or self._template[0] != values.mid:
-            self._template = self._learn(values.mid)
-        _, profile, template, at = self._template
-        if at is None:
-            return profile, template
-        return profile, template[:at] + values.abs_send_time.to_bytes(3) + template[at + 3 :]
-
-    def _learn(self, mid: str) -> tuple[str, int, bytes, int | None]:
-        profile, zeros = super().set(HeaderExtensions(mid=mid, abs_send_time=0))
-        _, ones = super().set(HeaderExtensions(mid=mid, abs_send_time=0xFFFFFF))
-        differ = [index for index, (a, b) in enumerate(zip(zeros, ones, strict=True)) if a != b]
-        return mid, profile, zeros, differ[0] if differ else None
-
-
 def install() -> None:
     """Replace the receiver's decoder worker and jitter buffer (idempotent)."""
     global _original_worker
@@ -195,16 +208,16 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     sender._send_keyframe = callback  # type: ignore[method-assign]
 
 
-def pack_with(sender: RTCRtpSender, packer: Packer) -> None:
-    """Make ``sender`` packetise the frames its track yields with ``packer.pack``, and write
-    its header extensions with a :class:`ForwardingExtensionsMap`.
+def forward_with(sender: RTCRtpSender, packer: Packer) -> None:
+    """Make ``sender`` send the ``av.Packet`` frames its track yields through the forwarding
+    loop (see the module's docstring), packetised by ``packer.pack``.
 
-    Call it before negotiation (the sender configures the map then and builds an encoder of
-    its own at its first frame only if it has none).
+    Call it before negotiation: the sender starts its loop when it is negotiated.
     """
     install()
-    sender._RTCRtpSender__encoder = packer  # type: ignore[attr-defined]
-    sender._RTCRtpSender__rtp_header_extensions_map = ForwardingExtensionsMap()  # type: ignore[attr-defined]
+    loop = _ForwardingLoop(sender, packer)
+    sender._run_rtp = loop.run  # type: ignore[method-assign]
+    sender._retransmit = loop.retransmit  # type: ignore[method-assign]
 
 
 def current_ntp_time() -> int:
@@ -217,6 +230,80 @@ async def request_keyframe(receiver: RTCRtpReceiver) -> None:
     """Send a PLI for every stream ``receiver`` currently gets."""
     for source in receiver.getSynchronizationSources():
         await receiver._send_rtcp_pli(source.source)
+
+
+class _ForwardingLoop:
+    """``RTCRtpSender._run_rtp`` and ``_retransmit`` for one forwarding sender."""
+
+    def __init__(self, sender: RTCRtpSender, packer: Packer) -> None:
+        self._sender = sender
+        self._packer = packer
+        self._writer: RtpWriter | None = None
+        self._datagrams = DatagramSender()
+
+    async def run(self, codec: RTCRtpCodecParameters) -> None:
+        sender: Any = self._sender  # its private attributes are checked by check_compatible
+        sender._RTCRtpSender__rtp_started.set()
+        extensions = ExtensionTemplate.learn(
+            sender._RTCRtpSender__rtp_header_extensions_map, sender._RTCRtpSender__mid
+        )
+        assert codec.payloadType is not None  # a negotiated codec has one
+        self._writer = RtpWriter(
+            codec.payloadType, sender._ssrc, random_sequence_number(), random32(), extensions
+        )
+        try:
+            while True:
+                track = sender.track
+                if track is None:
+                    await asyncio.sleep(0.02)
+                    continue
+                frame = await track.recv()
+                if not sender._enabled:
+                    continue
+                payloads, timestamp = self._packer.pack(frame)
+                if payloads:
+                    self._send(self._writer, payloads, timestamp)
+        except (ConnectionError, MediaStreamError):
+            pass
+        except Exception:
+            log.exception("forwarding %s sender stopped", sender.kind)
+        finally:
+            self._datagrams.close()
+            if sender.track is not None:
+                sender.track.stop()
+                sender._RTCRtpSender__track = None
+            sender._RTCRtpSender__rtp_exited.set()
+
+    def _send(self, writer: RtpWriter, payloads: list[bytes], timestamp: int) -> None:
+        sender: Any = self._sender
+        dtls: Any = sender.transport
+        if dtls._state != State.CONNECTED:
+            raise ConnectionError("Cannot send encrypted RTP, not connected")
+        pair = dtls.transport._connection._nominated.get(1)
+        if pair is None:
+            raise ConnectionError("Cannot send data, not connected")
+        ntp = current_ntp_time()
+        packets = writer.frame(payloads, timestamp, (ntp >> 14) & 0xFFFFFF)
+        protect = dtls._tx_srtp.protect
+        datagrams = [protect(packet) for packet in packets]
+        self._datagrams.send(pair.protocol.transport, datagrams, pair.remote_addr)
+        sender._RTCRtpSender__ntp_timestamp = ntp
+        sender._RTCRtpSender__rtp_timestamp = writer.timestamp
+        sender._RTCRtpSender__octet_count += sum(map(len, payloads))
+        sender._RTCRtpSender__packet_count += len(payloads)
+        dtls._RTCDtlsTransport__tx_bytes += sum(map(len, datagrams))
+        dtls._RTCDtlsTransport__tx_packets += len(datagrams)
+
+    async def retransmit(self, sequence_number: int) -> None:
+        """Answer a NACK with aiortc's own ``_retransmit`` (RTX when negotiated), given the
+        packet as aiortc would have kept it."""
+        packet = self._writer.sent(sequence_number) if self._writer is not None else None
+        if packet is None:
+            return
+        sender: Any = self._sender
+        parsed = RtpPacket.parse(packet, sender._RTCRtpSender__rtp_header_extensions_map)
+        sender._RTCRtpSender__rtp_history[sequence_number % RTP_HISTORY_SIZE] = parsed
+        await RTCRtpSender._retransmit(self._sender, sequence_number)
 
 
 def _worker(

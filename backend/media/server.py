@@ -152,7 +152,7 @@ class MediaServer:
             transceiver = pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(preferences_for(stream.codecs[kind]))
             aiortc_hooks.on_keyframe_request(transceiver.sender, track.keyframe_requested)
-            aiortc_hooks.pack_with(transceiver.sender, stream.fanouts[kind])
+            aiortc_hooks.forward_with(transceiver.sender, stream.fanouts[kind])
         if not session.tracks:
             await self._discard(session)
             raise InvalidInput("The offer receives nothing this stream has.")

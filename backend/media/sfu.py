@@ -7,7 +7,8 @@ queue of its own; a subscriber that falls behind loses its backlog and waits for
 keyframe instead of slowing the others or growing memory.
 
 Every subscriber's sender packetises the frames it forwards with :meth:`Fanout.pack`, which
-splits each frame once and hands all of them the same payloads (see ``aiortc_hooks.pack_with``).
+splits each frame once and hands all of them the same payloads (see
+``aiortc_hooks.forward_with``).
 """
 
 from __future__ import annotations

@@ -5,10 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import av
-from aiortc import RTCRtpParameters, clock
+from aiortc import clock
 from aiortc.codecs.vpx import Vp8Encoder, VpxPayloadDescriptor
-from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
-from aiortc.rtp import HeaderExtensions, HeaderExtensionsMap
 
 from backend.media import aiortc_hooks
 from backend.media.sfu import VIDEO_QUEUE, Fanout
@@ -72,33 +70,3 @@ def test_the_fast_ntp_clock_agrees_with_aiortcs() -> None:
     ours = aiortc_hooks.current_ntp_time()
     after = clock.datetime_to_ntp(clock.current_datetime())
     assert before <= ours <= after
-
-
-MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
-ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
-AUDIO_LEVEL = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
-
-
-def _configured(extensions_map: HeaderExtensionsMap, uris: list[str]) -> HeaderExtensionsMap:
-    extensions = [RTCRtpHeaderExtensionParameters(id=i + 1, uri=u) for i, u in enumerate(uris)]
-    extensions_map.configure(RTCRtpParameters(headerExtensions=extensions))
-    return extensions_map
-
-
-def test_the_extension_template_writes_what_aiortc_writes() -> None:
-    for uris in ([MID, ABS_SEND_TIME, AUDIO_LEVEL], [MID], [ABS_SEND_TIME]):
-        _writes_the_same(uris)
-
-
-def _writes_the_same(uris: list[str]) -> None:
-    stock = _configured(HeaderExtensionsMap(), uris)
-    forwarding = _configured(aiortc_hooks.ForwardingExtensionsMap(), uris)
-    cases = [
-        HeaderExtensions(mid=mid, abs_send_time=time, audio_level=level)
-        for mid in ("0", "1", "video-mid-name")
-        for time in (0, 1, 0x123456, 0xFFFFFF)
-        for level in (None, (False, 30))
-    ]
-    cases.append(HeaderExtensions(mid="0"))
-    for values in cases:
-        assert forwarding.set(values) == stock.set(values)
