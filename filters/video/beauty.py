@@ -12,7 +12,7 @@ from filters.base import Category, VideoFilter
 from filters.context import Face, FrameContext
 from filters.params import Param, amount
 from filters.types import Image, Mask
-from filters.video.common import Region, apply_in_region, blend, blend_u8, skin_mask
+from filters.video.common import Region, apply_in_region, blend, lift, skin_mask, to_u8
 
 SMOOTH_WORK_WIDTH = 128
 DETAIL_KEPT = 0.2
@@ -72,23 +72,24 @@ class Brighten(VideoFilter):
 
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
-        curve = _lift_curve(self.fraction("amount") * 0.6)
+        raise_by = _lift_curve(self.fraction("amount") * 0.6)
         for face in ctx.faces:
             region = face_region(ctx, face, margin=0.35)
             if region.empty:
                 continue
-            patch = region.crop(out)
-            light = _face_light(face, region)
-            out = apply_in_region(out, region, blend_u8(patch, cv2.LUT(patch, curve), light), ctx)
+            out = ctx.writable(out)
+            lift(region.crop(out), raise_by, _face_light(face, region))
         return out
 
 
 @lru_cache(maxsize=8)
 def _lift_curve(strength: float) -> np.ndarray:
-    """A tone curve raising mid-tones by up to ``strength`` (0..1) with fixed end points."""
+    """How much a tone curve raising mid-tones by up to ``strength`` (0..1), with fixed end
+    points, raises each level (a ``(256,)`` uint8 table for ``lift``)."""
     x = np.arange(256, dtype=np.float32) / 255.0
     gamma = 1.0 / (1.0 + 1.2 * strength)
-    return np.clip(np.power(x, gamma) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    curve = np.clip(np.power(x, gamma) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return curve - np.arange(256, dtype=np.uint8)
 
 
 LIGHT_SIZE = 64
@@ -138,15 +139,13 @@ class Whiten(VideoFilter):
 
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         out = frame
-        curves = _whiten_curves(self.fraction("amount"))
+        raise_by = _whiten_curves(self.fraction("amount"))
         for face in ctx.faces:
             region = face_region(ctx, face)
             if region.empty:
                 continue
-            patch = region.crop(out)
-            whiter = cv2.LUT(patch, curves)
-            weight = skin_mask(ctx, face, region)
-            out = apply_in_region(out, region, blend(patch, whiter, weight), ctx)
+            out = ctx.writable(out)
+            lift(region.crop(out), raise_by, to_u8(skin_mask(ctx, face, region)))
         return out
 
 
@@ -156,7 +155,9 @@ WHITEN_LIFT = (0.42, 0.34, 0.28)
 
 @lru_cache(maxsize=8)
 def _whiten_curves(strength: float) -> np.ndarray:
-    """A ``(256, 1, 3)`` per-channel LUT lifting values towards 255 with a soft shoulder."""
+    """How much per-channel curves lifting values towards 255 with a soft shoulder raise
+    each level: a ``(256, 1, 3)`` uint8 table for ``lift``."""
     x = np.arange(256, dtype=np.float32)
-    lifts = [x + (255.0 - x) * lift * strength * (x / 255.0) ** 0.5 for lift in WHITEN_LIFT]
-    return np.clip(np.stack(lifts, axis=-1) + 0.5, 0, 255).astype(np.uint8)[:, None, :]
+    lifts = [(255.0 - x) * share * strength * (x / 255.0) ** 0.5 for share in WHITEN_LIFT]
+    curves = np.clip(x[:, None] + np.stack(lifts, axis=-1) + 0.5, 0, 255).astype(np.uint8)
+    return (curves - np.arange(256, dtype=np.uint8)[:, None])[:, None, :]

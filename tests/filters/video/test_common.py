@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from filters.video.common import blend, blend_u8, composite_behind
+from filters.video.common import blend, blend_u8, composite_behind, lift
 
 
 def test_blend_u8_matches_the_float_blend_within_one_level() -> None:
@@ -46,3 +46,16 @@ def test_composite_behind_without_mixed_pixels(level: int) -> None:
     back = np.full((50, 60, 3), 200, np.uint8)
     out = composite_behind(front.copy(), back, np.full((50, 60), level, np.uint8))
     assert np.array_equal(out, front if level else back)
+
+
+def test_lift_matches_the_float_blend_towards_the_curve_within_one_level() -> None:
+    rng = np.random.default_rng(7)
+    patch = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    alpha = rng.integers(0, 256, (40, 50), dtype=np.uint8)
+    levels = np.arange(256)
+    curves = np.stack([levels + (255 - levels) * share for share in (0.1, 0.3, 0.5)], axis=-1)
+    curves = np.round(curves).astype(np.uint8)[:, None, :]
+    exact = blend(patch, cv2.LUT(patch, curves), alpha.astype(np.float32) / 255.0).astype(int)
+    out = patch.copy()
+    assert lift(out, curves - levels.astype(np.uint8)[:, None, None], alpha) is out
+    assert np.abs(out.astype(int) - exact).max() <= 1
