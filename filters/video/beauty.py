@@ -12,7 +12,7 @@ from filters.base import Category, VideoFilter
 from filters.context import Face, FrameContext
 from filters.params import Param, amount
 from filters.types import Image, Mask
-from filters.video.common import Region, apply_in_region, blend, lift, skin_mask, to_u8
+from filters.video.common import Region, blend_u8, lift, skin_mask, to_u8
 
 SMOOTH_WORK_WIDTH = 128
 DETAIL_KEPT = 0.2
@@ -55,8 +55,12 @@ class SkinSmoothing(VideoFilter):
         guide = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         smooth = cv2.ximgproc.guidedFilter(guide, small, radius, (0.06 * 255) ** 2)
         smoothed = cv2.resize(smooth, region.size, interpolation=cv2.INTER_LINEAR)
-        weight = skin_mask(ctx, face, region) * (self.fraction("amount") * (1.0 - DETAIL_KEPT))
-        return apply_in_region(frame, region, blend(patch, smoothed, weight), ctx)
+        share = self.fraction("amount") * (1.0 - DETAIL_KEPT)
+        weight = to_u8(skin_mask(ctx, face, region), share)
+        out = ctx.writable(frame)
+        target = region.crop(out)
+        blend_u8(target, smoothed, weight, dst=target)
+        return out
 
 
 class Brighten(VideoFilter):

@@ -82,13 +82,14 @@ def blend(base: Image, layer: Image, alpha: Mask) -> Image:
     return cv2.blendLinear(layer, base, weight, 1.0 - weight)
 
 
-def blend_u8(base: Image, layer: Image, alpha: Mask) -> Image:
+def blend_u8(base: Image, layer: Image, alpha: Mask, dst: Image | None = None) -> Image:
     """``base`` mixed towards ``layer`` by the uint8 ``(h, w)`` ``alpha`` (255 = layer), in
-    8-bit arithmetic (a third of ``blend``'s cost on a full frame; within one level)."""
+    8-bit arithmetic (a third of ``blend``'s cost on a full frame; within one level),
+    written into ``dst`` when given (which may be ``base`` or ``layer``)."""
     weight = cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR)
     front = cv2.multiply(layer, weight, scale=1.0 / 255.0)
     back = cv2.multiply(base, cv2.bitwise_not(weight), scale=1.0 / 255.0)
-    return cv2.add(front, back)
+    return cv2.add(front, back, dst=dst)
 
 
 def lift(patch: Image, raise_by: np.ndarray, alpha: Mask) -> Image:
@@ -102,9 +103,9 @@ def lift(patch: Image, raise_by: np.ndarray, alpha: Mask) -> Image:
     return cv2.add(patch, raised, dst=patch)
 
 
-def to_u8(weight: Mask) -> Mask:
-    """A float 0..1 mask as uint8 0..255 (rounded)."""
-    return cv2.convertScaleAbs(weight, alpha=255.0)
+def to_u8(weight: Mask, scale: float = 1.0) -> Mask:
+    """A float 0..1 mask times ``scale`` (0..1) as uint8 0..255 (rounded)."""
+    return cv2.convertScaleAbs(weight, alpha=255.0 * scale)
 
 
 COMPOSITE_BAND_ROWS = 45
@@ -121,7 +122,7 @@ def composite_behind(front: Image, back: Image, alpha: Mask) -> Image:
     cv2.copyTo(back, (alpha == 0).view(np.uint8), front)
     for rows, columns in _mixed_runs(alpha):
         part = front[rows, columns]
-        part[:] = blend_u8(back[rows, columns], part, alpha[rows, columns])
+        blend_u8(back[rows, columns], part, alpha[rows, columns], dst=part)
     return front
 
 
