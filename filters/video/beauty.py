@@ -12,9 +12,9 @@ from filters.base import Category, VideoFilter
 from filters.context import Face, FrameContext
 from filters.params import Param, amount
 from filters.types import Image, Mask
-from filters.video.common import Region, blend_u8, lift, skin_mask, to_u8
+from filters.video.common import Region, blend_u8, lift, scaled, skin_mask
 
-SMOOTH_WORK_WIDTH = 128
+SMOOTH_WORK_WIDTH = 96
 DETAIL_KEPT = 0.2
 
 
@@ -56,7 +56,7 @@ class SkinSmoothing(VideoFilter):
         smooth = cv2.ximgproc.guidedFilter(guide, small, radius, (0.06 * 255) ** 2)
         smoothed = cv2.resize(smooth, region.size, interpolation=cv2.INTER_LINEAR)
         share = self.fraction("amount") * (1.0 - DETAIL_KEPT)
-        weight = to_u8(skin_mask(ctx, face, region), share)
+        weight = scaled(skin_mask(ctx, face, region), share)
         out = ctx.writable(frame)
         target = region.crop(out)
         blend_u8(target, smoothed, weight, dst=target)
@@ -149,7 +149,7 @@ class Whiten(VideoFilter):
             if region.empty:
                 continue
             out = ctx.writable(out)
-            lift(region.crop(out), raise_by, to_u8(skin_mask(ctx, face, region)))
+            lift(region.crop(out), raise_by, skin_mask(ctx, face, region))
         return out
 
 

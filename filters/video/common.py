@@ -103,9 +103,14 @@ def lift(patch: Image, raise_by: np.ndarray, alpha: Mask) -> Image:
     return cv2.add(patch, raised, dst=patch)
 
 
-def to_u8(weight: Mask, scale: float = 1.0) -> Mask:
-    """A float 0..1 mask times ``scale`` (0..1) as uint8 0..255 (rounded)."""
-    return cv2.convertScaleAbs(weight, alpha=255.0 * scale)
+def scaled(mask: Mask, factor: float) -> Mask:
+    """A uint8 mask times ``factor`` (0..1), rounded."""
+    return cv2.convertScaleAbs(mask, alpha=factor)
+
+
+def unit(mask: Mask) -> Mask:
+    """A uint8 mask as float32 0..1."""
+    return mask.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
 COMPOSITE_BAND_ROWS = 45
@@ -212,8 +217,8 @@ def recolor_lab(base: Image, color: tuple[int, int, int], keep_lightness: float)
 
 
 def skin_mask(ctx: FrameContext, face: Face, region: Region) -> Mask:
-    """Float32 0..1 skin mask of ``face`` inside ``region``: the face oval without eyes,
-    brows and lips, gated by a skin-colour test; shared by every filter of the frame."""
+    """uint8 skin mask (255 = skin) of ``face`` inside ``region``: the face oval without
+    eyes, brows and lips, gated by a skin-colour test; shared by every filter of the frame."""
     key = f"skin:{id(face)}:{region}"
     return ctx.shared(key, lambda: _skin_mask(ctx.frame, face, region))
 
@@ -240,5 +245,5 @@ def _skin_mask(frame: Image, face: Face, region: Region) -> Mask:
     ycrcb = cv2.cvtColor(cv2.resize(region.crop(frame), small), cv2.COLOR_BGR2YCrCb)
     skin = cv2.inRange(ycrcb, SKIN_YCRCB_LOW, SKIN_YCRCB_HIGH)
     skin = cv2.morphologyEx(skin, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    mask = feather(cv2.min(geometric, skin), max(1.0, grow * 0.8))
+    mask = cv2.GaussianBlur(cv2.min(geometric, skin), (0, 0), max(1.0, grow * 0.8))
     return cv2.resize(mask, region.size, interpolation=cv2.INTER_LINEAR)

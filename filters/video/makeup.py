@@ -30,6 +30,7 @@ from filters.video.common import (
     recolor_lab,
     skin_mask,
     soft_light,
+    unit,
 )
 
 
@@ -254,7 +255,7 @@ class Foundation(_Makeup):
         target = tone.mean(axis=(0, 1)) * 0.6 + shade * 0.4
         delta = cv2.resize(target - tone, region.size, interpolation=cv2.INTER_LINEAR)
         layer = cv2.add(patch, delta, dtype=cv2.CV_8U)
-        weight = skin_mask(ctx, face, region) * (self.fraction("coverage") * 0.8)
+        weight = unit(skin_mask(ctx, face, region)) * (self.fraction("coverage") * 0.8)
         return apply_in_region(frame, region, blend(patch, layer, weight), ctx)
 
 
@@ -289,7 +290,7 @@ class Contour(_Makeup):
         bones = [face.at((bone,)) for bone in (lm.RIGHT_CHEEKBONE, lm.LEFT_CHEEKBONE)]
         highlight = _strokes(region, [face.at(lm.NOSE_RIDGE), *bones], width)
         sigma = face.width * 0.035
-        skin = skin_mask(ctx, face, region)
+        skin = unit(skin_mask(ctx, face, region))
         intensity = self.fraction("intensity")
         patch = region.crop(frame)
         dark = blend(patch, multiply(patch, hex_to_bgr(self.text("shadow"))),
