@@ -7,7 +7,9 @@ rest of the chain.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import ClassVar
 
 import cv2
@@ -114,25 +116,22 @@ class FaceReshape(VideoFilter):
     def field(self, face: Face) -> WarpField:
         """The displacement field this filter applies to ``face``."""
         warp = WarpField()
-        self._jaw(face, warp)
-        self._nose(face, warp)
+        right, down = _face_axes(face)
+        self._jaw(face, warp, right, down)
+        self._nose(face, warp, right)
         self._eyes(face, warp)
         return warp
 
-    def _jaw(self, face: Face, warp: WarpField) -> None:
-        right, down = _face_axes(face)
+    def _jaw(self, face: Face, warp: WarpField, right: np.ndarray, down: np.ndarray) -> None:
         jaw = face.at(lm.JAW)
-        half = (len(lm.JAW) - 1) // 2
-        t = 1.0 - np.abs(np.arange(len(lm.JAW)) - half) / half  # 0 at the ears, 1 at the chin
         inward = -np.sign((jaw - face.points[lm.CHIN]) @ right)[:, None] * right
-        slim = np.sin(np.pi * (0.15 + 0.85 * t)) * self.fraction("slim") * SLIM_MAX
-        vline = np.clip(np.sin(2 * np.pi * (t - 0.5)), 0, 1) * self.fraction("vline") * VLINE_MAX
-        chin = np.clip(t - 0.6, 0, None) / 0.4 * self.fraction("chin") * CHIN_MAX
-        shift = ((slim + vline)[:, None] * inward + chin[:, None] * down) * face.width
+        across = _JAW_SLIM * (self.fraction("slim") * SLIM_MAX)
+        across += _JAW_VLINE * (self.fraction("vline") * VLINE_MAX)
+        chin = _JAW_CHIN * (self.fraction("chin") * CHIN_MAX)
+        shift = (across[:, None] * inward + chin[:, None] * down) * face.width
         warp.push(jaw, shift.astype(np.float32), face.width * 0.14)
 
-    def _nose(self, face: Face, warp: WarpField) -> None:
-        right, _ = _face_axes(face)
+    def _nose(self, face: Face, warp: WarpField, right: np.ndarray) -> None:
         wings = face.at(lm.RIGHT_NOSE_WING + lm.LEFT_NOSE_WING)
         offset = (wings - face.points[lm.NOSE_TIP]) @ right
         shift = -offset[:, None] * right * (self.fraction("nose") * NOSE_MAX)
@@ -145,6 +144,19 @@ class FaceReshape(VideoFilter):
         for center, (outer, inner) in zip(face.eye_centers, corners, strict=True):
             eye_width = float(np.linalg.norm(face.points[outer] - face.points[inner]))
             warp.zoom(center, strength, eye_width * 1.1)
+
+
+def _jaw_profiles() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per jaw landmark (ear to ear), the share of slimming, V-line and chin shift."""
+    half = (len(lm.JAW) - 1) // 2
+    t = 1.0 - np.abs(np.arange(len(lm.JAW)) - half) / half  # 0 at the ears, 1 at the chin
+    slim = np.sin(np.pi * (0.15 + 0.85 * t))
+    vline = np.clip(np.sin(2 * np.pi * (t - 0.5)), 0, 1)
+    chin = np.clip(t - 0.6, 0, None) / 0.4
+    return slim, vline, chin
+
+
+_JAW_SLIM, _JAW_VLINE, _JAW_CHIN = _jaw_profiles()
 
 
 def _face_axes(face: Face) -> tuple[np.ndarray, np.ndarray]:
@@ -168,14 +180,13 @@ class _GridShift:
     def of(cls, warp: WarpField, region: Region) -> _GridShift:
         width, height = region.size
         columns, rows = max(2, width // GRID_STEP + 1), max(2, height // GRID_STEP + 1)
-        gx = np.linspace(0, width - 1, columns, dtype=np.float32)
-        gy = np.linspace(0, height - 1, rows, dtype=np.float32)
+        step = ((width - 1) / (columns - 1), (height - 1) / (rows - 1))
         nodes = np.empty((rows, columns, 2), np.float32)
-        nodes[..., 0] = gx[None, :] + region.x0
-        nodes[..., 1] = gy[:, None] + region.y0
+        nodes[..., 0] = np.arange(columns, dtype=np.float32)[None, :] * step[0] + region.x0
+        nodes[..., 1] = np.arange(rows, dtype=np.float32)[:, None] * step[1] + region.y0
         shift = warp.at(nodes.reshape(-1, 2)).reshape(rows, columns, 2)
         shift *= _taper(columns)[None, :, None] * _taper(rows)[:, None, None]
-        return cls(region, shift, ((width - 1) / (columns - 1), (height - 1) / (rows - 1)))
+        return cls(region, shift, step)
 
     def warp(self, frame: Image, ctx: FrameContext) -> Image:
         """``frame`` warped, in the context's copy: only the part of the region where the
@@ -230,11 +241,14 @@ def _pixel_span(first: int, last: int, pixels_per_node: float) -> tuple[int, int
     ``last`` of a grid it upsamples by ``pixels_per_node``."""
     start = (first + 0.5) * pixels_per_node - 0.5
     stop = (last + 0.5) * pixels_per_node - 0.5
-    return int(np.floor(start)), int(np.ceil(stop)) + 1
+    return math.floor(start), math.ceil(stop) + 1
 
 
+@lru_cache(maxsize=64)
 def _taper(count: int) -> np.ndarray:
-    """1 inside, falling smoothly to 0 over the outer eighth at each end."""
+    """1 inside, falling smoothly to 0 over the outer eighth at each end (read-only)."""
     position = np.linspace(0.0, 1.0, count, dtype=np.float32)
     edge = np.minimum(position, 1.0 - position) * 8.0
-    return np.clip(edge, 0.0, 1.0) ** 2 * (3.0 - 2.0 * np.clip(edge, 0.0, 1.0))
+    taper = np.clip(edge, 0.0, 1.0) ** 2 * (3.0 - 2.0 * np.clip(edge, 0.0, 1.0))
+    taper.flags.writeable = False
+    return taper
