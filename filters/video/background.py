@@ -14,7 +14,7 @@ from filters.context import FrameContext
 from filters.imaging import downscale
 from filters.params import Param, amount, choice, color, file, hex_to_bgr, scalar
 from filters.types import Image, Mask
-from filters.video.common import composite_behind
+from filters.video.common import composite_behind, gaussian_u8
 
 BLUR_SMALL_SIGMA = 1.5
 """The blur is computed at the largest power-of-two reduction (up to 8) that leaves at least
@@ -27,7 +27,7 @@ def _blurred(frame: Image, sigma: float) -> Image:
     height, width = frame.shape[:2]
     scale = 2 ** int(np.clip(np.floor(np.log2(max(sigma, 1.0) / BLUR_SMALL_SIGMA)), 1, 3))
     small = downscale(frame, max(width, height) // scale)
-    small = cv2.GaussianBlur(small, (0, 0), max(0.5, sigma / scale))
+    small = gaussian_u8(small, max(0.5, sigma / scale))
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from filters.video.common import blend, blend_u8, composite_behind, lift
+from filters.video.common import blend, blend_u8, composite_behind, gaussian_u8, lift
 
 
 def test_blend_u8_matches_the_float_blend_within_one_level() -> None:
@@ -59,3 +59,14 @@ def test_lift_matches_the_float_blend_towards_the_curve_within_one_level() -> No
     out = patch.copy()
     assert lift(out, curves - levels.astype(np.uint8)[:, None, None], alpha) is out
     assert np.abs(out.astype(int) - exact).max() <= 1
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.9, 2.4, 6.0])
+@pytest.mark.parametrize("shape", [(90, 160, 3), (184, 160), (9, 7)])
+def test_gaussian_u8_is_opencvs_gaussian_within_two_levels(
+    sigma: float, shape: tuple[int, ...]
+) -> None:
+    image = np.random.default_rng(8).integers(0, 256, shape, dtype=np.uint8)
+    expected = cv2.GaussianBlur(image, (0, 0), sigma).astype(int)
+    difference = np.abs(gaussian_u8(image, sigma).astype(int) - expected)
+    assert difference.max() <= 2 and difference.mean() < 0.5  # noise: the hardest case
