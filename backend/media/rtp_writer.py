@@ -52,7 +52,8 @@ class ExtensionTemplate:
 
 class RtpWriter:
     """One sender's RTP stream: numbers its packets and keeps the last ``RTP_HISTORY_SIZE`` of
-    them (as sent, before SRTP) for retransmission."""
+    them (before SRTP) for retransmission, as header and payload: every subscriber's history
+    shares the fanout's payloads."""
 
     def __init__(
         self,
@@ -68,7 +69,7 @@ class RtpWriter:
         self.timestamp_origin = timestamp_origin
         self.extensions = extensions
         self.timestamp = timestamp_origin  # of the last frame written
-        self.history: dict[int, bytes] = {}
+        self.history: dict[int, tuple[bytes, bytes]] = {}
         self._first_byte = _VERSION_2 | (_HAS_EXTENSION if extensions.value else 0)
 
     def frame(self, payloads: list[bytes], timestamp: int, abs_send_time: int) -> list[bytes]:
@@ -81,17 +82,16 @@ class RtpWriter:
         packets = []
         for index, payload in enumerate(payloads):
             second = self.payload_type | _MARKER if index == last else self.payload_type
-            header = _HEADER.pack(first, second, sequence_number, timestamp, ssrc)
-            packet = header + extension + payload
-            history[sequence_number % RTP_HISTORY_SIZE] = packet
-            packets.append(packet)
+            header = _HEADER.pack(first, second, sequence_number, timestamp, ssrc) + extension
+            history[sequence_number % RTP_HISTORY_SIZE] = (header, payload)
+            packets.append(header + payload)
             sequence_number = (sequence_number + 1) & 0xFFFF
         self.sequence_number = sequence_number
         return packets
 
     def sent(self, sequence_number: int) -> bytes | None:
         """The packet sent with ``sequence_number``, if it is still in the history."""
-        packet = self.history.get(sequence_number % RTP_HISTORY_SIZE)
-        if packet is None or _HEADER.unpack_from(packet)[2] != sequence_number:
+        sent = self.history.get(sequence_number % RTP_HISTORY_SIZE)
+        if sent is None or _HEADER.unpack_from(sent[0])[2] != sequence_number:
             return None
-        return packet
+        return sent[0] + sent[1]

@@ -85,7 +85,9 @@ def test_frames_continue_the_sequence_and_report_their_timestamp() -> None:
 def test_sent_packets_stay_retrievable_for_the_history_size() -> None:
     extensions_map = _configured([MID, ABS_SEND_TIME])
     writer = RtpWriter(96, 7, 0, 0, ExtensionTemplate.learn(extensions_map, "0"))
-    first = writer.frame([b"first", b"second"], 3000, 0x00ABCD)
+    payloads = [b"first", b"second"]
+    first = writer.frame(payloads, 3000, 0x00ABCD)
+    assert all(writer.history[n][1] is payloads[n] for n in (0, 1))  # shared, not copied
     assert writer.sent(0) == first[0]
     assert writer.sent(1) == first[1]
     parsed = RtpPacket.parse(first[1], extensions_map)
