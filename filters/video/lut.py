@@ -29,6 +29,9 @@ ATLAS_RG_MAX = 64
 """Red and green samples of the atlas: the LUT's own grid (so bilinear atlas lookups are
 exactly its trilinear interpolation, and a 33-point cube's atlas is a quarter of a 64-point
 one, which keeps the remap's reads in cache), up to this many."""
+ATLAS_STRIP_ROWS = 96
+"""The general path runs on strips of this many rows, so its maps stay in cache (7-9%
+cheaper than whole frames at 720p and 1080p here)."""
 F32 = NDArray[np.float32]
 Look = Callable[[F32], F32]
 """A colour transform on ``(..., 3)`` RGB floats in 0..1."""
@@ -148,13 +151,20 @@ class CompiledLut:
         return cv2.addWeighted(self._remap(frame), strength, frame, 1.0 - strength, 0.0, dst=dst)
 
     def _remap(self, frame: Image, dst: Image | None = None) -> Image:
+        out = np.empty_like(frame) if dst is None else dst
+        for top in range(0, frame.shape[0], ATLAS_STRIP_ROWS):
+            rows = slice(top, top + ATLAS_STRIP_ROWS)
+            self._remap_strip(frame[rows], out[rows])
+        return out
+
+    def _remap_strip(self, frame: Image, dst: Image) -> None:
         blue, green, red = cv2.split(frame)
         x = cv2.LUT(red, self.cell)
         y = cv2.add(cv2.LUT(green, self.cell), cv2.LUT(blue, self.slice_row))
         fraction = cv2.add(cv2.LUT(green, self.frac_y), cv2.LUT(red, self.frac_x))
         maps = cv2.merge([x, y])
         # The maps hold all ``frame`` has to say, so ``dst`` may be ``frame`` itself.
-        return cv2.remap(self.atlas, maps, fraction.view(np.uint16), cv2.INTER_LINEAR, dst=dst)
+        cv2.remap(self.atlas, maps, fraction.view(np.uint16), cv2.INTER_LINEAR, dst=dst)
 
 
 _LEVELS = np.arange(256, dtype=np.float32)[:, None]

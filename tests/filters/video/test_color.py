@@ -9,6 +9,7 @@ import pytest
 from filters import registry
 from filters.context import FrameContext
 from filters.types import Image
+from filters.video import lut as lut_module
 from filters.video.color import CustomLut, LutFilter, look_path
 from filters.video.looks import LOOKS
 from filters.video.lut import CubeError, Lut3D, compile_lut, read_cube, write_cube
@@ -93,3 +94,13 @@ def test_a_chain_grades_its_own_copy_in_place(look: str, intensity: float, scene
     expected = effect.process(first, FrameContext(first))
     assert effect.process(first, ctx) is first  # the chain's own copy: no new frame
     assert np.array_equal(first, expected)
+
+
+def test_the_general_path_in_strips_equals_one_pass(
+    scene: Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lut = compile_lut(Lut3D.from_look(LOOKS["cinematic"], size=17))
+    assert lut.curves is None
+    in_strips = lut.apply(scene, 0.7)
+    monkeypatch.setattr(lut_module, "ATLAS_STRIP_ROWS", scene.shape[0])
+    assert np.array_equal(in_strips, lut.apply(scene, 0.7))
