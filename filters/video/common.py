@@ -105,7 +105,7 @@ def lift(patch: Image, raise_by: np.ndarray, alpha: Mask) -> Image:
     """``patch`` (written in place) mixed by the uint8 ``alpha`` (255 = all) towards a tone
     curve that never lowers a value, given as ``raise_by`` (a ``cv2.LUT`` table of curve
     minus identity): ``patch + raise_by[patch] * alpha / 255``, within one level of the
-    float blend, in half the passes of ``blend_u8``."""
+    float blend, in four 8-bit passes (a graded copy and ``blend_u8`` take six)."""
     raised = cv2.multiply(
         cv2.LUT(patch, raise_by), cv2.cvtColor(alpha, cv2.COLOR_GRAY2BGR), scale=1.0 / 255.0
     )
