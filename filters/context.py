@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from filters import landmarks as lm
-from filters.face_mesh import DirectFaceMesh
+from filters.face_mesh import FaceMesh
 from filters.imaging import reduced_rgb
 from filters.one_euro import OneEuroFilter
 from filters.types import Image, Mask, Points
@@ -157,37 +157,26 @@ class Face:
 
 
 class FaceTracker:
-    """Face landmarks in frame pixels, tracked between detections.
+    """Face landmarks in frame pixels, tracked between detections (``filters.face_mesh``).
 
-    With ``refined`` MediaPipe's FaceMesh graph with the attention model: 478 points, lips
-    and eyes refined, and the ten iris points. Without, the 468-point base mesh run directly
-    (``filters.face_mesh``): a third of the cost, its points ~2-2.5 px (median, 720p) from the
-    refined model's, most of all on the eyes, so it serves chains whose filters do not
-    declare ``"refined"``.
+    With ``refined`` the attention model: 478 points, lips and eyes refined, and the ten
+    iris points. Without, the 468-point base mesh: under half the cost, its points ~2.1-2.4
+    px (median, 720p) from the refined model's, most of all on the eyes, so it serves chains
+    whose filters do not declare ``"refined"``.
 
-    Detection (and the refined graph) sees the frame downscaled so its longer side is at most
-    ``max_side``; the base mesh crops each face from the full-resolution frame.
+    Detection sees the frame downscaled so its longer side is at most ``max_side``; the
+    landmark models crop each face from the full-resolution frame.
     """
 
     def __init__(
-        self,
-        max_faces: int = 1,
-        max_side: int = 640,
-        static: bool = False,
-        min_detection: float = 0.5,
-        min_tracking: float = 0.5,
-        refined: bool = True,
+        self, max_faces: int = 1, max_side: int = 640, static: bool = False, refined: bool = True
     ) -> None:
         self.max_side = max_side
         self.refined = refined
         self.static = static
         self._smoothers: list[OneEuroFilter] = []
         self._tracks: list[PoseTrack] = []
-        self._mesh: _MeshGraph | DirectFaceMesh
-        if refined:
-            self._mesh = _MeshGraph(max_faces, max_side, static, min_detection, min_tracking)
-        else:
-            self._mesh = DirectFaceMesh(max_faces, max_side, static, min_detection, min_tracking)
+        self._mesh = FaceMesh(max_faces, max_side, static, refined)
 
     def detect(self, frame: Image, time: float | None = None) -> list[Face]:
         """The faces in ``frame``. Given the frame's ``time`` (seconds), a tracking (not
@@ -210,35 +199,6 @@ class FaceTracker:
 
     def close(self) -> None:
         self._mesh.close()
-
-
-class _MeshGraph:
-    """MediaPipe's FaceMesh solution with the attention model (478 points)."""
-
-    def __init__(
-        self, max_faces: int, max_side: int, static: bool, min_detection: float,
-        min_tracking: float,
-    ) -> None:  # fmt: skip
-        import mediapipe as mp
-
-        self.max_side = max_side
-        self._graph = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=static,
-            max_num_faces=max_faces,
-            refine_landmarks=True,
-            min_detection_confidence=min_detection,
-            min_tracking_confidence=min_tracking,
-        )
-
-    def landmarks(self, frame: Image) -> list[Points]:
-        """Each face's ``(478, 3)`` landmarks: x, y and depth in frame pixels."""
-        height, width = frame.shape[:2]
-        result = self._graph.process(reduced_rgb(frame, self.max_side))
-        scale = np.array([width, height, width], np.float32)
-        return [_landmark_array(face) * scale for face in result.multi_face_landmarks or []]
-
-    def close(self) -> None:
-        self._graph.close()
 
 
 class PersonSegmenter:
@@ -293,30 +253,6 @@ def _follow(mask: Mask, anchor: np.ndarray | None, ctx: FrameContext) -> Mask:
         return mask
     shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
     return cv2.warpAffine(mask, shift, (width, height), borderMode=cv2.BORDER_REPLICATE)
-
-
-_LANDMARK_RECORD = np.dtype(
-    [("head", "u1", 3), ("x", "<f4"), ("y_tag", "u1"), ("y", "<f4"), ("z_tag", "u1"), ("z", "<f4")]
-)
-"""A serialized ``NormalizedLandmark`` with x, y and z set: field 1 (length 15) holding
-tag 0x0d + x, tag 0x15 + y, tag 0x1d + z."""
-_LANDMARK_HEAD = np.array([0x0A, 0x0F, 0x0D], np.uint8)
-
-
-def _landmark_array(marks: Any) -> Points:
-    """``(n, 3)`` float32 x, y, z of a ``NormalizedLandmarkList``: read straight from its
-    serialized bytes when every landmark has exactly x, y and z (what FaceMesh emits; a
-    fifth of the cost of 478 attribute reads), else attribute by attribute."""
-    data = marks.SerializeToString()
-    if len(data) == len(marks.landmark) * _LANDMARK_RECORD.itemsize:
-        records = np.frombuffer(data, _LANDMARK_RECORD)
-        if (
-            (records["head"] == _LANDMARK_HEAD).all()
-            and (records["y_tag"] == 0x15).all()
-            and (records["z_tag"] == 0x1D).all()
-        ):
-            return np.stack([records["x"], records["y"], records["z"]], axis=1).astype(np.float32)
-    return np.array([(p.x, p.y, p.z) for p in marks.landmark], np.float32)
 
 
 @lru_cache(maxsize=1)

@@ -1,21 +1,22 @@
-"""FaceMesh's 468-point landmark model run directly, with MediaPipe's tracking rules.
+"""FaceMesh's landmark models run directly, with MediaPipe's tracking rules.
 
-MediaPipe's FaceMesh solution runs its TFLite model inside a graph of some twenty
-calculators whose scheduling costs more than the model itself (a 720p frame: ~6.9 ms
-through the graph, ~2.5 ms this way on the same machine). Here the same model file runs in
-LiteRT on a 192 × 192 crop cut straight from the full-resolution frame, and the rules the
-graph applies are plain numpy:
+MediaPipe's FaceMesh solution runs its model inside a graph of some twenty calculators whose
+scheduling costs as much as the model (a 720p frame: ~6.9 ms through the graph, ~2.5 ms this
+way on the same machine). Here each face is cut from the full-resolution frame as the
+model's 192 × 192 input, and the rules the graph applies are plain numpy:
 
 * a face found by the short-range face detector (MediaPipe's, only while fewer faces are
   tracked than asked for) gives a region: its box, turned so the eyes are level, squared on
   its longer side and grown 1.5 ×;
 * each tracked face's landmarks give the next frame's region the same way (all points' box,
   turned by the line between the outer eye corners 33 → 263);
-* a face whose presence score falls under ``min_tracking`` is dropped (and detection looks
-  for faces again); a detected face overlapping a tracked one is the same face.
+* a face whose presence score falls under one half is dropped (and detection looks for faces
+  again); a detected face overlapping a tracked one is the same face.
 
-The refined model (irises, finer lips and eyes) needs MediaPipe's custom TFLite ops and stays
-on MediaPipe's graph (``filters.context.FaceTracker(refined=True)``).
+Two models: the 468-point base mesh (``face_landmark.tflite``) runs in LiteRT; the refined
+one (478 points: irises, finer lips and eyes; ``face_landmark_with_attention.tflite``) needs
+MediaPipe's custom operations and the merging of its refinements, so it runs through
+MediaPipe's own ``FaceLandmarkCpu`` subgraph, alone in a graph of one node.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -38,6 +39,7 @@ ROI_SCALE = 1.5
 EYE_LINE = (33, 263)
 """Outer corners of the right and left eye: the line that sets a region's rotation."""
 SAME_FACE_IOU = 0.5
+MIN_DETECTION = 0.5
 
 
 @cache
@@ -103,8 +105,40 @@ class FaceRegion:
         return inter / union if union > 0 else 0.0
 
 
-class LandmarkModel:
+class LandmarkModel(Protocol):
+    points: int
+
+    def run(self, frame: Image, region: FaceRegion) -> Points | None:
+        """``(points, 3)`` landmarks of the face in ``region`` of the BGR ``frame`` (x, y in
+        frame pixels, depth in pixels relative to the face's centre plane), or ``None``
+        when the model sees no face there."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _crop(frame: Image, region: FaceRegion) -> tuple[Image, np.ndarray]:
+    """The region as the models' RGB input, and the crop-to-frame map."""
+    to_frame = region.crop_to_frame()
+    crop = cv2.warpAffine(
+        frame, to_frame, (CROP_SIZE, CROP_SIZE),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
+    )  # fmt: skip
+    return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), to_frame
+
+
+def _to_frame(in_crop: Points, to_frame: np.ndarray, region: FaceRegion) -> Points:
+    """Landmarks in crop pixels (depth too) mapped to frame pixels."""
+    points = np.empty_like(in_crop, dtype=np.float32)
+    points[:, :2] = in_crop[:, :2] @ to_frame[:, :2].T + to_frame[:, 2]
+    points[:, 2] = in_crop[:, 2] * (region.size / CROP_SIZE)
+    return points
+
+
+class BaseMeshModel:
     """``face_landmark.tflite`` in LiteRT on one thread: 468 points and a presence score."""
+
+    points = 468
 
     def __init__(self) -> None:
         from ai_edge_litert.interpreter import Interpreter
@@ -117,25 +151,105 @@ class LandmarkModel:
         outputs = {o["name"]: o["index"] for o in self._interpreter.get_output_details()}
         self._points, self._score = outputs["conv2d_21"], outputs["conv2d_31"]
 
-    def run(self, frame: Image, region: FaceRegion) -> tuple[Points, float]:
-        """``(468, 3)`` landmarks (x, y in frame pixels, depth in pixels relative to the
-        face's centre plane) and the face presence probability for ``region`` of the BGR
-        ``frame``."""
-        to_frame = region.crop_to_frame()
-        crop = cv2.warpAffine(
-            frame, to_frame, (CROP_SIZE, CROP_SIZE),
-            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT,
-        )  # fmt: skip
-        tensor = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.float32)
+    def run(self, frame: Image, region: FaceRegion) -> Points | None:
+        crop, to_frame = _crop(frame, region)
+        tensor = crop.astype(np.float32)
         tensor *= 1.0 / 255.0
         self._interpreter.set_tensor(self._input, tensor[None])
         self._interpreter.invoke()
-        raw = self._interpreter.get_tensor(self._points).reshape(-1, 3)
         logit = float(self._interpreter.get_tensor(self._score).reshape(-1)[0])
-        points = np.empty_like(raw)
-        points[:, :2] = raw[:, :2] @ to_frame[:, :2].T + to_frame[:, 2]
-        points[:, 2] = raw[:, 2] * (region.size / CROP_SIZE)
-        return points, 1.0 / (1.0 + np.exp(-logit))
+        if logit < 0.0:  # presence probability under one half
+            return None
+        raw = self._interpreter.get_tensor(self._points).reshape(-1, 3)
+        return _to_frame(raw, to_frame, region)
+
+    def close(self) -> None:
+        return None
+
+
+_ATTENTION_GRAPH = """
+input_stream: "image"
+input_stream: "roi"
+output_stream: "landmarks"
+num_threads: 1
+node {
+  calculator: "FaceLandmarkCpu"
+  input_stream: "IMAGE:image"
+  input_stream: "ROI:roi"
+  input_side_packet: "WITH_ATTENTION:with_attention"
+  output_stream: "LANDMARKS:landmarks"
+}
+"""
+
+
+class RefinedMeshModel:
+    """``face_landmark_with_attention.tflite`` through MediaPipe's ``FaceLandmarkCpu``
+    subgraph (which drops a face whose presence is under one half): 478 points."""
+
+    points = 478
+
+    def __init__(self) -> None:
+        import mediapipe as mp
+        from google.protobuf import text_format
+        from mediapipe.framework import calculator_pb2
+        from mediapipe.framework.formats import rect_pb2
+        from mediapipe.python import packet_creator, packet_getter
+        from mediapipe.python._framework_bindings import calculator_graph, resource_util
+
+        resource_util.set_resource_dir(str(Path(mp.__file__).parent.parent))
+        config = text_format.Parse(_ATTENTION_GRAPH, calculator_pb2.CalculatorGraphConfig())
+        self._graph = calculator_graph.CalculatorGraph(graph_config=config)
+        self._found: list[Any] = []
+        self._graph.observe_output_stream(
+            "landmarks", lambda _, packet: self._found.append(packet_getter.get_proto(packet))
+        )
+        self._graph.start_run(
+            input_side_packets={"with_attention": packet_creator.create_bool(True)}
+        )
+        self._packets = packet_creator
+        self._rgb = mp.ImageFormat.SRGB
+        whole = rect_pb2.NormalizedRect(x_center=0.5, y_center=0.5, width=1.0, height=1.0)
+        self._whole_crop = packet_creator.create_proto(whole)  # the crop is the region
+        self._timestamp = 0
+
+    def run(self, frame: Image, region: FaceRegion) -> Points | None:
+        crop, to_frame = _crop(frame, region)
+        self._timestamp += 1
+        image = self._packets.create_image_frame(image_format=self._rgb, data=crop)
+        self._graph.add_packet_to_input_stream("image", image.at(self._timestamp))
+        self._graph.add_packet_to_input_stream("roi", self._whole_crop.at(self._timestamp))
+        self._graph.wait_until_idle()
+        if not self._found:
+            return None
+        normalized = landmark_array(self._found.pop())
+        return _to_frame(normalized * CROP_SIZE, to_frame, region)
+
+    def close(self) -> None:
+        self._graph.close()
+
+
+_LANDMARK_RECORD = np.dtype(
+    [("head", "u1", 3), ("x", "<f4"), ("y_tag", "u1"), ("y", "<f4"), ("z_tag", "u1"), ("z", "<f4")]
+)
+"""A serialized ``NormalizedLandmark`` with x, y and z set: field 1 (length 15) holding
+tag 0x0d + x, tag 0x15 + y, tag 0x1d + z."""
+_LANDMARK_HEAD = np.array([0x0A, 0x0F, 0x0D], np.uint8)
+
+
+def landmark_array(marks: Any) -> Points:
+    """``(n, 3)`` float32 x, y, z of a ``NormalizedLandmarkList``: read straight from its
+    serialized bytes when every landmark has exactly x, y and z (what FaceMesh emits; a
+    fifth of the cost of 478 attribute reads), else attribute by attribute."""
+    data = marks.SerializeToString()
+    if len(data) == len(marks.landmark) * _LANDMARK_RECORD.itemsize:
+        records = np.frombuffer(data, _LANDMARK_RECORD)
+        if (
+            (records["head"] == _LANDMARK_HEAD).all()
+            and (records["y_tag"] == 0x15).all()
+            and (records["z_tag"] == 0x1D).all()
+        ):
+            return np.stack([records["x"], records["y"], records["z"]], axis=1).astype(np.float32)
+    return np.array([(p.x, p.y, p.z) for p in marks.landmark], np.float32)
 
 
 class FaceDetector:
@@ -167,41 +281,39 @@ def _detection_region(detection: Any, width: int, height: int) -> FaceRegion:
     return FaceRegion.around((x0, y0, x0 + box.width * width, y0 + box.height * height), eyes)
 
 
-class DirectFaceMesh:
-    """Tracks up to ``max_faces`` faces: landmarks for each tracked region every frame,
-    detection only while fewer are tracked (every frame when ``static``)."""
+class FaceMesh:
+    """Tracks up to ``max_faces`` faces with the base or the ``refined`` model: landmarks
+    for each tracked region every frame, detection only while fewer are tracked (every
+    frame when ``static``)."""
 
-    def __init__(
-        self, max_faces: int, max_side: int, static: bool, min_detection: float,
-        min_tracking: float,
-    ) -> None:  # fmt: skip
+    def __init__(self, max_faces: int, max_side: int, static: bool, refined: bool) -> None:
         self.max_faces = max_faces
         self.max_side = max_side
         self.static = static
-        self.min_tracking = min_tracking
-        self._model = LandmarkModel()
-        self._detector = FaceDetector(min_detection)
+        self._model: LandmarkModel = RefinedMeshModel() if refined else BaseMeshModel()
+        self._detector = FaceDetector(MIN_DETECTION)
         self._regions: list[FaceRegion] = []
 
+    @property
+    def points(self) -> int:
+        return self._model.points
+
     def landmarks(self, frame: Image) -> list[Points]:
-        """Each face's ``(468, 3)`` landmarks: x, y and depth in frame pixels."""
+        """Each face's ``(points, 3)`` landmarks: x, y and depth in frame pixels."""
         height, width = frame.shape[:2]
         regions = [] if self.static else list(self._regions)
         if len(regions) < self.max_faces:
             small = reduced_rgb(frame, self.max_side)
-            found = self._detector.regions(small, width, height)
-            for region in found:
+            for region in self._detector.regions(small, width, height):
                 if len(regions) < self.max_faces and all(
                     region.overlap(known) < SAME_FACE_IOU for known in regions
                 ):
                     regions.append(region)
-        faces = []
-        for region in regions:
-            points, presence = self._model.run(frame, region)
-            if presence >= self.min_tracking:
-                faces.append(points)
-        self._regions = [FaceRegion.of_landmarks(points) for points in faces]
-        return faces
+        faces = [self._model.run(frame, region) for region in regions]
+        found = [points for points in faces if points is not None]
+        self._regions = [FaceRegion.of_landmarks(points) for points in found]
+        return found
 
     def close(self) -> None:
         self._detector.close()
+        self._model.close()

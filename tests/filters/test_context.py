@@ -161,19 +161,19 @@ def test_writable_copies_foreign_frames_once() -> None:
 def test_landmarks_are_read_from_the_serialized_list_or_attribute_by_attribute() -> None:
     from mediapipe.framework.formats import landmark_pb2
 
-    from filters.context import _landmark_array
+    from filters.face_mesh import landmark_array
 
     values = np.random.default_rng(2).uniform(-1, 1, (5, 3)).astype(np.float32)
     marks = landmark_pb2.NormalizedLandmarkList()
     for x, y, z in values:
         point = marks.landmark.add()
         point.x, point.y, point.z = x, y, z
-    assert np.array_equal(_landmark_array(marks), values)
+    assert np.array_equal(landmark_array(marks), values)
     marks.landmark[2].visibility = 0.5  # a record of another shape: the slow path
     marks.landmark[4].ClearField("z")
     expected = values.copy()
     expected[4, 2] = 0.0
-    assert np.array_equal(_landmark_array(marks), expected)
+    assert np.array_equal(landmark_array(marks), expected)
 
 
 def _iou(mask: np.ndarray, truth: np.ndarray) -> float:

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from filters.face_mesh import CROP_SIZE, EYE_LINE, DirectFaceMesh, FaceDetector, FaceRegion
+from filters.face_mesh import CROP_SIZE, EYE_LINE, FaceDetector, FaceMesh, FaceRegion
 from filters.synthetic import SyntheticFaceClip
 
 
@@ -66,8 +66,7 @@ def test_a_tracked_face_needs_no_detection_until_it_is_lost(
     counted: type[_CountingDetector],
 ) -> None:
     clip = SyntheticFaceClip(1280, 720)
-    mesh = DirectFaceMesh(max_faces=1, max_side=640, static=False, min_detection=0.5,
-                          min_tracking=0.5)  # fmt: skip
+    mesh = FaceMesh(max_faces=1, max_side=640, static=False, refined=False)
     found = [len(mesh.landmarks(clip.frame(index))) for index in range(0, 40, 2)]
     assert found == [1] * 20 and counted.calls == 1
     blank = np.full((720, 1280, 3), 90, np.uint8)
@@ -83,8 +82,7 @@ def test_static_mode_detects_every_frame_and_finds_two_faces(
     left = SyntheticFaceClip(640, 720, face="astronaut").frame(0)
     right = SyntheticFaceClip(640, 720, face="grace_hopper").frame(0)
     frame = np.hstack([left, right])
-    mesh = DirectFaceMesh(max_faces=2, max_side=1280, static=True, min_detection=0.5,
-                          min_tracking=0.5)  # fmt: skip
+    mesh = FaceMesh(max_faces=2, max_side=1280, static=True, refined=True)
     for _ in range(3):
         faces = mesh.landmarks(frame)
         assert len(faces) == 2
