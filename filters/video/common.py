@@ -122,7 +122,7 @@ def unit(mask: Mask) -> Mask:
     return mask.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
-COMPOSITE_BAND_ROWS = 45
+COMPOSITE_BAND_ROWS = 60
 """``composite_behind`` classifies the frame in bands of this many rows."""
 COMPOSITE_MERGE_COLUMNS = 33
 """Mixed runs of a band closer than this are blended as one (fewer, larger calls)."""
