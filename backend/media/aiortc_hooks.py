@@ -1,13 +1,12 @@
 """The one place that reaches into aiortc's private internals (written against aiortc 1.16).
 
-Packet forwarding needs three things aiortc does not offer publicly:
+Packet forwarding needs these things aiortc does not offer publicly:
 
 * receive encoded frames: ``RTCRtpReceiver.receive`` starts ``rtcrtpreceiver.decoder_worker``
   in a thread that decodes every frame. We replace that module-level worker with one that,
   for tracks marked with :func:`receive_encoded`, hands the re-assembled frame on as an
   ``av.Packet`` (pts = RTP timestamp, time base 1/clock rate) instead of decoding it. Other
-  tracks still decode. ``RTCRtpSender`` already sends an ``av.Packet`` through the codec's
-  ``pack()`` without encoding.
+  tracks still decode.
 * hear a subscriber's keyframe request: PLI/FIR only set the sender's private force-keyframe
   flag, which is useless for packets. :func:`on_keyframe_request` routes it to a callback.
 * ask a publisher for a keyframe: :func:`request_keyframe` sends a PLI through the
@@ -81,7 +80,8 @@ log = logging.getLogger(__name__)
 
 
 class Packer(Protocol):
-    """The part of an aiortc ``Encoder`` a sender uses for pre-encoded packets."""
+    """Where a forwarding sender gets a frame's RTP payloads and timestamp (``Fanout.pack``,
+    an aiortc ``Encoder.pack`` shared by every subscriber)."""
 
     def pack(self, packet: av.Packet) -> tuple[list[bytes], int]: ...
 
