@@ -9,7 +9,8 @@
    viewer) in the same run, with the frame rate each viewer actually got (MediaRelay
    saturates the CPU after a few viewers, and then its viewers get fewer frames). The backend,
    the publisher and the subscribers are separate processes; subscribers do not decode, so
-   their cost never lands on the backend.
+   their cost never lands on the backend. ``python -m bench.media sfu-cost --counts 1 25
+   --no-relay`` runs only this part, for the counts given, without the MediaRelay rows.
 
 The processes talk over loopback; aioice is told to use 127.0.0.1 (it skips it by default).
 On a shared machine other work would starve them (a starved backend forwards less and so
