@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 TIMING_WINDOW = 120
 MASK_REFRESH_EVERY = 2
+FACE_TRACKING, PERSON_MASK = "face_tracking", "person_mask"
+"""Timing rows of the analysis the filters share (``Pipeline.timings``)."""
 """The person mask is segmented afresh on every second frame (``PersonSegmenter``)."""
 
 
@@ -69,6 +71,10 @@ class Pipeline:
     ``process`` never raises because of a filter: a filter that raises is switched off,
     reported through ``failures`` and ``on_failure``, and the frame continues through the
     rest of the chain. Neutral filters (no visible effect) are skipped.
+
+    Faces and the person mask are computed before the filters run, when an active filter
+    needs them, and timed on their own rows: a filter's time is its own work, not the
+    tracking it happened to trigger first.
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class Pipeline:
         self.failures: list[FilterFailure] = []
         self.on_failure = on_failure
         self.total = FilterTiming("total")
+        self.analysis = {name: FilterTiming(name) for name in (FACE_TRACKING, PERSON_MASK)}
 
     # chain editing -----------------------------------------------------------------
     @property
@@ -128,18 +135,26 @@ class Pipeline:
         """Run the chain on a BGR uint8 frame; ``frame`` itself is never modified."""
         started = time.perf_counter()
         ctx = self._context(frame, timestamp)
+        active = [
+            (position, entry)
+            for position, entry in enumerate(self._entries)
+            if entry.enabled and not entry.filter.is_neutral()
+        ]
+        self._analyse(ctx, {need for _, entry in active for need in entry.filter.needs})
         out = frame
-        for position, entry in enumerate(self._entries):
-            if not entry.enabled or entry.filter.is_neutral():
-                continue
+        for position, entry in active:
             out = self._run(position, entry, out, ctx)
         self._index += 1
         self.total.samples.append((time.perf_counter() - started) * 1000.0)
         return out
 
     def timings(self) -> list[dict[str, Any]]:
-        """Per-filter last and median milliseconds, in chain order, then the total."""
-        return [entry.timing.as_dict() for entry in self._entries] + [self.total.as_dict()]
+        """Per-filter last and median milliseconds in chain order, then face tracking and
+        the person mask (when the chain uses them), then the total."""
+        analysis = [timing.as_dict() for timing in self.analysis.values() if timing.samples]
+        return (
+            [entry.timing.as_dict() for entry in self._entries] + analysis + [self.total.as_dict()]
+        )
 
     def close(self) -> None:
         if self._tracker is not None:
@@ -170,6 +185,12 @@ class Pipeline:
             reuse_buffers=True,
         )
 
+    def _analyse(self, ctx: FrameContext, needs: set[str]) -> None:
+        if "face" in needs or "refined" in needs:
+            _timed(self.analysis[FACE_TRACKING], lambda: ctx.faces)
+        if "person_mask" in needs:
+            _timed(self.analysis[PERSON_MASK], ctx.person_mask_small)
+
     def _run(self, position: int, entry: _Entry, frame: Image, ctx: FrameContext) -> Image:
         started = time.perf_counter()
         try:
@@ -198,6 +219,16 @@ class Pipeline:
                 self.on_failure(failure)
             except Exception:
                 log.exception("on_failure callback raised")
+
+
+def _timed(timing: FilterTiming, compute: Callable[[], object]) -> None:
+    started = time.perf_counter()
+    try:
+        compute()
+    except Exception:  # each filter that needs it meets the error again, and is switched off
+        pass
+    finally:
+        timing.samples.append((time.perf_counter() - started) * 1000.0)
 
 
 def _check_frame(out: Any, frame: Image) -> None:

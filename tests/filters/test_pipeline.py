@@ -3,9 +3,9 @@ from typing import ClassVar
 import numpy as np
 
 from filters.base import Category, VideoFilter
-from filters.context import FrameContext
+from filters.context import Face, FaceTracker, FrameContext
 from filters.params import Param, amount
-from filters.pipeline import FilterFailure, Pipeline
+from filters.pipeline import FACE_TRACKING, FilterFailure, Pipeline
 from filters.synthetic import SyntheticFaceClip
 from filters.types import Image
 from filters.video.makeup import Eyeshadow
@@ -167,3 +167,44 @@ def test_the_refined_face_model_runs_only_when_a_filter_asks_for_it() -> None:
     pipeline.process(frame)
     pipeline.close()
     assert CountLandmarks.counts == [468, 478, 468]
+
+
+class FacesProbe(VideoFilter):
+    """Records whether the faces were already known when the filter ran."""
+
+    id = "overlay.test_faces_probe"
+    name = "Faces probe"
+    category = Category.OVERLAY
+    needs = ("face",)
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+    known: ClassVar[list[bool]] = []
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        FacesProbe.known.append(ctx.known_faces is not None)
+        return frame if ctx.faces is not None else 255 - frame
+
+
+def test_faces_are_tracked_before_the_filters_on_a_row_of_their_own() -> None:
+    frame = SyntheticFaceClip(640, 360).frame(0)
+    FacesProbe.known.clear()
+    pipeline = Pipeline([Invert(), FacesProbe()])
+    for index in range(3):
+        pipeline.process(frame, timestamp=index / 30)
+    assert FacesProbe.known == [True] * 3  # tracking is not charged to the first filter
+    rows = [row["id"] for row in pipeline.timings()]
+    assert rows == ["overlay.test_invert", "overlay.test_faces_probe", FACE_TRACKING, "total"]
+    pipeline.close()
+
+
+def test_a_failing_tracker_switches_off_only_the_filters_that_need_faces() -> None:
+    class BrokenTracker(FaceTracker):
+        def detect(self, frame: Image, time: float | None = None) -> list[Face]:
+            raise RuntimeError("no model")
+
+    pipeline = Pipeline([Invert(), FacesProbe()])
+    pipeline._tracker = BrokenTracker(refined=False)
+    frame = _frame()
+    out = pipeline.process(frame)
+    assert np.array_equal(out, 255 - frame)
+    assert [f.filter_id for f in pipeline.failures] == ["overlay.test_faces_probe"]
+    pipeline.close()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from filters import presets, registry
 from filters.base import VideoFilter
 from filters.params import ParamError
+from filters.pipeline import FACE_TRACKING, PERSON_MASK
 from studio.core.effect_set import EffectSet
 from studio.core.models import CatalogEntry, User
 from studio.ui import theme
@@ -292,6 +293,13 @@ class EffectsPanel(QWidget):
         count = len(self.chain.enabled)
         total = costs.get("total", 0.0) if count else 0.0
         text = f"{count} effect{'s' * (count != 1)} on · {total:.1f} ms per frame"
+        shared = [
+            f"{label} {costs[key]:.1f} ms"
+            for key, label in ((FACE_TRACKING, "face tracking"), (PERSON_MASK, "person mask"))
+            if count and key in costs
+        ]
+        if shared:
+            text += f" (of which {', '.join(shared)})"
         voices = len(self.voice.enabled)
         if voices:
             voice_ms = sum(self.voice.costs().values())

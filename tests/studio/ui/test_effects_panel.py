@@ -41,6 +41,8 @@ def test_controls_presets_and_premium_unlock(
     slider.slider.setValue(slider.slider.maximum())
     assert window.chain.values("beauty.brighten")["amount"] == 100.0
     qtbot.waitUntil(lambda: card.cost.text().endswith("ms"), timeout=WAIT)  # measured cost
+    # the landmark model is shown apart, not charged to the first face effect
+    qtbot.waitUntil(lambda: "of which face tracking" in panel.total.text(), timeout=WAIT)
 
     colour = next(
         c
