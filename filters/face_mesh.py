@@ -21,6 +21,7 @@ MediaPipe's own ``FaceLandmarkCpu`` subgraph, alone in a graph of one node.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +32,8 @@ import numpy as np
 
 from filters.imaging import reduced_rgb
 from filters.types import Image, Points
+
+log = logging.getLogger(__name__)
 
 CROP_SIZE = 192
 """The landmark model's input: a square, 192 pixels a side."""
@@ -281,6 +284,16 @@ def _detection_region(detection: Any, width: int, height: int) -> FaceRegion:
     return FaceRegion.around((x0, y0, x0 + box.width * width, y0 + box.height * height), eyes)
 
 
+def _base_mesh_model() -> LandmarkModel:
+    """The base mesh in LiteRT, or where LiteRT is not installed (it has no wheel for Intel
+    Macs) the refined model, whose first 468 points are the base mesh's."""
+    try:
+        return BaseMeshModel()
+    except ImportError as exc:
+        log.warning("LiteRT is not available (%s): using the refined face mesh", exc)
+        return RefinedMeshModel()
+
+
 class FaceMesh:
     """Tracks up to ``max_faces`` faces with the base or the ``refined`` model: landmarks
     for each tracked region every frame, detection only while fewer are tracked (every
@@ -290,7 +303,7 @@ class FaceMesh:
         self.max_faces = max_faces
         self.max_side = max_side
         self.static = static
-        self._model: LandmarkModel = RefinedMeshModel() if refined else BaseMeshModel()
+        self._model: LandmarkModel = RefinedMeshModel() if refined else _base_mesh_model()
         self._detector = FaceDetector(MIN_DETECTION)
         self._regions: list[FaceRegion] = []
 

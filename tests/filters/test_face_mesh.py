@@ -1,6 +1,7 @@
 """The directly-run base face mesh: region geometry and MediaPipe's tracking rules."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -89,4 +90,12 @@ def test_static_mode_detects_every_frame_and_finds_two_faces(
         centres = sorted(float(face[:, 0].mean()) for face in faces)
         assert centres[0] < 640 < centres[1]
     assert counted.calls == 3
+    mesh.close()
+
+
+def test_without_litert_the_refined_model_stands_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import fails
+    mesh = FaceMesh(max_faces=1, max_side=640, static=False, refined=False)
+    faces = mesh.landmarks(SyntheticFaceClip(1280, 720).frame(0))
+    assert mesh.points == 478 and len(faces) == 1 and faces[0].shape == (478, 3)
     mesh.close()
