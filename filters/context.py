@@ -14,6 +14,7 @@ from filters import landmarks as lm
 from filters.face_mesh import FaceMesh
 from filters.imaging import reduced_rgb
 from filters.one_euro import OneEuroFilter
+from filters.selfie import selfie_model
 from filters.types import Image, Mask, Points
 
 # A generic head (x right, y down, z away from the camera, arbitrary units ~0.2 mm) at six
@@ -202,7 +203,8 @@ class FaceTracker:
 
 
 class PersonSegmenter:
-    """MediaPipe selfie segmentation (landscape model) at reduced resolution.
+    """MediaPipe's selfie segmentation (landscape model, ``filters.selfie``) at reduced
+    resolution.
 
     With ``refresh_every`` n > 1 (a live pipeline), ``mask_for`` runs the model on every n-th
     frame only: the model costs as much as the rest of a blur, and a person's outline
@@ -211,17 +213,15 @@ class PersonSegmenter:
     """
 
     def __init__(self, max_side: int = 256, refresh_every: int = 1) -> None:
-        import mediapipe as mp
-
         self.max_side = max_side
         self.refresh_every = refresh_every
-        self._model = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
+        self._model = selfie_model()
         self._last: tuple[Mask, int, np.ndarray | None] | None = None
 
     def mask(self, frame: Image) -> Mask:
-        """Person probability, float32 0..1, at the reduced resolution."""
-        result = self._model.process(reduced_rgb(frame, self.max_side))
-        return np.asarray(result.segmentation_mask, np.float32)
+        """Person probability, float32 0..1, at the reduced resolution (the model's own
+        256 × 144, whatever the frame's shape)."""
+        return self._model.mask(reduced_rgb(frame, self.max_side))
 
     def mask_for(self, ctx: FrameContext) -> Mask:
         """The mask for the context's frame: fresh, or reused within ``refresh_every``."""
@@ -248,7 +248,7 @@ def _follow(mask: Mask, anchor: np.ndarray | None, ctx: FrameContext) -> Mask:
     if anchor is None or now is None:
         return mask
     height, width = mask.shape
-    dx, dy = (now - anchor) * (width / ctx.width)
+    dx, dy = (now - anchor) * (width / ctx.width, height / ctx.height)
     if abs(dx) < 0.05 and abs(dy) < 0.05:
         return mask
     shift = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
