@@ -21,9 +21,7 @@ MediaPipe's own ``FaceLandmarkCpu`` subgraph, alone in a graph of one node.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,9 +29,8 @@ import cv2
 import numpy as np
 
 from filters.imaging import reduced_rgb
+from filters.litert import LiteModel, litert_or
 from filters.types import Image, Points
-
-log = logging.getLogger(__name__)
 
 CROP_SIZE = 192
 """The landmark model's input: a square, 192 pixels a side."""
@@ -43,17 +40,6 @@ EYE_LINE = (33, 263)
 """Outer corners of the right and left eye: the line that sets a region's rotation."""
 SAME_FACE_IOU = 0.5
 MIN_DETECTION = 0.5
-
-
-@cache
-def model_path(name: str) -> Path:
-    """A TFLite model shipped inside the mediapipe package (``face_landmark/...``)."""
-    import mediapipe
-
-    path = Path(mediapipe.__file__).parent / "modules" / name
-    if not path.is_file():
-        raise FileNotFoundError(f"MediaPipe model missing: {path}")
-    return path
 
 
 @dataclass(frozen=True)
@@ -138,32 +124,20 @@ def _to_frame(in_crop: Points, to_frame: np.ndarray, region: FaceRegion) -> Poin
     return points
 
 
-class BaseMeshModel:
+class BaseMeshModel(LandmarkModel):
     """``face_landmark.tflite`` in LiteRT on one thread: 468 points and a presence score."""
 
     points = 468
 
     def __init__(self) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
-        self._interpreter = Interpreter(
-            model_path=str(model_path("face_landmark/face_landmark.tflite")), num_threads=1
-        )
-        self._interpreter.allocate_tensors()
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        outputs = {o["name"]: o["index"] for o in self._interpreter.get_output_details()}
-        self._points, self._score = outputs["conv2d_21"], outputs["conv2d_31"]
+        self._model = LiteModel("face_landmark/face_landmark.tflite")
 
     def run(self, frame: Image, region: FaceRegion) -> Points | None:
         crop, to_frame = _crop(frame, region)
-        tensor = crop.astype(np.float32)
-        tensor *= 1.0 / 255.0
-        self._interpreter.set_tensor(self._input, tensor[None])
-        self._interpreter.invoke()
-        logit = float(self._interpreter.get_tensor(self._score).reshape(-1)[0])
-        if logit < 0.0:  # presence probability under one half
+        self._model.run(crop)
+        if float(self._model.output("conv2d_31").reshape(-1)[0]) < 0.0:  # presence under 1/2
             return None
-        raw = self._interpreter.get_tensor(self._points).reshape(-1, 3)
+        raw = self._model.output("conv2d_21").reshape(-1, 3)
         return _to_frame(raw, to_frame, region)
 
     def close(self) -> None:
@@ -185,7 +159,7 @@ node {
 """
 
 
-class RefinedMeshModel:
+class RefinedMeshModel(LandmarkModel):
     """``face_landmark_with_attention.tflite`` through MediaPipe's ``FaceLandmarkCpu``
     subgraph (which drops a face whose presence is under one half): 478 points."""
 
@@ -284,16 +258,6 @@ def _detection_region(detection: Any, width: int, height: int) -> FaceRegion:
     return FaceRegion.around((x0, y0, x0 + box.width * width, y0 + box.height * height), eyes)
 
 
-def _base_mesh_model() -> LandmarkModel:
-    """The base mesh in LiteRT, or where LiteRT is not installed (it has no wheel for Intel
-    Macs) the refined model, whose first 468 points are the base mesh's."""
-    try:
-        return BaseMeshModel()
-    except ImportError as exc:
-        log.warning("LiteRT is not available (%s): using the refined face mesh", exc)
-        return RefinedMeshModel()
-
-
 class FaceMesh:
     """Tracks up to ``max_faces`` faces with the base or the ``refined`` model: landmarks
     for each tracked region every frame, detection only while fewer are tracked (every
@@ -303,7 +267,12 @@ class FaceMesh:
         self.max_faces = max_faces
         self.max_side = max_side
         self.static = static
-        self._model: LandmarkModel = RefinedMeshModel() if refined else _base_mesh_model()
+        # Without LiteRT the refined model stands in: its first 468 points are the base mesh's.
+        self._model: LandmarkModel = (
+            RefinedMeshModel()
+            if refined
+            else litert_or(BaseMeshModel, RefinedMeshModel, "tracking faces")
+        )
         self._detector = FaceDetector(MIN_DETECTION)
         self._regions: list[FaceRegion] = []
 
