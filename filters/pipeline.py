@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 
 TIMING_WINDOW = 120
 MASK_REFRESH_EVERY = 2
+"""The person mask is segmented afresh on every second frame (``PersonSegmenter``)."""
 FACE_TRACKING, PERSON_MASK = "face_tracking", "person_mask"
 """Timing rows of the analysis the filters share (``Pipeline.timings``)."""
-"""The person mask is segmented afresh on every second frame (``PersonSegmenter``)."""
 
 
 @dataclass(frozen=True)
