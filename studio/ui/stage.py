@@ -302,7 +302,9 @@ class TileFeeds:
         for user_id in list(self._tasks):
             await self.stop(user_id)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop every feed, then the scaler they submit to."""
+        await self.stop_all()
         self._scaler.shutdown(wait=False)
 
     def _start(self, user_id: str, feed: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

@@ -596,7 +596,7 @@ class CohostPanel(ServerPanel):
         if self.call is not None:
             await self.call.close()
             self.call = None
-        self.feeds.close()
+        await self.feeds.close()
 
     # ---- rendering ------------------------------------------------------------------
     def refresh(self) -> None:

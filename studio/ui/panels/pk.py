@@ -509,7 +509,7 @@ class PKPanel(ServerPanel):
     async def _shutdown(self) -> None:
         self.versus.battle_id = ""
         await self.versus.close()
-        self.versus.feeds.close()
+        await self.versus.feeds.close()
 
     # ---- rendering ------------------------------------------------------------------
     def refresh(self) -> None:

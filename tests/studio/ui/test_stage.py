@@ -14,6 +14,8 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 from pytestqt.qtbot import QtBot
 
+from studio.core.frames import FrameFlow
+from studio.core.sources import SampleSource
 from studio.core.state import Tile
 from studio.ui import stage as stage_module
 from studio.ui.panels.pk import Fighter
@@ -85,7 +87,15 @@ def test_stalled_then_ended_remote_video_is_marked(
     qtbot.waitUntil(task.done, timeout=WAIT)
     assert stage.status.get("bob") == OFFLINE and "bob" not in stage.frames
     stage.grab()  # the avatar with its offline notice paints
-    feeds.close()
+    flow = FrameFlow(SampleSource(160, 90, fps=30.0))
+    flow.start()
+    feeds.local("alice", flow)  # still feeding when the stage closes
+    qtbot.waitUntil(lambda: "alice" in feeds.users, timeout=WAIT)
+    closing = asyncio.ensure_future(feeds.close())
+    qtbot.waitUntil(closing.done, timeout=WAIT)
+    closing.result()
+    assert not feeds.users  # every feed stopped before the scaler they submit to
+    flow.stop()
 
 
 @pytest.mark.parametrize(("width", "height", "stacked"), [(1200, 500, False), (450, 860, True)])
