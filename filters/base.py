@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from filters.params import Param, ParamError
-from filters.types import Image
+from filters.types import ColourMap, Image
 
 if TYPE_CHECKING:
     from filters.context import FrameContext
@@ -138,6 +138,18 @@ class VideoFilter(Effect, ABC):
     relies on it to contain failures); they return a new array, or ``frame`` itself when
     nothing changes. At neutral values ``process`` returns ``frame`` untouched.
     """
+
+    folds_colour_maps: ClassVar[bool] = False
+    """True for a background effect that grades only what it keeps: given colour maps in
+    ``ctx.colour_maps``, it applies them to the pixels of the person it keeps and to its own
+    background (a blur grades its reduced copy; a replacement's picture is not graded). The
+    pipeline then folds the looks just before it into it instead of grading the whole frame,
+    most of which the effect replaces."""
+
+    def colour_map(self) -> ColourMap | None:
+        """For a filter whose every output pixel depends on the same input pixel alone (a
+        colour look): that map at the current values. ``None`` for any other filter."""
+        return None
 
     def process(self, frame: Image, ctx: FrameContext) -> Image:
         """The processed frame (``frame`` itself when the values are neutral)."""

@@ -15,7 +15,7 @@ from filters.face_mesh import FaceMesh
 from filters.imaging import reduced_rgb
 from filters.one_euro import OneEuroFilter
 from filters.selfie import selfie_model
-from filters.types import Image, Mask, Points
+from filters.types import ColourMap, Image, Mask, Points
 
 # A generic head (x right, y down, z away from the camera, arbitrary units ~0.2 mm) at six
 # FaceMesh landmarks: nose tip, chin, eye outer corners, mouth corners.
@@ -305,6 +305,9 @@ class FrameContext:
         self._cache: dict[str, Any] = {}
         self._reuse_buffers = reuse_buffers
         self._scratch: Image | None = None
+        self.colour_maps: tuple[ColourMap, ...] = ()
+        """Looks the pipeline folded into the running filter, in chain order
+        (``VideoFilter.folds_colour_maps``); empty for any other filter."""
 
     @property
     def faces(self) -> list[Face]:
@@ -376,6 +379,14 @@ class FrameContext:
         if self._reuse_buffers:
             self._scratch = buffer
         return buffer
+
+    def graded(self, image: Image, *, dst: Image | None = None) -> Image:
+        """``image`` through ``colour_maps`` in order, written into ``dst`` when given
+        (``image`` itself when there are none)."""
+        out = image
+        for colour_map in self.colour_maps:
+            out = colour_map(out, dst=dst if out is image else out)
+        return out
 
     def triggered(self, name: str) -> list[Trigger]:
         return [event for event in self.events if event.name == name]

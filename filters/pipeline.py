@@ -14,7 +14,7 @@ import numpy as np
 
 from filters.base import VideoFilter
 from filters.context import FaceTracker, FrameContext, PersonSegmenter, Trigger
-from filters.types import Image
+from filters.types import ColourMap, Image
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,12 @@ class Pipeline:
     Faces and the person mask are computed before the filters run, when an active filter
     needs them, and timed on their own rows: a filter's time is its own work, not the
     tracking it happened to trigger first.
+
+    Colour looks directly before a background effect that grades only what it keeps
+    (``VideoFilter.folds_colour_maps``) are folded into it: the effect grades the person
+    and its own background instead of the look grading the whole frame, most of which the
+    effect then replaces. A replacement picture is never graded, so the frame is the same;
+    a blur's background is graded on its reduced copy, within a level or two.
     """
 
     def __init__(
@@ -142,8 +148,11 @@ class Pipeline:
         ]
         self._analyse(ctx, {need for _, entry in active for need in entry.filter.needs})
         out = frame
-        for position, entry in active:
-            out = self._run(position, entry, out, ctx)
+        for position, entry, folded in self._fold_looks(active, ctx.index):
+            if folded:
+                out = self._run_folding(position, entry, folded, out, ctx)
+            else:
+                out = self._run(position, entry, out, ctx)
         self._index += 1
         self.total.samples.append((time.perf_counter() - started) * 1000.0)
         return out
@@ -191,6 +200,59 @@ class Pipeline:
         if "person_mask" in needs:
             _timed(self.analysis[PERSON_MASK], ctx.person_mask_small)
 
+    def _fold_looks(self, active: list[tuple[int, _Entry]], index: int) -> list[_Step]:
+        """The chain as steps: each look (``VideoFilter.colour_map``) directly before a
+        background effect that grades only what it keeps is folded into that effect's
+        step; every other filter is a step of its own."""
+        steps: list[_Step] = []
+        held: list[_Fold] = []
+        for position, entry in active:
+            colour_map = self._colour_map(position, entry, index)
+            if not entry.enabled:
+                continue
+            if colour_map is not None:
+                held.append((position, entry, colour_map))
+                continue
+            if not entry.filter.folds_colour_maps:
+                steps += _unfolded(held)
+                held = []
+            steps.append((position, entry, held))
+            held = []
+        return steps + _unfolded(held)
+
+    def _colour_map(self, position: int, entry: _Entry, index: int) -> ColourMap | None:
+        """The filter's colour map (``None`` when it has none, or failed to make one)."""
+        started = time.perf_counter()
+        try:
+            return entry.filter.colour_map()
+        except Exception as exc:
+            self._fail(position, entry, exc, index)
+            entry.timing.samples.append((time.perf_counter() - started) * 1000.0)
+            return None
+
+    def _run_folding(
+        self, position: int, entry: _Entry, folded: list[_Fold], frame: Image, ctx: FrameContext
+    ) -> Image:
+        """Run a background effect with the looks folded into it. Each look's row gets the
+        time spent grading, taken off the effect's row. Should the effect fail, the looks
+        still grade the frame, one by one."""
+        looks = [
+            (look_position, look, _TimedMap(colour_map))
+            for look_position, look, colour_map in folded
+        ]
+        ctx.colour_maps = tuple(timed for _, _, timed in looks)
+        try:
+            out = self._run(position, entry, frame, ctx)
+        finally:
+            ctx.colour_maps = ()
+        for look_position, look, timed in looks:
+            if not entry.enabled:
+                out = self._run(look_position, look, out, ctx)
+                continue
+            look.timing.samples.append(timed.seconds * 1000.0)
+            entry.timing.samples[-1] -= timed.seconds * 1000.0
+        return out
+
     def _run(self, position: int, entry: _Entry, frame: Image, ctx: FrameContext) -> Image:
         started = time.perf_counter()
         try:
@@ -219,6 +281,31 @@ class Pipeline:
                 self.on_failure(failure)
             except Exception:
                 log.exception("on_failure callback raised")
+
+
+class _TimedMap:
+    """A colour map that adds up the time spent in it."""
+
+    def __init__(self, colour_map: ColourMap) -> None:
+        self._colour_map = colour_map
+        self.seconds = 0.0
+
+    def __call__(self, image: Image, *, dst: Image | None = None) -> Image:
+        started = time.perf_counter()
+        try:
+            return self._colour_map(image, dst=dst)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+_Fold = tuple[int, _Entry, ColourMap]
+"""A look folded into the background effect after it: position, entry and colour map."""
+_Step = tuple[int, _Entry, list[_Fold]]
+"""A filter to run, with the looks folded into it."""
+
+
+def _unfolded(looks: list[_Fold]) -> list[_Step]:
+    return [(position, entry, []) for position, entry, _ in looks]
 
 
 def _timed(timing: FilterTiming, compute: Callable[[], object]) -> None:

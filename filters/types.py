@@ -6,7 +6,7 @@ open; the docstrings say what each one holds.
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,3 +22,10 @@ Points: TypeAlias = NDArray[np.float32]
 
 Affine: TypeAlias = NDArray[np.float64]
 """A 2x3 affine transform."""
+
+
+class ColourMap(Protocol):
+    """A colour look as a function of each pixel alone: ``image`` graded, written into
+    ``dst`` when given (which may be ``image`` itself, or a view of a frame)."""
+
+    def __call__(self, image: Image, *, dst: Image | None = None) -> Image: ...

@@ -13,7 +13,7 @@ from filters.base import Category, VideoFilter
 from filters.context import FrameContext
 from filters.imaging import downscale
 from filters.params import Param, amount, choice, color, file, hex_to_bgr, scalar
-from filters.types import Image, Mask
+from filters.types import ColourMap, Image, Mask
 from filters.video.common import composite_behind, gaussian_u8
 
 BLUR_SMALL_SIGMA = 1.5
@@ -22,16 +22,17 @@ this sigma to apply on the small frame: a wide blur hides the coarser grid and c
 BUILTIN_BACKDROPS = ("studio", "sunset", "night", "office")
 
 
-def _blurred(frame: Image, sigma: float) -> Image:
-    """A strong blur computed on a reduced copy (halved by 2×2 means) and upsampled."""
+def _blurred(frame: Image, sigma: float, ctx: FrameContext) -> Image:
+    """A strong blur computed on a reduced copy (halved by 2×2 means, graded by the looks
+    folded into the blur) and upsampled."""
     height, width = frame.shape[:2]
     scale = 2 ** int(np.clip(np.floor(np.log2(max(sigma, 1.0) / BLUR_SMALL_SIGMA)), 1, 3))
-    small = downscale(frame, max(width, height) // scale)
+    small = ctx.graded(downscale(frame, max(width, height) // scale))
     small = gaussian_u8(small, max(0.5, sigma / scale))
     return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _person_alpha(ctx: FrameContext, edge: float, opacity: float = 1.0) -> Mask:
+def person_alpha(ctx: FrameContext, edge: float, opacity: float = 1.0) -> Mask:
     """uint8 person alpha at frame size, its edge tightened and softened by ``edge`` (0..1)
     and the background kept at ``1 - opacity``: shaped at the segmenter's resolution, then
     upsampled once."""
@@ -51,6 +52,7 @@ class BackgroundBlur(VideoFilter):
     description = "Blurs everything behind you; you stay sharp."
     tags = ("background", "blur", "bokeh", "privacy")
     needs = ("person_mask",)
+    folds_colour_maps = True
     params: ClassVar[tuple[Param, ...]] = (
         amount("strength", "Blur", 60.0),
         scalar("edge", "Edge softness", 50.0, 0.0, 100.0, 1.0, "%"),
@@ -58,8 +60,14 @@ class BackgroundBlur(VideoFilter):
 
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         sigma = 2.0 + self.fraction("strength") * 0.03 * frame.shape[0]
-        alpha = _person_alpha(ctx, max(self.number("edge") / 100.0, 0.05))
-        return composite_behind(ctx.writable(frame), _blurred(frame, sigma), alpha)
+        alpha = person_alpha(ctx, max(self.number("edge") / 100.0, 0.05))
+        return composite_behind(
+            ctx.writable(frame), _blurred(frame, sigma, ctx), alpha, _folded_grade(ctx)
+        )
+
+
+def _folded_grade(ctx: FrameContext) -> ColourMap | None:
+    return ctx.graded if ctx.colour_maps else None
 
 
 def _gradient(
@@ -127,6 +135,7 @@ class BackgroundReplace(VideoFilter):
     premium = True
     price_coins = 40
     needs = ("person_mask",)
+    folds_colour_maps = True
     params: ClassVar[tuple[Param, ...]] = (
         file("image", "Background", "studio", IMAGE_TYPES),
         scalar("edge", "Edge softness", 40.0, 0.0, 100.0, 1.0, "%"),
@@ -136,8 +145,8 @@ class BackgroundReplace(VideoFilter):
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         height, width = frame.shape[:2]
         scene = backdrop(self.text("image"), width, height)
-        keep = _person_alpha(ctx, max(self.number("edge") / 100.0, 0.05), self.fraction("opacity"))
-        return composite_behind(ctx.writable(frame), scene, keep)
+        keep = person_alpha(ctx, max(self.number("edge") / 100.0, 0.05), self.fraction("opacity"))
+        return composite_behind(ctx.writable(frame), scene, keep, _folded_grade(ctx))
 
 
 class ChromaKey(VideoFilter):

@@ -9,7 +9,7 @@ from filters.assets import asset
 from filters.base import Category, VideoFilter
 from filters.context import FrameContext
 from filters.params import Param, amount, file
-from filters.types import Image
+from filters.types import ColourMap, Image
 from filters.video.lut import CompiledLut, load_compiled
 
 
@@ -33,11 +33,13 @@ class LutFilter(VideoFilter):
     def changed(self, names: set[str]) -> None:
         self._lut = None
 
-    def render(self, frame: Image, ctx: FrameContext) -> Image:
+    def colour_map(self) -> ColourMap:
         if self._lut is None:  # resolving the asset path stats the file system
             self._lut = load_compiled(self.cube_path())
-        strength = min(self.fraction("intensity"), 1.0)
-        return self._lut.apply(frame, strength, dst=ctx.overwritable(frame))
+        return self._lut.at(min(self.fraction("intensity"), 1.0))
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        return self.colour_map()(frame, dst=ctx.overwritable(frame))
 
 
 def _look(look: str, title: str, text: str, price: int = 0) -> type[LutFilter]:

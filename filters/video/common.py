@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from filters import landmarks as lm
 from filters.context import Face, FrameContext
-from filters.types import Image, Mask, Points
+from filters.types import ColourMap, Image, Mask, Points
 
 SUBPIXEL_BITS = 4
 SUBPIXEL = 1 << SUBPIXEL_BITS
@@ -128,26 +129,38 @@ COMPOSITE_MERGE_COLUMNS = 33
 """Mixed runs of a band closer than this are blended as one (fewer, larger calls)."""
 
 
-def composite_behind(front: Image, back: Image, alpha: Mask) -> Image:
+def composite_behind(
+    front: Image, back: Image, alpha: Mask, grade: ColourMap | None = None
+) -> Image:
     """``front`` put over ``back`` by the uint8 ``alpha`` (255 = front), written into
     ``front``: the pixels of ``blend_u8(back, front, alpha)``, but only the partly
-    transparent pixels are blended. ``back`` is copied where ``alpha`` is 0 and ``front``
-    kept where it is 255; a person in front of a background is mostly one or the other."""
-    cv2.copyTo(back, (alpha == 0).view(np.uint8), front)
-    for rows, columns in _mixed_runs(alpha):
+    transparent pixels are blended. A person in front of a background is mostly one or the
+    other: ``alpha`` is read in bands of rows, ``back`` is copied into the columns of a band
+    where ``alpha`` is all 0 and ``front`` kept where it is all 255.
+
+    With ``grade`` (a look folded into a background effect), ``front`` is graded first,
+    only where it shows: the result is that of grading the whole of ``front`` before."""
+    lowest, highest = _band_extremes(alpha, COMPOSITE_BAND_ROWS)
+    if grade is not None:
+        for rows, columns in _column_runs(highest > 0):
+            part = front[rows, columns]
+            grade(part, dst=part)
+    for rows, columns in _column_runs(highest == 0, merge=False):
+        cv2.copyTo(back[rows, columns], None, front[rows, columns])  # type: ignore[call-overload]
+    for rows, columns in _column_runs((highest > 0) & (lowest < 255)):
         part = front[rows, columns]
         blend_u8(back[rows, columns], part, alpha[rows, columns], dst=part)
     return front
 
 
-def _mixed_runs(alpha: Mask) -> list[tuple[slice, slice]]:
-    """Rectangles covering every pixel of ``alpha`` strictly between 0 and 255: per band
-    of ``COMPOSITE_BAND_ROWS`` rows, the runs of columns with such a pixel (runs less than
-    ``COMPOSITE_MERGE_COLUMNS`` apart merged)."""
+def _column_runs(flagged: NDArray[np.bool_], merge: bool = True) -> list[tuple[slice, slice]]:
+    """Rectangles covering the flagged columns of each band (``flagged`` is ``(bands,
+    width)``, a band being ``COMPOSITE_BAND_ROWS`` rows of the frame): per band, the runs of
+    flagged columns; with ``merge``, runs less than ``COMPOSITE_MERGE_COLUMNS`` apart are
+    merged (a rectangle then covers some unflagged columns)."""
     band = COMPOSITE_BAND_ROWS
-    lowest, highest = _band_extremes(alpha, band)
-    padded = np.zeros((lowest.shape[0], lowest.shape[1] + 2), np.bool_)
-    padded[:, 1:-1] = (highest > 0) & (lowest < 255)
+    padded = np.zeros((flagged.shape[0], flagged.shape[1] + 2), np.bool_)
+    padded[:, 1:-1] = flagged
     # Every padded band starts and ends outside a run, so its edges alternate start, stop.
     stride = padded.shape[1] - 1
     edges = np.flatnonzero(padded[:, 1:] != padded[:, :-1])
@@ -155,7 +168,8 @@ def _mixed_runs(alpha: Mask) -> list[tuple[slice, slice]]:
         return []
     bands, starts = divmod(edges[0::2], stride)
     stops = edges[1::2] % stride
-    joined = (bands[1:] == bands[:-1]) & (starts[1:] - stops[:-1] < COMPOSITE_MERGE_COLUMNS)
+    gap = COMPOSITE_MERGE_COLUMNS if merge else 0
+    joined = (bands[1:] == bands[:-1]) & (starts[1:] - stops[:-1] < gap)
     first, last = np.append(True, ~joined), np.append(~joined, True)
     return [
         (slice(index * band, (index + 1) * band), slice(start, stop))

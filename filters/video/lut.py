@@ -16,14 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from filters.types import Image
+from filters.types import ColourMap, Image
 
 ATLAS_RG_MAX = 64
 """Red and green samples of the atlas: the LUT's own grid (so bilinear atlas lookups are
@@ -141,11 +141,19 @@ class CompiledLut:
     frac_y: NDArray[np.int16]
     curves: F32 | None = None
 
-    def apply(self, frame: Image, strength: float = 1.0, dst: Image | None = None) -> Image:
+    def apply(self, frame: Image, strength: float = 1.0, *, dst: Image | None = None) -> Image:
         """``frame`` graded, mixed with the original by ``strength`` (0..1); written into
         ``dst`` when given (which may be ``frame`` itself)."""
+        return self.at(strength)(frame, dst=dst)
+
+    def at(self, strength: float) -> ColourMap:
+        """``apply`` at ``strength`` as a colour map, its tables made once (a look folded
+        into a background effect grades a frame a band at a time)."""
         if self.curves is not None:
-            return cv2.LUT(frame, _mixed_table(self.curves, strength), dst=dst)
+            return partial(_table_lookup, _mixed_table(self.curves, strength))
+        return partial(self._mixed_remap, strength=strength)
+
+    def _mixed_remap(self, frame: Image, strength: float, *, dst: Image | None = None) -> Image:
         if strength >= 1.0:
             return self._remap(frame, dst)
         return cv2.addWeighted(self._remap(frame), strength, frame, 1.0 - strength, 0.0, dst=dst)
@@ -165,6 +173,10 @@ class CompiledLut:
         maps = cv2.merge([x, y])
         # The maps hold all ``frame`` has to say, so ``dst`` may be ``frame`` itself.
         cv2.remap(self.atlas, maps, fraction.view(np.uint16), cv2.INTER_LINEAR, dst=dst)
+
+
+def _table_lookup(table: NDArray[np.uint8], frame: Image, *, dst: Image | None = None) -> Image:
+    return cv2.LUT(frame, table, dst=dst)
 
 
 _LEVELS = np.arange(256, dtype=np.float32)[:, None]

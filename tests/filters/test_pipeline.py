@@ -7,7 +7,7 @@ from filters.context import Face, FaceTracker, FrameContext
 from filters.params import Param, amount
 from filters.pipeline import FACE_TRACKING, FilterFailure, Pipeline
 from filters.synthetic import SyntheticFaceClip
-from filters.types import Image
+from filters.types import ColourMap, Image
 from filters.video.makeup import Eyeshadow
 
 
@@ -208,3 +208,100 @@ def test_a_failing_tracker_switches_off_only_the_filters_that_need_faces() -> No
     assert np.array_equal(out, 255 - frame)
     assert [f.filter_id for f in pipeline.failures] == ["overlay.test_faces_probe"]
     pipeline.close()
+
+
+class Darken(VideoFilter):
+    """A look: halves every value, and counts the pixels it grades."""
+
+    id = "color.test_darken"
+    name = "Darken"
+    category = Category.COLOR
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.graded_pixels = 0
+
+    def colour_map(self) -> ColourMap:
+        def halve(image: Image, *, dst: Image | None = None) -> Image:
+            self.graded_pixels += image.shape[0] * image.shape[1]
+            return np.right_shift(image, 1, out=dst)
+
+        return halve
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        return self.colour_map()(frame)
+
+
+class Cutout(VideoFilter):
+    """A background effect: keeps the left half (the "person"), puts grey behind."""
+
+    id = "background.test_cutout"
+    name = "Cutout"
+    category = Category.BACKGROUND
+    folds_colour_maps = True
+    params: ClassVar[tuple[Param, ...]] = (amount("amount", "Amount", 100.0),)
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        out = ctx.writable(frame)
+        kept = out[:, : frame.shape[1] // 2]
+        ctx.graded(kept, dst=kept)
+        out[:, frame.shape[1] // 2 :] = 128
+        return out
+
+
+class BrokenCutout(Cutout):
+    id = "background.test_broken_cutout"
+
+    def render(self, frame: Image, ctx: FrameContext) -> Image:
+        raise RuntimeError("no mask")
+
+
+def _cutout(frame: Image) -> Image:
+    out = frame.copy()
+    out[:, frame.shape[1] // 2 :] = 128
+    return out
+
+
+def test_a_look_before_a_background_effect_grades_only_what_the_effect_keeps() -> None:
+    frame = _frame()
+    first, second = Darken(), Darken()
+    pipeline = Pipeline([first, second, Cutout()])
+    out = pipeline.process(frame)
+    assert np.array_equal(out, _cutout(frame >> 2))
+    kept = frame.shape[0] * frame.shape[1] // 2
+    assert first.graded_pixels == second.graded_pixels == kept
+    rows = [row["id"] for row in pipeline.timings()]
+    assert rows == ["color.test_darken"] * 2 + ["background.test_cutout", "total"]
+
+
+def test_a_look_before_any_other_filter_grades_the_whole_frame() -> None:
+    frame = _frame()
+    look = Darken()
+    out = Pipeline([look, Invert(), Cutout()]).process(frame)
+    assert np.array_equal(out, _cutout(255 - (frame >> 1)))
+    assert look.graded_pixels == frame.shape[0] * frame.shape[1]
+
+
+def test_a_look_folded_into_a_failing_effect_still_grades_the_frame() -> None:
+    frame = _frame()
+    look = Darken()
+    pipeline = Pipeline([look, BrokenCutout()])
+    assert np.array_equal(pipeline.process(frame), frame >> 1)
+    assert [f.filter_id for f in pipeline.failures] == ["background.test_broken_cutout"]
+    assert pipeline.enabled(0) and not pipeline.enabled(1)
+    assert np.array_equal(pipeline.process(frame), frame >> 1)
+
+
+def test_a_look_that_cannot_make_its_colour_map_is_switched_off() -> None:
+    class MissingLook(Darken):
+        id = "color.test_missing_look"
+
+        def colour_map(self) -> ColourMap:
+            raise FileNotFoundError("no such .cube")
+
+    frame = _frame()
+    pipeline = Pipeline([MissingLook(), Cutout()])
+    assert np.array_equal(pipeline.process(frame), _cutout(frame))
+    assert [f.filter_id for f in pipeline.failures] == ["color.test_missing_look"]
+    assert "no such .cube" in pipeline.failures[0].error

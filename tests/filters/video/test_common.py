@@ -40,6 +40,20 @@ def test_composite_behind_equals_the_full_blend(size: tuple[int, int]) -> None:
     assert np.array_equal(out, expected)
 
 
+@pytest.mark.parametrize("size", [(720, 1280), (100, 97), (7, 3)])
+def test_composite_behind_grades_front_as_if_graded_whole(size: tuple[int, int]) -> None:
+    rng = np.random.default_rng(8)
+    front, back = (rng.integers(0, 256, (*size, 3), dtype=np.uint8) for _ in range(2))
+    alpha = _person_like_alpha(*size)
+    table = rng.integers(0, 256, (256, 1, 3), dtype=np.uint8)
+
+    def grade(image: np.ndarray, *, dst: np.ndarray | None = None) -> np.ndarray:
+        return cv2.LUT(image, table, dst=dst)
+
+    expected = composite_behind(grade(front), back, alpha)
+    assert np.array_equal(composite_behind(front.copy(), back, alpha, grade), expected)
+
+
 @pytest.mark.parametrize("level", [0, 255])
 def test_composite_behind_without_mixed_pixels(level: int) -> None:
     front = np.full((50, 60, 3), 10, np.uint8)
