@@ -68,4 +68,5 @@ class Scheduler:
             self.run_due()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.seconds_until_next())
+                async with asyncio.timeout(self.seconds_until_next()):
+                    await self._wake.wait()

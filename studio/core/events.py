@@ -125,7 +125,8 @@ class EventClient:
         self._set_state(LinkState.STOPPED)
 
     async def wait_connected(self, timeout: float = 10.0) -> None:
-        await asyncio.wait_for(self._connected.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._connected.wait()
 
     def retry_now(self) -> None:
         """Skip the rest of the backoff wait and try to connect again."""
@@ -173,7 +174,8 @@ class EventClient:
             self._set_state(LinkState.RECONNECTING)
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay * random.uniform(0.8, 1.2))
+                async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):
+                    await self._wake.wait()
             delay = min(self.max_backoff, delay * 2)
 
     async def _session(self, ws: ClientConnection) -> None:
@@ -213,7 +215,8 @@ class EventClient:
             self._pending[room] = future
         await self._send(ws, Hub.JOIN, {"room": room})
         try:
-            return await asyncio.wait_for(asyncio.shield(future), JOIN_TIMEOUT_S)
+            async with asyncio.timeout(JOIN_TIMEOUT_S):
+                return await asyncio.shield(future)
         finally:
             if self._pending.get(room) is future and future.done():
                 del self._pending[room]

@@ -75,7 +75,8 @@ async def go_live(
     publisher.add_status_listener(reporter)
     await publisher.start()
     try:
-        await asyncio.wait_for(publisher.wait_live(), 30)
+        async with asyncio.timeout(30):
+            await publisher.wait_live()
         print(f"[studio] live as {username} with the '{preset_name}' preset.", flush=True)
         print(f"[studio] publishing to {url}", flush=True)
         print(f"[studio] watch: {backend}/watch/{session.user.username}", flush=True)

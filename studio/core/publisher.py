@@ -232,7 +232,8 @@ class Publisher:
             raise OSError(f"WHIP server said {response.status_code}")
         link.resource = str(response.url.join(response.headers["location"]))
         await pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
-        await asyncio.wait_for(link.connected.wait(), CONNECT_TIMEOUT_S)
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            await link.connected.wait()
         self._reader = StatsReader()
 
     async def _watch(self) -> str:

@@ -113,7 +113,8 @@ async def check_publish(backend: str) -> Check:
     audio_frames = 0
     try:
         await publisher.start()
-        await asyncio.wait_for(publisher.wait_live(), MEDIA_TIMEOUT_S)
+        async with asyncio.timeout(MEDIA_TIMEOUT_S):
+            await publisher.wait_live()
         await player.start()
         assert player.video is not None and player.audio is not None
         markers = await _collect(player.video, WANTED_MARKERS, _marker_of)
@@ -157,7 +158,8 @@ async def _collect(
                 found.append(result)
 
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(collect(), MEDIA_TIMEOUT_S)
+        async with asyncio.timeout(MEDIA_TIMEOUT_S):
+            await collect()
     return found
 
 

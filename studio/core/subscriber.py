@@ -73,7 +73,8 @@ class WhepPlayer:
             raise PlayRejected(response.status_code, response.text)
         self.resource = str(response.url.join(response.headers["location"]))
         await pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
-        await asyncio.wait_for(self._connected.wait(), CONNECT_TIMEOUT_S)
+        async with asyncio.timeout(CONNECT_TIMEOUT_S):
+            await self._connected.wait()
 
     async def stop(self) -> None:
         if self.resource:

@@ -1,4 +1,9 @@
-"""Stopping background tasks without swallowing the caller's own cancellation."""
+"""Stopping background tasks without swallowing the caller's own cancellation.
+
+Timeouts in the studio use ``asyncio.timeout``, not ``asyncio.wait_for``: on Python 3.11,
+``wait_for`` drops a cancellation that lands as the awaited result arrives, and a loop built
+on it then never stops (``tests/studio/ui/test_stage.py`` shows it).
+"""
 
 from __future__ import annotations
 

@@ -327,7 +327,8 @@ class MainWindow(QMainWindow):
                     self.banner.show_down(str(exc))
                 self._retry.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._retry.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._retry.wait()
                 delay = min(MAX_PROBE_DELAY_S, delay * 2)
         finally:
             self._probing = False

@@ -331,7 +331,8 @@ class TileFeeds:
         with contextlib.suppress(MediaStreamError):
             while True:
                 try:
-                    frame = await asyncio.wait_for(track.recv(), STALL_S)
+                    async with asyncio.timeout(STALL_S):
+                        frame = await track.recv()
                 except TimeoutError:
                     self.stage.mark_stalled(user_id)
                     continue

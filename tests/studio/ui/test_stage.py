@@ -98,6 +98,37 @@ def test_stalled_then_ended_remote_video_is_marked(
     flow.stop()
 
 
+class EndlessTrack(MediaStreamTrack):
+    """A frame each turn of the event loop, for ever."""
+
+    kind = "video"
+
+    async def recv(self) -> av.VideoFrame:
+        await asyncio.sleep(0)
+        return av.VideoFrame(16, 16, "yuv420p")
+
+
+def test_a_remote_feed_stops_whenever_it_is_cancelled(
+    loop: qasync.QEventLoop, qtbot: QtBot
+) -> None:
+    """Python 3.11's ``asyncio.wait_for`` drops a cancellation that lands just as the frame
+    it waits for arrives; a feed loop built on it then never stops (nor the battle's close
+    that waits for it)."""
+    feeds = TileFeeds(CohostStage())  # no tile for the host: the loop never leaves asyncio
+
+    async def stop_after(turns: int) -> None:
+        feeds.remote("bob", EndlessTrack())
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await asyncio.wait_for(feeds.stop("bob"), 2.0)
+
+    for turns in range(8):  # every point of the loop's cycle
+        stopping = asyncio.ensure_future(stop_after(turns))
+        qtbot.waitUntil(stopping.done, timeout=WAIT)
+        stopping.result()
+    assert not feeds.users
+
+
 @pytest.mark.parametrize(("width", "height", "stacked"), [(1200, 500, False), (450, 860, True)])
 def test_pk_pictures_are_whole_side_by_side_or_stacked(
     qtbot: QtBot, width: int, height: int, stacked: bool
