@@ -7,9 +7,11 @@ on every change and statistics tick; the strip shows it and warns when the link 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
 from studio.core.audio import audio_for
+from studio.core.encoder import CODECS
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import User
 from studio.core.publisher import Publisher, PublisherState, PublisherStatus
@@ -20,6 +22,10 @@ from studio.ui.main_window import MainWindow
 
 WARN_LOSS_PCT = 5.0
 WARN_RTT_MS = 300.0
+CODEC_CHOICES = {
+    "vp8": ("VP8", "plays in every browser"),
+    "h264": ("H.264", "lower latency and less CPU"),
+}
 
 
 class HealthStrip(QWidget):
@@ -34,7 +40,7 @@ class HealthStrip(QWidget):
         row.addWidget(self.state)
         row.addWidget(self.numbers)
 
-    def show_status(self, status: PublisherStatus) -> None:
+    def show_status(self, status: PublisherStatus, codec: str = "") -> None:
         colour = {
             PublisherState.LIVE: theme.ACCENT,
             PublisherState.CONNECTING: theme.WARNING,
@@ -48,10 +54,42 @@ class HealthStrip(QWidget):
             return
         rtt = f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "–"
         self.numbers.setText(
-            f"{status.level.label} · {status.fps:.0f} fps · {status.bitrate_kbps:,.0f} kbps"
+            (f"{CODEC_CHOICES[codec][0]} · " if codec in CODEC_CHOICES else "")
+            + f"{status.level.label} · {status.fps:.0f} fps · {status.bitrate_kbps:,.0f} kbps"
             f" · RTT {rtt} · loss {status.loss_pct:.1f}%"
             + (f" · network {status.network}" if status.network else "")
         )
+
+
+class CodecMenu(QToolButton):
+    """Beside Go Live: the video codec of the next broadcast (kept in the settings)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.settings = window.settings
+        self.setText("▾")
+        self.setToolTip("Stream options: video codec")
+        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self)
+        menu.addSection("Video codec")
+        group = QActionGroup(self)
+        self.choices: dict[str, QAction] = {}
+        for codec, (name, note) in CODEC_CHOICES.items():
+            action = menu.addAction(f"{name} — {note}")
+            action.setCheckable(True)
+            action.setChecked(codec == self.codec)
+            action.triggered.connect(lambda _=False, codec=codec: self._choose(codec))
+            group.addAction(action)
+            self.choices[codec] = action
+        self.setMenu(menu)
+
+    @property
+    def codec(self) -> str:
+        """The chosen codec (VP8 when the settings hold an unknown one)."""
+        return self.settings.video_codec if self.settings.video_codec in CODECS else "vp8"
+
+    def _choose(self, codec: str) -> None:
+        self.settings.video_codec = codec
 
 
 class GoLive(QPushButton):
@@ -63,6 +101,7 @@ class GoLive(QPushButton):
         self.publisher: Publisher | None = None
         self.reporter: StatsReporter | None = None  # the link's numbers for the backend
         self.health = HealthStrip()
+        self.codec_menu = CodecMenu(window)
         self._warned = False
         self.setProperty("role", "live")
         self.setToolTip("Start or end the broadcast (Ctrl+L)")
@@ -71,6 +110,7 @@ class GoLive(QPushButton):
         self.clicked.connect(self._clicked)
         window.signed_in.connect(self._signed_in)
         window.add_toolbar_widget(self)
+        window.add_toolbar_widget(self.codec_menu)
         window.statusBar().addWidget(self.health, 1)
         window.shutdown_hooks.append(self.stop)
 
@@ -102,6 +142,7 @@ class GoLive(QPushButton):
             audio=voiced(audio_for(self.studio.feed.spec or "sample"), self.studio.voice),
             ice_servers=ice_servers(config),
             on_status=self._status,
+            codec=self.codec_menu.codec,
         )
         if session.events is not None:
             self.reporter = StatsReporter(session.events, session.user.username)
@@ -121,11 +162,12 @@ class GoLive(QPushButton):
 
     def _show_live(self, live: bool) -> None:
         self.setText("End stream" if live else "Go Live")
+        self.codec_menu.setEnabled(not live)  # a codec is chosen for a whole broadcast
         self.setProperty("live", live)
         theme.restyle(self)
 
     def _status(self, status: PublisherStatus) -> None:
-        self.health.show_status(status)
+        self.health.show_status(status, self.publisher.codec if self.publisher else "")
         degraded = status.state is PublisherState.LIVE and (
             status.loss_pct >= WARN_LOSS_PCT
             or (status.rtt_ms is not None and status.rtt_ms >= WARN_RTT_MS)

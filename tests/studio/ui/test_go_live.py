@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
+from studio.core.encoder import CODECS
 from studio.core.publisher import PublisherState
-from studio.ui.go_live import GoLive
+from studio.ui.go_live import CODEC_CHOICES, GoLive
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
 
@@ -39,3 +40,30 @@ def test_go_live_and_end(server: LiveServer, studio: StudioFactory, qtbot: QtBot
     button.click()
     qtbot.waitUntil(lambda: "STOPPED" in button.health.state.text(), timeout=WAIT)
     assert button.text() == "Go Live" and button.publisher is None and button.reporter is None
+
+
+def test_the_codec_chosen_beside_go_live_is_the_one_broadcast(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    assert CODEC_CHOICES.keys() == CODECS.keys()
+    window = studio(server.url, make_account(server.url))
+    button = window.toolbar.findChild(GoLive)
+    assert isinstance(button, GoLive)
+    menu = button.codec_menu
+    assert menu.codec == "vp8" and menu.choices["vp8"].isChecked()
+    menu.choices["h264"].trigger()
+    assert window.settings.video_codec == "h264" and not menu.choices["vp8"].isChecked()
+
+    qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
+    button.click()
+    qtbot.waitUntil(lambda: "kbps" in button.health.numbers.text(), timeout=WAIT)
+    user = window.session.user
+    assert user is not None
+    stream = server.app.state.media.streams[user.username]
+    assert stream.codecs["video"].mimeType == "video/H264"
+    assert button.health.numbers.text().startswith("H.264 · ")
+    assert not menu.isEnabled()  # a codec is chosen for a whole broadcast
+
+    button.click()
+    qtbot.waitUntil(lambda: button.publisher is None, timeout=WAIT)
+    assert menu.isEnabled()
