@@ -67,8 +67,7 @@ class CodecMenu(QToolButton):
     def __init__(self, window: MainWindow) -> None:
         super().__init__()
         self.settings = window.settings
-        self.setText("▾")
-        self.setToolTip("Stream options: video codec")
+        self.setToolTip("The video codec of the next broadcast")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
         menu.addSection("Video codec")
@@ -82,6 +81,7 @@ class CodecMenu(QToolButton):
             group.addAction(action)
             self.choices[codec] = action
         self.setMenu(menu)
+        self.setText(CODEC_CHOICES[self.codec][0])
 
     @property
     def codec(self) -> str:
@@ -90,6 +90,7 @@ class CodecMenu(QToolButton):
 
     def _choose(self, codec: str) -> None:
         self.settings.video_codec = codec
+        self.setText(CODEC_CHOICES[codec][0])
 
 
 class GoLive(QPushButton):

@@ -50,9 +50,10 @@ def test_the_codec_chosen_beside_go_live_is_the_one_broadcast(
     button = window.toolbar.findChild(GoLive)
     assert isinstance(button, GoLive)
     menu = button.codec_menu
-    assert menu.codec == "vp8" and menu.choices["vp8"].isChecked()
+    assert menu.codec == "vp8" and menu.choices["vp8"].isChecked() and menu.text() == "VP8"
     menu.choices["h264"].trigger()
     assert window.settings.video_codec == "h264" and not menu.choices["vp8"].isChecked()
+    assert menu.text() == "H.264"
 
     qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
     button.click()
