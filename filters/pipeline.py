@@ -245,10 +245,11 @@ class Pipeline:
             out = self._run(position, entry, frame, ctx)
         finally:
             ctx.colour_maps = ()
-        for look_position, look, timed in looks:
-            if not entry.enabled:
+        if not entry.enabled:  # it failed: the frame came back as it went in
+            for look_position, look, _ in looks:
                 out = self._run(look_position, look, out, ctx)
-                continue
+            return out
+        for _, look, timed in looks:
             look.timing.samples.append(timed.seconds * 1000.0)
             entry.timing.samples[-1] -= timed.seconds * 1000.0
         return out
