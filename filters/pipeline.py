@@ -203,7 +203,10 @@ class Pipeline:
     def _fold_looks(self, active: list[tuple[int, _Entry]], index: int) -> list[_Step]:
         """The chain as steps: each look (``VideoFilter.colour_map``) directly before a
         background effect that grades only what it keeps is folded into that effect's
-        step; every other filter is a step of its own."""
+        step; every other filter is a step of its own. Looks are asked for their colour
+        maps only when a chain has such an effect to fold them into."""
+        if not any(entry.filter.folds_colour_maps for _, entry in active):
+            return [(position, entry, []) for position, entry in active]
         steps: list[_Step] = []
         held: list[_Fold] = []
         for position, entry in active:

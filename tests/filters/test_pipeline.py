@@ -305,3 +305,18 @@ def test_a_look_that_cannot_make_its_colour_map_is_switched_off() -> None:
     assert np.array_equal(pipeline.process(frame), _cutout(frame))
     assert [f.filter_id for f in pipeline.failures] == ["color.test_missing_look"]
     assert "no such .cube" in pipeline.failures[0].error
+
+
+def test_without_a_background_effect_a_look_makes_its_map_once_a_frame() -> None:
+    class CountedLook(Darken):
+        id = "color.test_counted_look"
+        maps_made = 0
+
+        def colour_map(self) -> ColourMap:
+            CountedLook.maps_made += 1
+            return super().colour_map()
+
+    pipeline = Pipeline([CountedLook(), Invert()])
+    for _ in range(3):
+        pipeline.process(_frame())
+    assert CountedLook.maps_made == 3  # by its own render only
