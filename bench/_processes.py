@@ -1,11 +1,12 @@
 """Local processes for benchmarks (and the tests, which import them from here): a free
-loopback port, waiting for a backend to answer, a throwaway Redis."""
+loopback port, waiting for a backend to answer, `onair serve` in a process, a throwaway Redis."""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,3 +61,26 @@ def redis_server(data_dir: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def backend_subprocess(db: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`onair serve` in its own process (for kills, several workers, or a GIL of its own)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "onair_cli", "serve", "--port", str(port), "--db", str(db), *args],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=20)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +16,8 @@ from fastapi import FastAPI
 from backend.app import create_app
 from backend.server import WS_IMPLEMENTATION
 from backend.settings import Settings
-from bench._processes import free_port, wait_until_healthy
+from bench._processes import backend_subprocess as backend_subprocess
+from bench._processes import free_port
 from bench._processes import redis_server as redis_server  # the tests take it from here
 
 
@@ -73,26 +72,3 @@ def running_server(settings: Settings) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
-
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-@contextmanager
-def backend_subprocess(db: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`onair serve` in its own process (for kills, several workers, or a GIL of its own)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "onair_cli", "serve", "--port", str(port), "--db", str(db), *args],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_healthy(url)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=20)

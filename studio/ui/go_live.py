@@ -18,6 +18,7 @@ from studio.core.publisher import Publisher, PublisherState, PublisherStatus
 from studio.core.stats_reporter import StatsReporter
 from studio.core.voice import voiced
 from studio.ui import theme
+from studio.ui.confirm import confirm
 from studio.ui.main_window import MainWindow
 
 WARN_LOSS_PCT = 5.0
@@ -114,10 +115,14 @@ class GoLive(QPushButton):
         window.add_toolbar_widget(self.codec_menu)
         window.statusBar().addWidget(self.health, 1)
         window.shutdown_hooks.append(self.stop)
+        window.end_guards.append(self._end_question)
 
     @property
     def live(self) -> bool:
         return self.publisher is not None
+
+    def _end_question(self) -> str:
+        return "You're live — end the stream? Your viewers will see it end." if self.live else ""
 
     def _signed_in(self, user: User | None) -> None:
         self.setEnabled(user is not None)
@@ -125,7 +130,10 @@ class GoLive(QPushButton):
             self.studio.tasks.spawn(self.stop())
 
     def _clicked(self) -> None:
-        self.studio.tasks.spawn(self.stop() if self.live else self.start(), "Going live")
+        if not self.live:
+            self.studio.tasks.spawn(self.start(), "Going live")
+        elif confirm(self, "End the stream", self._end_question(), "End stream"):
+            self.studio.tasks.spawn(self.stop(), "Ending the stream")
 
     async def start(self) -> None:
         session = self.studio.session

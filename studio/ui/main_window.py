@@ -34,6 +34,7 @@ from studio.core.source_switch import SAMPLE, cameras, describe
 from studio.core.voice import VoiceChain
 from studio.ui import theme
 from studio.ui.banner import ConnectionBanner
+from studio.ui.confirm import confirm
 from studio.ui.preview import PreviewFeed, PreviewView
 from studio.ui.sign_in import SignInDialog
 from studio.ui.tasks import Tasks
@@ -80,6 +81,9 @@ class MainWindow(QMainWindow):
         self._retry = asyncio.Event()
         self._unsubscribe: Callable[[], None] | None = None
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []  # run before closing
+        # Each names what closing or signing out would end ("" when nothing): the person is
+        # asked first, and may keep going.
+        self.end_guards: list[Callable[[], str]] = []
         self._balance_timer = QTimer(self)
         self._balance_timer.setSingleShot(True)
         self._balance_timer.setInterval(BALANCE_DELAY_MS)
@@ -142,7 +146,7 @@ class MainWindow(QMainWindow):
         self.account.setText("Not signed in")
         menu = QMenu(self.account)
         menu.addAction("Refresh balance", lambda: self.tasks.spawn(self._refresh_user()))
-        menu.addAction("Sign out", lambda: self.tasks.spawn(self.session.sign_out()))
+        menu.addAction("Sign out", self.sign_out)
         self.account.setMenu(menu)
         bar.addWidget(self.account)
         self.toolbar = bar
@@ -224,9 +228,21 @@ class MainWindow(QMainWindow):
         await self.session.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.may_end("Quit OnAir Studio", "Quit"):
+            event.ignore()
+            return
         self.save_settings()
         super().closeEvent(event)
         self.closed.emit()
+
+    def sign_out(self) -> None:
+        if self.may_end("Sign out", "Sign out"):
+            self.tasks.spawn(self.session.sign_out())
+
+    def may_end(self, title: str, accept: str) -> bool:
+        """True when nothing would end, or the person agreed to end what would."""
+        questions = [text for guard in self.end_guards if (text := guard())]
+        return not questions or confirm(self, title, "\n\n".join(questions), accept)
 
     def save_settings(self) -> None:
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()

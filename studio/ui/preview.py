@@ -43,14 +43,11 @@ class PreviewView(QWidget):
         self.setMinimumSize(320, 180)
         self.compare = False
         self.status_text = "Starting the source…"
+        self.frames_shown = 0
         self.shown_at: deque[float] = deque(maxlen=1000)
         self.latency: deque[float] = deque(maxlen=1000)  # frame ready → shown, seconds
         self._after: np.ndarray | None = None
         self._before: np.ndarray | None = None
-
-    @property
-    def frames_shown(self) -> int:
-        return len(self.shown_at)
 
     @property
     def has_frame(self) -> bool:
@@ -63,6 +60,7 @@ class PreviewView(QWidget):
         effect chain (``time.monotonic()``), to measure how long the UI took to show it."""
         self._after, self._before = after, before
         now = time.monotonic()
+        self.frames_shown += 1
         self.shown_at.append(now)
         if ready_at is not None:
             self.latency.append(now - ready_at)

@@ -9,6 +9,7 @@ from studio.core.publisher import PublisherState
 from studio.ui.go_live import CODEC_CHOICES, GoLive
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
+from tests.studio.ui.dialogs import answering
 
 WAIT = 30_000
 
@@ -37,7 +38,13 @@ def test_go_live_and_end(server: LiveServer, studio: StudioFactory, qtbot: QtBot
     shown = window.preview.frames_shown
     qtbot.waitUntil(lambda: window.preview.frames_shown > shown + 10, timeout=WAIT)  # still live
 
-    button.click()
+    with answering("Cancel") as asked:
+        button.click()  # one click must not end a live: it asks
+    assert asked == [button._end_question()] and "You're live" in asked[0]
+    assert button.live and button.publisher.state is PublisherState.LIVE
+
+    with answering("End stream"):
+        button.click()
     qtbot.waitUntil(lambda: "STOPPED" in button.health.state.text(), timeout=WAIT)
     assert button.text() == "Go Live" and button.publisher is None and button.reporter is None
 
@@ -65,6 +72,34 @@ def test_the_codec_chosen_beside_go_live_is_the_one_broadcast(
     assert button.health.numbers.text().startswith("H.264 · ")
     assert not menu.isEnabled()  # a codec is chosen for a whole broadcast
 
-    button.click()
+    with answering("End stream"):
+        button.click()
     qtbot.waitUntil(lambda: button.publisher is None, timeout=WAIT)
     assert menu.isEnabled()
+
+
+def test_quitting_or_signing_out_while_live_asks_first(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    window = studio(server.url, make_account(server.url))
+    button = window.toolbar.findChild(GoLive)
+    assert isinstance(button, GoLive)
+    with answering("Quit") as asked:  # not live: nothing to end, nothing asked
+        assert window.may_end("Quit OnAir Studio", "Quit")
+    assert asked == []
+    qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
+    button.click()
+    qtbot.waitUntil(lambda: button.publisher is not None, timeout=WAIT)
+
+    with answering("Cancel") as asked:
+        window.close()
+        window.sign_out()
+    assert len(asked) == 2 and all("You're live" in text for text in asked)
+    assert window.isVisible() and button.live and window.session.signed_in
+
+    with answering("Sign out"):
+        window.sign_out()
+    qtbot.waitUntil(lambda: not window.session.signed_in and not button.live, timeout=WAIT)
+    with answering("Quit") as asked:
+        window.close()
+    assert asked == [] and not window.isVisible()

@@ -16,17 +16,15 @@ import itertools
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
 from studio.core.state import FEED_LENGTH, PKPhase
 from studio.ui.main_window import MainWindow
-from tests.servers import free_port
+from tests.servers import backend_subprocess
 from tests.studio.ui.conftest import Account, StudioFactory, make_account
 from tests.studio.ui.test_pk_panel import pk_panel
 
@@ -39,35 +37,8 @@ ROUNDS = 5
 
 @pytest.fixture
 def backend_process(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "onair_cli",
-        "serve",
-        "--port",
-        str(port),
-        "--db",
-        str(tmp_path / "backend.sqlite3"),
-        "--allow-topup",
-    ]
-    process = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("the backend process did not start")
+    with backend_subprocess(tmp_path / "backend.sqlite3", "--allow-topup") as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def _measure(window: MainWindow, qtbot: QtBot, frames: int) -> tuple[list[float], list[float]]:
