@@ -31,6 +31,7 @@ from studio.core.models import (
     Voucher,
     Wallet,
 )
+from studio.core.net_errors import describe_failure
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -55,7 +56,7 @@ class BackendUnreachable(ApiError):
     """No answer at all: the backend is down, the URL is wrong, or the network dropped."""
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(0, "unreachable", f"Cannot reach the backend at {url} ({reason}).")
+        super().__init__(0, "unreachable", f"Cannot reach the backend at {url}: {reason}")
         self.url = url
 
 
@@ -113,10 +114,8 @@ class ApiClient:
             response = await self._http.request(
                 method, path, json=json, params=params, headers=headers
             )
-        except httpx.TimeoutException:
-            raise BackendUnreachable(self.base_url, "timed out") from None
         except httpx.TransportError as exc:
-            raise BackendUnreachable(self.base_url, type(exc).__name__) from None
+            raise BackendUnreachable(self.base_url, describe_failure(exc)) from None
         return _unwrap(response)
 
     # ---- auth -----------------------------------------------------------------------

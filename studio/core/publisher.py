@@ -32,6 +32,12 @@ from aiortc import (
 from studio.core import rtc_hooks
 from studio.core.audio import AudioFactory
 from studio.core.frames import FrameFlow
+from studio.core.net_errors import (
+    LINK_FAILED,
+    NO_RECEIVER_REPORTS,
+    describe_failure,
+    server_refusal,
+)
 from studio.core.quality import QualityController, QualityLevel, StatsReader
 from studio.core.tasks import cancel_and_wait
 from studio.core.video_track import EncodedVideoTrack
@@ -192,7 +198,7 @@ class Publisher:
                 self._set_state(PublisherState.FAILED)
                 return
             except (httpx.HTTPError, OSError, TimeoutError, ValueError) as exc:
-                self._error = f"{type(exc).__name__}: {exc}"
+                self._error = describe_failure(exc)
             log.info("publisher link down (%s); reconnecting", self._error)
             await self._teardown()
             attempt += 1
@@ -227,9 +233,9 @@ class Publisher:
             headers["Authorization"] = f"Bearer {self.token}"
         response = await self._http.post(self.url, content=pc.localDescription.sdp, headers=headers)
         if response.status_code in FATAL_STATUS:
-            raise PublishRejected(f"WHIP server said {response.status_code}: {response.text}")
+            raise PublishRejected(server_refusal(response.status_code, response.text))
         if response.status_code != 201 or "location" not in response.headers:
-            raise OSError(f"WHIP server said {response.status_code}")
+            raise OSError(f"the server answered HTTP {response.status_code}")
         link.resource = str(response.url.join(response.headers["location"]))
         await pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
@@ -246,11 +252,11 @@ class Publisher:
         while True:
             await asyncio.sleep(TICK_S)
             if link.pc.connectionState in ("failed", "closed"):
-                return f"connection {link.pc.connectionState}"
+                return LINK_FAILED
             sample = self._reader.read(await link.sender.getStats())
             reported = self._reader.last_report_at
             if time.time() - (reported or started) > STALE_AFTER_S:
-                return "no receiver reports"
+                return NO_RECEIVER_REPORTS
             if sample is not None and reported != last_report:
                 last_report = reported
                 if self.quality.update(sample) is not None:

@@ -7,6 +7,7 @@ events. Signing out forgets the token in the settings file.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from studio.core.api_client import ApiClient, ApiError, BackendUnreachable
@@ -23,6 +24,7 @@ class Session:
         self.events: EventClient | None = None
         self.user: User | None = None
         self._listeners: list[Callable[[User | None], None]] = []
+        self._resuming = asyncio.Lock()
 
     @property
     def signed_in(self) -> bool:
@@ -53,7 +55,16 @@ class Session:
         return await self._start(created, remember)
 
     async def resume(self) -> User | None:
-        """Sign in with the remembered token; None when there is none or it was refused."""
+        """Sign in with the remembered token; None when there is none or it was refused.
+
+        Two resumes at once (the start, and a retry after the backend came back) sign in once.
+        """
+        async with self._resuming:
+            if self.user is not None:
+                return self.user
+            return await self._resume_token()
+
+    async def _resume_token(self) -> User | None:
         token = self.settings.token
         if not token:
             return None

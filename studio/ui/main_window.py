@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
             self.toasts.show_toast(f"Welcome, {user.label}", kind="success", ms=2500)
         else:
             self.account.setText("Not signed in")
-            self.link_label.setText("○ Offline")
+            self._show_link("○ Offline", theme.TEXT_DIM)
             self.ask_sign_in()
         self.signed_in.emit(user)
 
@@ -307,18 +307,20 @@ class MainWindow(QMainWindow):
         events = self.session.events
         if state is LinkState.CONNECTED:
             self.banner.hide()
-            self.link_label.setText("● Connected")
-            self.link_label.setStyleSheet(f"color: {theme.SUCCESS};")
+            self._show_link("● Connected", theme.SUCCESS)
             if events is not None and events.connections > 1:
                 self.resynced.emit()
                 self.refresh_balance()
         elif state is LinkState.RECONNECTING:
-            self.link_label.setText("◌ Reconnecting…")
-            self.link_label.setStyleSheet(f"color: {theme.WARNING};")
+            self._show_link("◌ Reconnecting…", theme.WARNING)
             self.banner.show_down(f"Lost the connection to {self.session.api.base_url}.")
         elif state is LinkState.UNAUTHORIZED:
             self.toasts.show_toast("Your session expired", "Sign in again.", kind="warning")
             self.tasks.spawn(self.session.sign_out())
+
+    def _show_link(self, text: str, colour: str) -> None:
+        self.link_label.setText(text)
+        self.link_label.setStyleSheet(f"color: {colour};")
 
     def _backend_down(self, message: str) -> None:
         self.banner.show_down(message)

@@ -83,6 +83,8 @@ async def test_unreachable_backend_is_one_clear_error() -> None:
             await api.me()
         assert down.value.code == "unreachable"
         assert "Cannot reach the backend" in str(down.value)
+        assert "is the server running" in str(down.value)
+        assert "Error" not in str(down.value)  # words, not an exception's class name
     finally:
         await api.aclose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 
@@ -71,3 +72,20 @@ async def test_unreachable_backend_keeps_the_remembered_token(tmp_path: Path) ->
         assert store.load().token == "keep"
     finally:
         await session.close()
+
+
+async def test_two_resumes_at_once_sign_in_once(server: LiveServer, tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path)
+    first = Session(store, StudioSettings(backend_url=server.url))
+    await first.create_account(f"u{uuid.uuid4().hex[:8]}", "correct horse")
+    await first.close()
+
+    again = Session(store, store.load())
+    seen: list[object] = []
+    again.on_change(seen.append)
+    try:
+        users = await asyncio.gather(again.resume(), again.resume())
+        assert users[0] is not None and users[0] == users[1]
+        assert seen == [users[0]]  # one sign-in: one "Welcome"
+    finally:
+        await again.close()

@@ -6,6 +6,7 @@ from pytestqt.qtbot import QtBot
 
 from studio.core.encoder import CODECS
 from studio.core.publisher import PublisherState
+from studio.ui import theme
 from studio.ui.go_live import CODEC_CHOICES, GoLive
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
@@ -90,6 +91,7 @@ def test_quitting_or_signing_out_while_live_asks_first(
     qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
     button.click()
     qtbot.waitUntil(lambda: button.publisher is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.link_label.text() == "● Connected", timeout=WAIT)
 
     with answering("Cancel") as asked:
         window.close()
@@ -100,6 +102,8 @@ def test_quitting_or_signing_out_while_live_asks_first(
     with answering("Sign out"):
         window.sign_out()
     qtbot.waitUntil(lambda: not window.session.signed_in and not button.live, timeout=WAIT)
+    assert window.link_label.text() == "○ Offline"
+    assert theme.SUCCESS not in window.link_label.styleSheet()  # not "Offline" in green
     with answering("Quit") as asked:
         window.close()
     assert asked == [] and not window.isVisible()
