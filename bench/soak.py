@@ -65,6 +65,7 @@ class Sample:
     bitrate_kbps: float
     state: str
     actions: int
+    load: float  # the machine's 1-minute load average: other work slows every figure
 
     def line(self) -> str:
         return (
@@ -72,7 +73,8 @@ class Sample:
             f"refs None {self.none_refs:,} True {self.true_refs:,}  "
             f"fps preview {self.preview_fps:4.1f} sent {self.publish_fps:4.1f} "
             f"viewer {self.viewer_fps:4.1f}  effects {self.effects_ms:5.1f} ms  "
-            f"{self.bitrate_kbps:6.0f} kbps  {self.state}  ({self.actions} panel actions)"
+            f"{self.bitrate_kbps:6.0f} kbps  {self.state}  ({self.actions} panel actions, "
+            f"load {self.load:.1f})"
         )
 
 
@@ -217,6 +219,7 @@ async def _drive_and_sample(
                 bitrate_kbps=status.bitrate_kbps if status is not None else 0.0,
                 state=status.state.value if status is not None else "ended",
                 actions=done,
+                load=os.getloadavg()[0],
             )
             samples.append(sample)
             on_sample(sample)
@@ -251,6 +254,7 @@ def summary(samples: list[Sample]) -> str:
                     ("viewer fps", "viewer_fps"),
                     ("effects ms", "effects_ms"),
                     ("bitrate kbps", "bitrate_kbps"),
+                    ("load average", "load"),
                 )
             ),
         ]
