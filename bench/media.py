@@ -229,7 +229,7 @@ async def subscribe(url: str, token: str, count: int) -> None:
     Prints ``ready`` once all are connected, then, for every line read from stdin, the number
     of video frames received so far by all of them together; runs until stdin ends.
     """
-    from backend.media import aiortc_hooks
+    from rtc import aiortc_hooks
     from studio.core.subscriber import WhepPlayer
 
     loopback_ice()

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 
 from backend.api.deps import AnyViewer, ServicesDep
 from backend.api.responses import ok
-from backend.contract import stream_room
 from backend.realtime.presence import Presence
 from backend.services.streams import LiveCheck, canonical_name, resolve_streamer, snapshot
 from backend.settings import Settings
+from wire.events import stream_room
 
 router = APIRouter(prefix="/api/streams", tags=["streams"])
 

@@ -19,11 +19,8 @@ from backend.api.deps import AnyViewer, CurrentUser
 from backend.api.media import get_media
 from backend.api.models import Body
 from backend.api.responses import ok
-from backend.contract import webrtc_room
 from backend.errors import DomainError, Forbidden, InvalidInput
 from backend.identity import AuthUser
-from backend.media.contract import WebRTC
-from backend.media.network import NetworkSample
 from backend.media.server import MediaServer
 from backend.realtime.hub import Connection, Hub
 from backend.services.container import Services
@@ -32,6 +29,8 @@ from backend.services.webrtc import (
     WebRTCService,
     validate_stream_name,
 )
+from wire.events import WebRTC, webrtc_room
+from wire.quality import NetworkSample
 
 ROOM_PREFIX = webrtc_room("")
 RoomId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:~-]+$")]

@@ -9,11 +9,11 @@ import logging
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from backend.contract import Hub as HubEvents
 from backend.errors import Unauthorized
 from backend.realtime.hub import CLOSE_POLICY, CLOSE_TOO_BIG, Connection, Hub, Outgoing
 from backend.realtime.ws_protocol import frame_writer
 from backend.services.container import Services
+from wire.events import Hub as HubEvents
 
 log = logging.getLogger(__name__)
 router = APIRouter()

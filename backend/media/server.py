@@ -26,11 +26,11 @@ from aiortc import (
 from aiortc.sdp import SessionDescription
 
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
-from backend.media import aiortc_hooks
 from backend.media.codecs import negotiated_codecs, preferences_for
 from backend.media.sfu import Fanout, ForwardedTrack
 from backend.media.trickle import IceFragment, IceRestartUnsupported
 from backend.settings import IceServer, ice_for_client
+from rtc import aiortc_hooks
 
 # Whom the media server's own TURN credentials name (coturn logs it).
 MEDIA_SERVER_USER = "onair-media"

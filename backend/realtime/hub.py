@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
-from backend.contract import Hub as HubEvents
 from backend.identity import AuthUser
+from wire.events import Hub as HubEvents
 
 log = logging.getLogger(__name__)
 

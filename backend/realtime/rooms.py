@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from backend.contract import battle_room, multihost_room, shopping_room
 from backend.identity import AuthUser
 from backend.realtime.hub import Connection, Hub
 from backend.realtime.presence import Presence
 from backend.services.container import Services
+from wire.events import battle_room, multihost_room, shopping_room
 
 
 def register_room_rules(hub: Hub, services: Services, presence: Presence) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 
-from backend.contract import stream_room
 from backend.errors import NotFound
 from backend.identity import AuthUser
 from backend.realtime.hub import Connection, Hub
 from backend.realtime.presence import Presence
 from backend.services.container import Services
 from backend.services.streams import resolve_streamer
+from wire.events import stream_room
 
 STREAM_ROOM_PREFIX = stream_room("")
 VIEWERS_EVENT = "stream:viewers"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.contract import EventSink
+from backend.events import EventSink
 from backend.services.analytics import AnalyticsService
 from backend.services.auth import AuthService
 from backend.services.gifts import GiftService

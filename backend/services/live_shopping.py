@@ -16,12 +16,13 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from backend.contract import EventSink, Shopping, shopping_room, user_room
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.events import EventSink
 from backend.services.payments import PaymentProvider
 from backend.services.records import announce, fetch, user_cards
 from backend.services.scheduler import Scheduler
 from backend.storage.db import Database, Row, iso, now_iso, parse_iso, utc_now
+from wire.events import Shopping, shopping_room, user_room
 
 MAX_PRICE = 1_000_000
 MAX_STOCK = 1_000_000

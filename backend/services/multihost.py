@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from backend.contract import EventSink, MultiHost, multihost_room, user_room
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.events import EventSink
 from backend.services.records import announce, fetch, require_user, user_cards
 from backend.services.scheduler import Scheduler
 from backend.storage.db import Database, Row, iso, now_iso, parse_iso, utc_now
+from wire.events import MultiHost, multihost_room, user_room
 
 SESSION_TYPES = ("collaboration", "interview", "panel", "gaming", "podcast", "workshop")
 LAYOUT_MODES = ("grid", "spotlight", "sidebar", "pip")

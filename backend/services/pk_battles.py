@@ -6,13 +6,14 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from backend.contract import PK, EventSink, battle_room, user_room
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.events import EventSink
 from backend.services.gifts import GiftService
 from backend.services.records import announce, fetch, require_user, user_cards
 from backend.services.scheduler import Scheduler
 from backend.services.wallet import WalletService
 from backend.storage.db import Database, Row, iso, now_iso, parse_iso, utc_now
+from wire.events import PK, battle_room, user_room
 
 MIN_MINUTES, MAX_MINUTES = 1, 10
 END_DEADLINE = "pk:end"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from backend.contract import EventSink
 from backend.errors import NotFound
+from backend.events import EventSink
 from backend.storage.db import Database, Row
 
 

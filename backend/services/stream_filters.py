@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from backend.contract import EventSink, StreamFilters, stream_room, user_room
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.events import EventSink
 from backend.services.records import announce, fetch, user_cards
 from backend.services.wallet import WalletService
 from backend.services.webrtc import owns_stream, validate_stream_name
@@ -27,6 +27,7 @@ from filters import registry
 from filters.base import Category
 from filters.params import ParamType
 from filters.presets import Preset, PresetEntry, PresetError
+from wire.events import StreamFilters, stream_room, user_room
 
 CATEGORIES = tuple(category.value for category in Category)
 TRENDING_WINDOW = timedelta(days=7)

@@ -16,10 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from backend.contract import EventSink, webrtc_room
 from backend.errors import Forbidden, InvalidInput, NotFound
-from backend.media.contract import WebRTC
-from backend.media.network import LEVELS, Condition, NetworkSample, classify
+from backend.events import EventSink
 from backend.services.analytics import MediaMetrics
 from backend.settings import (
     DEFAULT_WHEP_TEMPLATE,
@@ -28,6 +26,8 @@ from backend.settings import (
     ice_for_client,
     media_url,
 )
+from wire.events import WebRTC, webrtc_room
+from wire.quality import LEVELS, Condition, NetworkSample, classify
 
 STREAM_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}(~[A-Za-z0-9_-]{1,32})?$")
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9_.:~-]{1,100}$")

@@ -30,15 +30,14 @@ from aiortc import (
 )
 from aiortc.sdp import candidate_from_sdp
 
-from backend.media import aiortc_hooks
-from backend.media.contract import WebRTC
-from studio.core import rtc_hooks
+from rtc import aiortc_hooks
 from studio.core.audio import AudioFactory
 from studio.core.frames import FrameFlow
 from studio.core.quality import LEVELS, Condition, QualityLevel
 from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.core.tasks import cancel_and_wait
 from studio.core.video_track import EncodedVideoTrack
+from wire.events import WebRTC
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +95,7 @@ class MeshCall:
         self.links[user_id] = pc
         video = EncodedVideoTrack(self.flow, lambda: self.level, self.codec)
         transceiver = pc.addTransceiver(video, direction="sendrecv")
-        rtc_hooks.on_keyframe_request(transceiver.sender, video.request_keyframe)
+        aiortc_hooks.on_keyframe_request(transceiver.sender, video.request_keyframe)
         if self.audio is not None:
             pc.addTransceiver(self.audio(), direction="sendrecv")
 

@@ -22,9 +22,9 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
-from backend.contract import Hub
 from studio.core.api_client import ApiError
 from studio.core.tasks import cancel_and_wait
+from wire.events import Hub
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
-from studio.core import rtc_hooks
+from rtc import aiortc_hooks
 from studio.core.audio import AudioFactory
 from studio.core.frames import FrameFlow
 from studio.core.net_errors import (
@@ -217,7 +217,7 @@ class Publisher:
                 if c.mimeType.lower() in (video.mime_type.lower(), "video/rtx")
             ]
         )
-        rtc_hooks.on_keyframe_request(transceiver.sender, video.request_keyframe)
+        aiortc_hooks.on_keyframe_request(transceiver.sender, video.request_keyframe)
         if self.audio is not None:
             pc.addTransceiver(self.audio(), direction="sendonly")
         link = self._link = _Link(pc, video, transceiver.sender)

@@ -1,4 +1,4 @@
-"""Quality adaptation from RTCP statistics: the spec's table (``backend.media.network``) plus
+"""Quality adaptation from RTCP statistics: the spec's table (``wire.quality``) plus
 hysteresis, and the reader that turns aiortc sender statistics into samples.
 
 Hysteresis: the level drops to what the link supports after ``down_after`` bad samples in a
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from aiortc.stats import RTCStatsReport
 
-from backend.media.network import LEVELS, Condition, NetworkSample, QualityLevel, classify
+from wire.quality import LEVELS, Condition, NetworkSample, QualityLevel, classify
 
 __all__ = [
     "LEVELS",

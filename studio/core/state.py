@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from backend.contract import PK, MultiHost, Shopping
 from studio.core.events import ServerEvent
 from studio.core.models import (
     Battle,
@@ -32,6 +31,7 @@ from studio.core.models import (
     Supporter,
     Voucher,
 )
+from wire.events import PK, MultiHost, Shopping
 
 FEED_LENGTH = 40
 

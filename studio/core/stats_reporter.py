@@ -13,9 +13,9 @@ import asyncio
 import time
 from typing import Any
 
-from backend.media.contract import WebRTC
 from studio.core.events import EventClient, LinkState
 from studio.core.publisher import PublisherState, PublisherStatus
+from wire.events import WebRTC
 
 REPORT_EVERY_S = 2.0
 

@@ -20,7 +20,7 @@ from aiortc import (
     RTCSessionDescription,
 )
 
-from backend.media import aiortc_hooks
+from rtc import aiortc_hooks
 
 CONNECT_TIMEOUT_S = 10.0
 

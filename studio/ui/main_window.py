@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.contract import PK
 from studio.core.api_client import BackendUnreachable
 from studio.core.effects_chain import EffectsChain
 from studio.core.events import LinkState, ServerEvent
@@ -39,6 +38,7 @@ from studio.ui.preview import PreviewFeed, PreviewView
 from studio.ui.sign_in import SignInDialog
 from studio.ui.tasks import Tasks
 from studio.ui.toasts import ToastHost
+from wire.events import PK
 
 log = logging.getLogger(__name__)
 

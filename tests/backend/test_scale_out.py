@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.contract import multihost_room, stream_room
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import backend_subprocess, make_settings, redis_server, running_server
+from wire.events import multihost_room, stream_room
 
 
 @pytest.fixture

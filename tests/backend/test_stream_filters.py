@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from backend.contract import StreamFilters, stream_room
 from filters import registry
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import LiveServer
+from wire.events import StreamFilters, stream_room
 
 BASE = "/api/stream-filters"
 FREE = "beauty.smooth"  # free, curated, one 0..100 % parameter "amount"

@@ -11,13 +11,13 @@ import httpx
 import pytest
 from aiortc import MediaStreamTrack
 
-from backend.media.contract import WebRTC
 from studio.core.cohost import MeshCall, SfuCall
 from studio.core.frames import FrameFlow
 from studio.core.sources import SampleSource
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.helpers_media import Collector, live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
+from wire.events import WebRTC
 
 pytestmark = pytest.mark.usefixtures("loopback_ice")
 SPAN = 10_000  # host i's frames carry markers i*SPAN + frame index

@@ -14,13 +14,13 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from backend.media.contract import WebRTC
 from backend.realtime.hub import CLOSE_POLICY, CLOSE_TOO_BIG
 from backend.services.container import Services
 from backend.settings import Settings
 from tests.backend.api_helpers import Listener
 from tests.security.world import World, make_user
 from tests.servers import LiveServer, running_server
+from wire.events import WebRTC
 
 
 @pytest.fixture(scope="module")

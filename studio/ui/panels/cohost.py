@@ -29,8 +29,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.contract import MultiHost, multihost_room
-from backend.media.contract import WebRTC
 from studio.core.cohost import MeshCall, SfuCall
 from studio.core.events import ServerEvent
 from studio.core.models import CohostMember, CohostSession, Invitation, User
@@ -41,6 +39,7 @@ from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.stage import CohostStage, TileFeeds
 from studio.ui.widgets import Avatar, Card, dim, role_button, section
+from wire.events import MultiHost, WebRTC, multihost_room
 
 SESSION_TYPES = ("collaboration", "interview", "panel", "gaming", "podcast", "workshop")
 LAYOUTS = (  # picker label, mode, grid (the value is CohostLayout.key)

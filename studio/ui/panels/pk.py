@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.contract import PK, battle_room
 from filters.assets import asset
 from studio.core.events import ServerEvent
 from studio.core.media_config import ice_servers, media_config, media_url
@@ -44,6 +43,7 @@ from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.stage import PairStage, TileFeeds
 from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, role_button, section
+from wire.events import PK, battle_room
 
 DURATIONS = (1, 3, 5, 10)
 GIFT_ICON = 22

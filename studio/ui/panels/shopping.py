@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backend.contract import Shopping, shopping_room
 from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
 from studio.core.models import LiveProduct, Order, Product, ShopAnalytics, User
@@ -35,6 +34,7 @@ from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel
 from studio.ui.widgets import clock_text, dim, role_button, section
+from wire.events import Shopping, shopping_room
 
 
 def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:

@@ -8,8 +8,8 @@ import av
 from aiortc import clock
 from aiortc.codecs.vpx import Vp8Encoder, VpxPayloadDescriptor
 
-from backend.media import aiortc_hooks
 from backend.media.sfu import VIDEO_QUEUE, Fanout
+from rtc import aiortc_hooks
 
 
 def _packet(size: int, pts: int) -> av.Packet:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from backend.media.contract import WebRTC
 from tests.backend.api_helpers import Listener, register
 from tests.servers import LiveServer
+from wire.events import WebRTC
 
 
 async def test_stream_start_join_and_quality_endpoints(server: LiveServer) -> None:

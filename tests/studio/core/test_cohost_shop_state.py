@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from backend.contract import MultiHost, Shopping
 from studio.core.events import ServerEvent
 from studio.core.models import CohostLayout, CohostSession, Overlay, ShopSession
 from studio.core.state import CohostState, ShopState, Tile, layout_tiles
+from wire.events import MultiHost, Shopping
 
 
 def _host(user: str, role: str = "cohost", manage: bool = False) -> dict[str, Any]:

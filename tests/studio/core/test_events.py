@@ -9,12 +9,11 @@ from collections.abc import Callable
 
 import pytest
 
-from backend.contract import PK, battle_room
-from backend.media.contract import WebRTC
 from backend.settings import Settings
 from studio.core.api_client import ApiClient, ApiError
 from studio.core.events import EventClient, LinkState, ServerEvent
 from tests.servers import LiveServer, free_port, running_server
+from wire.events import PK, WebRTC, battle_room
 
 
 class Recorder:

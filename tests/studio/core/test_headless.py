@@ -7,12 +7,12 @@ import asyncio
 import httpx
 import pytest
 
-from backend.media.network import LEVELS, Condition
 from studio.core.headless import describe, find_preset, go_live
 from studio.core.publisher import PublisherState, PublisherStatus
 from tests.backend.api_helpers import register
 from tests.helpers_media import loopback_ice  # noqa: F401  (fixture)
 from tests.servers import LiveServer
+from wire.quality import LEVELS, Condition
 
 
 @pytest.mark.usefixtures("loopback_ice")

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from backend.contract import PK
 from studio.core.events import ServerEvent
 from studio.core.settings_store import SettingsStore, StudioSettings
 from studio.core.state import PKPhase, PKState, ServerClock
+from wire.events import PK
 
 
 def _iso(moment: datetime) -> str:

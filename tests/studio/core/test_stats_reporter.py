@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from backend.media.contract import WebRTC
-from backend.media.network import LEVELS, Condition
 from studio.core.events import EventClient
 from studio.core.publisher import PublisherState, PublisherStatus
 from studio.core.stats_reporter import StatsReporter, stats_payload, stats_room
 from tests.backend.api_helpers import Listener, register
 from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401  (fixture)
 from tests.servers import LiveServer
+from wire.events import WebRTC
+from wire.quality import LEVELS, Condition
 
 
 def status(rtt_ms: float | None) -> PublisherStatus:

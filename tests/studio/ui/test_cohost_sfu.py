@@ -10,7 +10,6 @@ import contextlib
 import pytest
 from pytestqt.qtbot import QtBot
 
-from backend.media.contract import WebRTC
 from studio.core.api_client import ApiClient
 from studio.ui.stage import RECONNECTING
 from tests.backend.api_helpers import Listener
@@ -18,6 +17,7 @@ from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import Account, StudioFactory, make_account
 from tests.studio.ui.test_cohost_panel import cohost_panel
+from wire.events import WebRTC
 
 pytestmark = pytest.mark.usefixtures("loopback_ice")
 WAIT = 60_000

@@ -68,8 +68,8 @@ from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 from aiortc.utils import random32
 
-from backend.media.rtp_writer import ExtensionTemplate, RtpWriter
-from backend.media.udp_gso import DatagramSender
+from rtc.rtp_writer import ExtensionTemplate, RtpWriter
+from rtc.udp_gso import DatagramSender
 
 _WORKER_PARAMS = ["loop", "input_q", "output_q", "decode_error"]
 _NTP_EPOCH_OFFSET_US = 2_208_988_800 * 1_000_000  # 1900-01-01 to 1970-01-01
@@ -123,7 +123,16 @@ _SOURCE_ASSUMPTIONS: list[tuple[Callable[..., Any], str, str]] = [
         "sends otherwise",
     ),
     (StunProtocol.send_data, "self.transport.sendto(data, addr)", "sends otherwise"),
+    # the studio's publisher hands aiortc packets it encoded itself
+    (
+        RTCRtpSender._next_encoded_frame,
+        "self.__encoder.pack(data)",
+        "no longer sends pre-encoded packets with pack()",
+    ),
 ]
+
+
+_verified = False  # check_compatible() passed in this process
 
 
 def check_compatible() -> None:
@@ -205,7 +214,15 @@ def receive_encoded(track: MediaStreamTrack) -> None:
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
     """Call ``callback`` whenever the remote end of ``sender`` sends a PLI or FIR."""
+    _verify_once()
     sender._send_keyframe = callback  # type: ignore[method-assign]
+
+
+def _verify_once() -> None:
+    global _verified
+    if not _verified:
+        check_compatible()
+        _verified = True
 
 
 def forward_with(sender: RTCRtpSender, packer: Packer) -> None:

@@ -6,7 +6,7 @@ from aiortc import RTCRtpParameters
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, HeaderExtensionsMap, RtpPacket
 
-from backend.media.rtp_writer import ExtensionTemplate, RtpWriter
+from rtc.rtp_writer import ExtensionTemplate, RtpWriter
 
 MID = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"

@@ -1,21 +1,9 @@
-"""The wire contract shared by the backend, the studio and tests: event names and rooms.
+"""Real-time event names and rooms, shared by the backend, the studio and tests.
 
 Names follow the product spec exactly; clients import them from here instead of copying strings.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from typing import Any, Protocol
-
-
-class EventSink(Protocol):
-    """Where services publish real-time events (the hub implements it)."""
-
-    def publish(self, room: str, event: str, data: dict[str, Any]) -> None: ...
-
-    def publish_many(self, rooms: Iterable[str], event: str, data: dict[str, Any]) -> None:
-        """Publish once to everyone in any of ``rooms`` (a member of two rooms gets it once)."""
 
 
 def battle_room(battle_id: str) -> str:
@@ -93,3 +81,42 @@ class Hub:
     PONG = "pong"
     ERROR = "error"
     HELLO = "hello"
+
+
+class WebRTC:
+    """The ``webrtc:*`` events of the spec (the viewer page uses the same names)."""
+
+    # room management
+    JOIN_ROOM = "webrtc:join-room"
+    LEAVE_ROOM = "webrtc:leave-room"
+    PEER_JOINED = "webrtc:peer-joined"
+    PEER_LEFT = "webrtc:peer-left"
+    EXISTING_PEERS = "webrtc:existing-peers"
+    # signaling
+    OFFER = "webrtc:offer"
+    ANSWER = "webrtc:answer"
+    ICE_CANDIDATE = "webrtc:ice-candidate"
+    # PK battle
+    START_PK_BATTLE = "webrtc:start-pk-battle"
+    PK_BATTLE_READY = "webrtc:pk-battle-ready"
+    # multi-host
+    START_MULTIHOST = "webrtc:start-multihost"
+    MULTIHOST_READY = "webrtc:multihost-ready"
+    TOGGLE_TRACK = "webrtc:toggle-track"
+    TRACK_TOGGLED = "webrtc:track-toggled"
+    CHANGE_LAYOUT = "webrtc:change-layout"
+    LAYOUT_CHANGED = "webrtc:layout-changed"
+    # quality and monitoring
+    ADAPT_QUALITY = "webrtc:adapt-quality"
+    QUALITY_ADAPTED = "webrtc:quality-adapted"
+    PEER_QUALITY_CHANGED = "webrtc:peer-quality-changed"
+    HEALTH_CHECK = "webrtc:health-check"
+    HEALTH_STATUS = "webrtc:health-status"
+    CONNECTION_WARNING = "webrtc:connection-warning"
+    STATS_UPDATE = "webrtc:stats-update"
+    PEER_STATS = "webrtc:peer-stats"
+    # renegotiation
+    RENEGOTIATE = "webrtc:renegotiate"
+    RENEGOTIATION_NEEDED = "webrtc:renegotiation-needed"
+    # errors
+    ERROR = "webrtc:error"

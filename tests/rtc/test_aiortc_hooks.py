@@ -7,13 +7,11 @@ import pytest
 from aiortc import rtcrtpreceiver
 from aiortc.rtp import RtpPacket
 
-from backend.media import aiortc_hooks
-from studio.core import rtc_hooks
+from rtc import aiortc_hooks
 
 
 def test_aiortc_still_has_what_forwarding_needs() -> None:
     aiortc_hooks.check_compatible()
-    rtc_hooks.check_compatible()
 
 
 def test_install_replaces_the_decoder_worker_once() -> None:

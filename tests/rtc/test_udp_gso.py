@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from backend.media import udp_gso
-from backend.media.udp_gso import MAX_BYTES, MAX_SEGMENTS, DatagramSender, segment_runs
+from rtc import udp_gso
+from rtc.udp_gso import MAX_BYTES, MAX_SEGMENTS, DatagramSender, segment_runs
 
 
 def _sizes(runs: list[Any]) -> list[list[int]]:
