@@ -371,11 +371,12 @@ class CohostCall:
         self._inbox: asyncio.Queue[ServerEvent | None] = asyncio.Queue()  # None: stop
         self._pump: asyncio.Task[None] | None = None
 
-    async def connect(self, topology: str) -> None:
+    async def connect(self, topology: str) -> bool:
+        """Join the call; False when there is no event link or no picture of mine yet."""
         studio = self.panel.studio
         events, flow = studio.session.events, studio.feed.flow
         if events is None or flow is None:
-            return
+            return False
         self.room = self.room or await studio.session.api.cohost_room(self.session_id)
         self.topology = topology
         feeds = self.panel.feeds
@@ -393,6 +394,7 @@ class CohostCall:
         if self.panel.state is not None:
             feeds.local(self.panel.state.me, flow)
         await events.send(WebRTC.JOIN_ROOM, {"roomId": self.room})
+        return True
 
     def deliver(self, event: ServerEvent) -> None:
         """A ``webrtc:*`` event; handled in order on the call's own task."""
@@ -451,6 +453,7 @@ class CohostPanel(ServerPanel):
         self.session_page = SessionPage(self)
         self.add_pages(self.start_page, self.session_page)
         window.shutdown_hooks.append(self._shutdown)
+        window.feed.source_changed.connect(lambda _: self.studio.tasks.spawn(self._follow()))
 
     @property
     def session(self) -> CohostSession | None:
@@ -590,7 +593,8 @@ class CohostPanel(ServerPanel):
             await call.close()
         if session is not None and self.call is None:
             self.call = CohostCall(self, session.id)
-            await self.call.connect(session.topology)
+            if not await self.call.connect(session.topology):
+                self.call = None  # again once the source is open (a start: it opens meanwhile)
 
     async def _shutdown(self) -> None:
         if self.call is not None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from pytestqt.qtbot import QtBot
 
+from studio.ui import preview
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.cohost import CohostPanel
 from tests.helpers_media import loopback_ice  # noqa: F401
@@ -103,3 +106,31 @@ def test_two_studios_cohost_with_video_layouts_and_removal(
     page.end.click()
     qtbot.waitUntil(lambda: a.session is None, timeout=WAIT)
     assert left.centre.currentWidget() is left.preview
+
+
+def test_own_tile_shows_the_camera_after_a_restart(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quit while hosting a session, start again with a camera that opens only after the
+    session is resumed: my tile shows my own picture once it opens, not my avatar."""
+    alice = make_account(server.url, display="Alice Live")
+    first = studio(server.url, alice, config="alice")
+    panel = cohost_panel(first)
+    qtbot.waitUntil(lambda: panel.pages.currentWidget() is panel.start_page, timeout=WAIT)
+    qtbot.waitUntil(lambda: first.feed.flow is not None, timeout=WAIT)
+    panel.start_page.start_button.click()
+    qtbot.waitUntil(lambda: panel.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
+    first.close()
+
+    camera_ready = threading.Event()
+    open_now = preview.open_source
+    monkeypatch.setattr(
+        preview, "open_source", lambda spec: camera_ready.wait(30) and open_now(spec)
+    )
+    again = studio(server.url, config="alice")
+    resumed = cohost_panel(again)
+    qtbot.waitUntil(lambda: resumed.session is not None, timeout=WAIT)
+    assert again.centre.currentWidget() is resumed.stage
+    assert again.feed.flow is None and alice.id not in resumed.stage.frames
+    camera_ready.set()
+    qtbot.waitUntil(lambda: resumed.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
