@@ -36,6 +36,7 @@ from studio.ui.widgets import paint_avatar
 
 ASPECT = 16 / 9
 STALL_S = 2.0
+HOLD_S = 15.0  # a host whose video moves to another call: how long to wait before "Offline"
 RECONNECTING, OFFLINE = "Reconnecting…", "Offline"
 
 
@@ -293,6 +294,13 @@ class TileFeeds:
         """Feed ``track`` to the host's tile; the task ends when the track does."""
         return self._start(user_id, self._remote(user_id, track))
 
+    def hold(self, user_id: str) -> None:
+        """The host's video moves to another call (mesh ↔ SFU): their tile keeps its last frame,
+        marked reconnecting, until the new call's video arrives — they did not go offline.
+        Offline only if none arrives within ``HOLD_S``."""
+        self.stage.mark_stalled(user_id)
+        self._start(user_id, self._held(user_id))
+
     async def stop(self, user_id: str) -> None:
         task = self._tasks.pop(user_id, None)
         if task is not None:
@@ -314,6 +322,10 @@ class TileFeeds:
             old.cancel()
         task = self._tasks[user_id] = asyncio.ensure_future(feed)
         return task
+
+    async def _held(self, user_id: str) -> None:
+        await asyncio.sleep(HOLD_S)
+        self.stage.mark_ended(user_id)
 
     async def _local(self, user_id: str, flow: FrameFlow) -> None:
         loop = asyncio.get_running_loop()

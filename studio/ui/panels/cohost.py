@@ -426,6 +426,7 @@ class CohostCall:
                 return
             topology = str(event.data.get("topology") or "")
             if event.name == WebRTC.RENEGOTIATION_NEEDED and topology != self.topology:
+                self._hold_remote_tiles()  # the hosts stay live: not "Offline" while we switch
                 await self._hang_up()  # mesh ↔ SFU: join again with the other kind of call
                 await self.connect(topology)
                 continue
@@ -433,6 +434,11 @@ class CohostCall:
                 await self.panel.feeds.stop(str(event.data.get("userId")))
             if self.call is not None:
                 await self.call.handle(event.name, event.data)
+
+    def _hold_remote_tiles(self) -> None:
+        state = self.panel.state
+        for user_id in self.panel.feeds.users - {state.me if state is not None else ""}:
+            self.panel.feeds.hold(user_id)
 
     def _track(self, user_id: str, track: MediaStreamTrack) -> None:
         if track.kind == "video":
