@@ -152,6 +152,20 @@ class StartPage(QWidget):
             self.panel.answer_invitation(invitation, join)
 
 
+def on_air_text(state: CohostState, broadcasting: bool) -> str:
+    """ "Live" when the session is, or when I am (then what viewers do not see yet)."""
+    session = state.session
+    assert session is not None
+    if session.status == "live":
+        return "● Live"
+    if not broadcasting:
+        return "Not live yet"
+    if state.is_primary:
+        return "● Live · viewers see the hosts once you go live together"
+    primary = next((h.label for h in session.hosts if h.primary), "the host")
+    return f"● Live · viewers see the hosts once {primary} goes live together"
+
+
 class HostRow(QWidget):
     """A host: avatar, name and role, mic and camera, remove (as the user's rights allow).
 
@@ -298,11 +312,12 @@ class SessionPage(QWidget):
         assert session is not None
         self.title.setText(session.title)
         live = session.status == "live"
+        on_air = live or self.panel.broadcasting
         self.status.setText(
-            f"{'● LIVE' if live else 'Not live yet'} · {session.type.title()} ·"
+            f"{on_air_text(state, self.panel.broadcasting)} · {session.type.title()} ·"
             f" {len(session.hosts)}/{session.max_hosts} hosts · {session.topology}"
         )
-        self.status.setStyleSheet(f"color: {theme.ACCENT if live else theme.TEXT_DIM};")
+        self.status.setStyleSheet(f"color: {theme.ACCENT if on_air else theme.TEXT_DIM};")
         self.start.setVisible(state.is_primary and not live)
         self.end.setVisible(state.is_primary)
         self.leave.setVisible(not state.is_primary)
@@ -455,6 +470,7 @@ class CohostPanel(ServerPanel):
         self.stage = CohostStage()
         self.feeds = TileFeeds(self.stage)
         self.call: CohostCall | None = None
+        self.broadcasting = False  # this studio is live (Go Live)
         self.start_page = StartPage(self)
         self.session_page = SessionPage(self)
         self.add_pages(self.start_page, self.session_page)
@@ -464,6 +480,11 @@ class CohostPanel(ServerPanel):
     @property
     def session(self) -> CohostSession | None:
         return self.state.session if self.state is not None else None
+
+    def set_broadcasting(self, live: bool) -> None:
+        self.broadcasting = live
+        if self.session is not None:
+            self.refresh()
 
     # ---- actions --------------------------------------------------------------------
     def create_session(self, title: str, kind: str, mode: str, grid: str | None) -> None:
