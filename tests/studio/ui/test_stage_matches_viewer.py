@@ -28,7 +28,8 @@ TILE_BOXES = """() => {
     const box = tile.getBoundingClientRect();
     tiles[tile.dataset.stream] = [box.x - stage.x, box.y - stage.y, box.width, box.height];
   }
-  return {width: stage.width, height: stage.height, tiles};
+  const fits = [...document.querySelectorAll('.tile video')].map((v) => getComputedStyle(v).objectFit);
+  return {width: stage.width, height: stage.height, tiles, fits};
 }"""
 SHOWN = """([mode, variant, count]) => {
   const stage = document.getElementById('stage');
@@ -83,6 +84,7 @@ async def test_viewer_tiles_match_the_studio_stage_in_every_layout(
                 size = (round(measured["width"]), round(measured["height"]))
                 expected = studio_boxes(snapshot, size)
                 assert measured["tiles"].keys() == expected.keys(), (mode, grid, count)
+                assert set(measured["fits"]) == {"contain"}  # whole pictures: no face cut off
                 for stream, box in expected.items():
                     got = measured["tiles"][stream]
                     assert all(abs(a - b) <= TOLERANCE_PX for a, b in zip(got, box, strict=True)), (
