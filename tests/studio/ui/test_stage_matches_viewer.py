@@ -28,7 +28,8 @@ TILE_BOXES = """() => {
     const box = tile.getBoundingClientRect();
     tiles[tile.dataset.stream] = [box.x - stage.x, box.y - stage.y, box.width, box.height];
   }
-  const fits = [...document.querySelectorAll('.tile video')].map((v) => getComputedStyle(v).objectFit);
+  const videos = [...document.querySelectorAll('.tile video')];
+  const fits = videos.map((video) => getComputedStyle(video).objectFit);
   return {width: stage.width, height: stage.height, tiles, fits};
 }"""
 SHOWN = """([mode, variant, count]) => {
