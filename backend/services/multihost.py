@@ -18,6 +18,7 @@ from backend.services.records import announce, fetch, require_user, user_cards
 from backend.services.scheduler import Scheduler
 from backend.storage.db import Database, Row, iso, now_iso, parse_iso, utc_now
 from wire.events import MultiHost, multihost_room, user_room
+from wire.stage_layout import wire_tiles
 
 SESSION_TYPES = ("collaboration", "interview", "panel", "gaming", "podcast", "workshop")
 LAYOUT_MODES = ("grid", "spotlight", "sidebar", "pip")
@@ -68,6 +69,11 @@ def normalize_layout(layout: dict[str, Any], hosts: list[str], primary: str) -> 
         given = {o["userId"]: o for o in layout.get("overlays", [])}
         overlays = [given.get(h) or default_overlay(h, i) for i, h in enumerate(order[1:])]
     return {**layout, "grid": grid, "mainHostId": main, "order": order, "overlays": overlays}
+
+
+def on_stage(layout: dict[str, Any]) -> dict[str, Any]:
+    """The layout with every host's tile on the stage, so every client draws the same."""
+    return {**layout, "tiles": wire_tiles(layout)}
 
 
 class MultiHostService:
@@ -335,7 +341,7 @@ class MultiHostService:
             current = json.loads(session["layout"])
             hosts = self._host_ids(session_id)
             wanted = _validated_layout(current, request, hosts)
-            return self._relayout(session, wanted, user_id, force=True)
+            return on_stage(self._relayout(session, wanted, user_id, force=True))
 
     # ---- connection tracking ----------------------------------------------------------
     def host_disconnected(self, session_id: str, user_id: str) -> None:
@@ -646,7 +652,11 @@ class MultiHostService:
         self._announce(
             session["id"],
             MultiHost.LAYOUT_CHANGED,
-            {"sessionId": session["id"], "layout": fitted, "topology": topology(len(hosts))},
+            {
+                "sessionId": session["id"],
+                "layout": on_stage(fitted),
+                "topology": topology(len(hosts)),
+            },
         )
         return fitted
 
@@ -737,7 +747,7 @@ class MultiHostService:
             "hostCount": len(hosts),
             "maxHosts": session["maxHosts"],
             "topology": topology(len(hosts)),
-            "layout": json.loads(session["layout"]),
+            "layout": on_stage(json.loads(session["layout"])),
             "pending": self._pending_list(session["id"]) if manager else None,
             "startedAt": session["startedAt"],
             "endedAt": session["endedAt"],

@@ -192,6 +192,8 @@ class SfuCall:
             self._tasks[user_id] = asyncio.create_task(self._connect(user_id, url))
 
     async def _connect(self, user_id: str, url: str) -> None:
+        """Play the host's stream for as long as they are in the room: again whenever the
+        playback ends (a dropped connection), so a host who is publishing is seen."""
         while True:
             player = WhepPlayer(url, token=self.token, ice_servers=self.ice_servers)
             try:
@@ -207,7 +209,9 @@ class SfuCall:
             for track in (player.video, player.audio):
                 if track is not None and self.on_track is not None:
                     self.on_track(user_id, track)
-            return
+            await player.wait_ended()
+            del self.players[user_id]
+            await player.stop()
 
     async def _stop(self, user_id: str) -> None:
         task = self._tasks.pop(user_id, None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -31,7 +30,9 @@ from studio.core.models import (
     Supporter,
     Voucher,
 )
+from wire import stage_layout
 from wire.events import PK, MultiHost, Shopping
+from wire.stage_layout import Tile
 
 FEED_LENGTH = 40
 
@@ -208,56 +209,10 @@ class PKState:
 
 
 # ---- co-host sessions -----------------------------------------------------------------------
-GRID_COLUMNS = {"2x2": 2, "3x3": 3}
-MAIN_SHARE = 0.75  # of the stage the main host takes in spotlight and sidebar
-
-
-@dataclass(frozen=True)
-class Tile:
-    """Where one host's video goes, in fractions of the stage (0–1)."""
-
-    user_id: str
-    x: float
-    y: float
-    width: float
-    height: float
-
-
 def layout_tiles(layout: CohostLayout) -> list[Tile]:
     """Every host's tile for the shared layout, drawn the same way by every client."""
-    order = list(layout.order)
-    if not order:
-        return []
-    if layout.mode == "grid":
-        columns = GRID_COLUMNS.get(layout.grid or "", 2 if len(order) <= 4 else 3)
-        rows = math.ceil(len(order) / columns)
-        size = 1 / columns
-        top = (1 - rows * size) / 2  # few hosts: the used rows sit in the middle
-        return [
-            Tile(user, (i % columns) * size, top + (i // columns) * size, size, size)
-            for i, user in enumerate(order)
-        ]
-    main, others = order[0], order[1:]
-    if layout.mode == "pip":
-        overlays = {o.user_id: o for o in layout.overlays}
-        tiles = [Tile(main, 0.0, 0.0, 1.0, 1.0)]
-        return tiles + [
-            Tile(u, o.x, o.y, o.width, o.height) for u in others if (o := overlays.get(u))
-        ]
-    if not others:
-        return [Tile(main, 0.0, 0.0, 1.0, 1.0)]
-    rest = 1 - MAIN_SHARE
-    if layout.mode == "sidebar":
-        step = 1 / max(len(others), 3)
-        top = (1 - step * len(others)) / 2
-        return [Tile(main, 0.0, 0.0, MAIN_SHARE, 1.0)] + [
-            Tile(u, MAIN_SHARE, top + i * step, rest, step) for i, u in enumerate(others)
-        ]
-    step = 1 / max(len(others), 4)  # spotlight: a strip of the others under the main host
-    left = (1 - step * len(others)) / 2
-    return [Tile(main, 0.0, 0.0, 1.0, MAIN_SHARE)] + [
-        Tile(u, left + i * step, MAIN_SHARE, step, rest) for i, u in enumerate(others)
-    ]
+    overlays = {o.user_id: Tile(o.user_id, o.x, o.y, o.width, o.height) for o in layout.overlays}
+    return stage_layout.layout_tiles(layout.mode, layout.grid, layout.order, overlays)
 
 
 class CohostState:

@@ -49,6 +49,7 @@ class WhepPlayer:
         self.audio: MediaStreamTrack | None = None
         self.resource: str | None = None
         self._connected = asyncio.Event()
+        self._ended = asyncio.Event()
 
     async def start(self) -> None:
         pc = self.pc
@@ -58,11 +59,14 @@ class WhepPlayer:
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             setattr(self, track.kind, track)
+            track.on("ended", self._ended.set)
 
         @pc.on("connectionstatechange")
         def on_state() -> None:
             if pc.connectionState == "connected":
                 self._connected.set()
+            elif pc.connectionState in ("failed", "closed"):
+                self._ended.set()
 
         await pc.setLocalDescription(await pc.createOffer())
         headers = {"Content-Type": "application/sdp", **self._auth()}
@@ -75,6 +79,10 @@ class WhepPlayer:
         await pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
             await self._connected.wait()
+
+    async def wait_ended(self) -> None:
+        """Until the playback ends: the connection failed or closed, or a track ended."""
+        await self._ended.wait()
 
     async def stop(self) -> None:
         if self.resource:

@@ -7,6 +7,7 @@ on every change and statistics tick; the strip shows it and warns when the link 
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
@@ -97,6 +98,8 @@ class CodecMenu(QToolButton):
 class GoLive(QPushButton):
     """The toolbar's Go Live / End button; owns the publisher while live."""
 
+    live_changed = Signal(bool)  # the broadcast started (True) or ended
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__("Go Live")
         self.studio = window
@@ -174,6 +177,7 @@ class GoLive(QPushButton):
         self.codec_menu.setEnabled(not live)  # a codec is chosen for a whole broadcast
         self.setProperty("live", live)
         theme.restyle(self)
+        self.live_changed.emit(live)
 
     def _status(self, status: PublisherStatus) -> None:
         self.health.show_status(status, self.publisher.codec if self.publisher else "")

@@ -35,8 +35,8 @@ from studio.ui.preview import to_qimage
 from studio.ui.widgets import paint_avatar
 
 ASPECT = 16 / 9
-GAP = 4.0
 STALL_S = 2.0
+HOLD_S = 15.0  # a host whose video moves to another call: how long to wait before "Offline"
 RECONNECTING, OFFLINE = "Reconnecting…", "Offline"
 
 
@@ -116,14 +116,10 @@ class CohostStage(QWidget):
         return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
 
     def tile_rect(self, tile: Tile) -> QRectF:
+        """The tile's box on this widget: the viewer page's geometry (``Tile.pixels``)."""
         stage = self.stage_rect()
-        box = QRectF(
-            stage.left() + tile.x * stage.width(),
-            stage.top() + tile.y * stage.height(),
-            tile.width * stage.width(),
-            tile.height * stage.height(),
-        )
-        return box.adjusted(GAP / 2, GAP / 2, -GAP / 2, -GAP / 2)
+        left, top, width, height = tile.pixels(stage.width(), stage.height())
+        return QRectF(stage.left() + left, stage.top() + top, width, height)
 
     def tile_size(self, user_id: str) -> tuple[int, int] | None:
         """Device pixels of the host's tile (None when the layout has no tile for them)."""
@@ -152,7 +148,7 @@ class CohostStage(QWidget):
         painter.drawRoundedRect(box, 10, 10)
         status = self.status.get(tile.user_id)
         if frame is not None and (host is None or host.video_enabled):
-            painter.drawImage(box, to_qimage(frame))
+            painter.drawImage(fitted(box, frame.shape[1], frame.shape[0]), to_qimage(frame))
             if status is not None:
                 painter.setBrush(QColor(0, 0, 0, 150))
                 painter.drawRoundedRect(box, 10, 10)
@@ -258,15 +254,21 @@ def _paint_status(painter: QPainter, centre: QPointF, text: str, spinner: bool) 
     painter.drawText(pill.adjusted(dot, 0, 0, 0), Qt.AlignmentFlag.AlignCenter, text)
 
 
+def fitted(box: QRectF, width: float, height: float) -> QRectF:
+    """A ``width`` × ``height`` picture as large as fits in ``box``, centred: never cropped."""
+    scale = min(box.width() / width, box.height() / height)
+    rect = QRectF(0, 0, width * scale, height * scale)
+    rect.moveCenter(box.center())
+    return rect
+
+
 def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``image`` (BGR) covering ``size`` (cropped to its aspect, not stretched), as BGRA."""
+    """``image`` (BGR) scaled to fit inside ``size`` whole (the viewer page's object-fit:
+    contain: a crop could cut a face away), as BGRA."""
     height, width = image.shape[:2]
-    target_w, target_h = size
-    scale = max(target_w / width, target_h / height)
-    crop_w, crop_h = min(width, round(target_w / scale)), min(height, round(target_h / scale))
-    left, top = (width - crop_w) // 2, (height - crop_h) // 2
-    cropped = image[top : top + crop_h, left : left + crop_w]
-    return cv2.cvtColor(cv2.resize(cropped, size, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2BGRA)
+    scale = min(size[0] / width, size[1] / height)
+    scaled = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.cvtColor(cv2.resize(image, scaled, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2BGRA)
 
 
 def _decode_fit(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
@@ -292,6 +294,13 @@ class TileFeeds:
         """Feed ``track`` to the host's tile; the task ends when the track does."""
         return self._start(user_id, self._remote(user_id, track))
 
+    def hold(self, user_id: str) -> None:
+        """The host's video moves to another call (mesh ↔ SFU): their tile keeps its last frame,
+        marked reconnecting, until the new call's video arrives — they did not go offline.
+        Offline only if none arrives within ``HOLD_S``."""
+        self.stage.mark_stalled(user_id)
+        self._start(user_id, self._held(user_id))
+
     async def stop(self, user_id: str) -> None:
         task = self._tasks.pop(user_id, None)
         if task is not None:
@@ -313,6 +322,10 @@ class TileFeeds:
             old.cancel()
         task = self._tasks[user_id] = asyncio.ensure_future(feed)
         return task
+
+    async def _held(self, user_id: str) -> None:
+        await asyncio.sleep(HOLD_S)
+        self.stage.mark_ended(user_id)
 
     async def _local(self, user_id: str, flow: FrameFlow) -> None:
         loop = asyncio.get_running_loop()

@@ -141,3 +141,45 @@ async def test_five_cohosts_switch_to_the_sfu_and_see_each_other(server: LiveSer
                 task.cancel()
             for call in calls:
                 await call.close()
+
+
+async def test_sfu_call_plays_a_host_again_after_its_playback_drops(server: LiveServer) -> None:
+    """The server drops our playback of a host who keeps publishing: the call plays them
+    again (a new track), instead of leaving their tile "Offline" while they are live."""
+    room = "sfu-again"
+    async with (
+        httpx.AsyncClient(base_url=server.url) as client,
+        hosts(server, client, 2) as (watcher, host),
+        live_publisher(
+            server.url, host.user.username, host.user.token, size=(256, 144), audio=None
+        ),
+    ):
+        call = SfuCall(room, server.url, token=watcher.user.token, on_track=watcher.on_track)
+        task = asyncio.create_task(pump(watcher.listener, call))
+        try:
+            await host.listener.send(WebRTC.JOIN_ROOM, {"roomId": room})
+            await host.listener.wait_for(WebRTC.EXISTING_PEERS)
+            await watcher.listener.send(WebRTC.JOIN_ROOM, {"roomId": room})
+            first = await wait_for_collector(watcher, host.user.id, frames=5)
+
+            resource = call.players[host.user.id].resource  # the server ends our playback
+            assert resource is not None
+            await watcher.user.call("DELETE", resource)
+            again = await wait_for_collector(watcher, host.user.id, frames=5, not_=first)
+            assert again.track is not first.track
+        finally:
+            task.cancel()
+            await call.close()
+
+
+async def wait_for_collector(
+    host: Host, user_id: str, frames: int, not_: Collector | None = None
+) -> Collector:
+    async def check() -> Collector:
+        while True:
+            collector = host.seen.get(user_id)
+            if collector is not None and collector is not not_ and collector.frames >= frames:
+                return collector
+            await asyncio.sleep(0.1)
+
+    return await asyncio.wait_for(check(), 30)

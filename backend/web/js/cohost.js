@@ -48,17 +48,16 @@ export function setupCohost({ realtime, feed, onChange, refresh }) {
   function arrangement() {
     const layout = session.layout;
     const byId = new Map(session.hosts.map((host) => [host.userId, host]));
-    const boxes = new Map((layout.overlays ?? []).map((box) => [box.userId, box]));
-    const order = layout.order.filter((id) => byId.has(id));
-    const entries = order.map((id) => {
-      const host = byId.get(id);
-      const box = boxes.get(id);
+    // The server's tiles (backend/stage_layout.py): the studio draws the very same geometry.
+    const tiles = layout.tiles.filter((tile) => byId.has(tile.userId));
+    const entries = tiles.map((tile) => {
+      const host = byId.get(tile.userId);
       return {
         stream: host.streamId || host.username,
         name: displayName(host),
         muted: !host.audioEnabled,
         cameraOff: !host.videoEnabled,
-        pip: box ? { x: box.x, y: box.y, w: box.width, h: box.height } : null,
+        box: { x: tile.x, y: tile.y, w: tile.width, h: tile.height },
       };
     });
     return { mode: layout.mode, variant: layout.grid ?? "", entries };

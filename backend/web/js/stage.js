@@ -13,7 +13,8 @@ export function setupStage(getToken) {
   const tiles = new Map();
   let muted = true;
 
-  /** entries: [{stream, name, muted, cameraOff, whepUrl?, pip: {x, y, w, h}?}], main first. */
+  /** entries: [{stream, name, muted, cameraOff, whepUrl?, box: {x, y, w, h}?}], main first.
+   *  A box (fractions of the stage) places the tile; without one the mode's CSS grid does. */
   function show(mode, entries, variant = "") {
     stage.dataset.mode = mode;
     stage.dataset.variant = variant;
@@ -37,15 +38,16 @@ export function setupStage(getToken) {
       tile.update(entry);
       tile.el.style.order = String(index);
       tile.el.classList.toggle("is-main", index === 0);
-      const column = { x: 0.73, y: 0.03 + 0.26 * (index - 1), w: 0.24, h: 0.24 };
-      placePip(tile.el, mode === "pip" && index > 0 ? (entry.pip ?? column) : null);
+      place(tile.el, entry.box ?? null);
     });
   }
 
-  /** Overlays of the pip layout: the layout's boxes (fractions of the stage) or a column. */
-  function placePip(el, box) {
-    for (const [prop, key] of [["left", "x"], ["top", "y"], ["width", "w"], ["height", "h"]]) {
-      el.style[prop] = box ? `${(box[key] * 100).toFixed(2)}%` : "";
+  /** A tile at its box, inset by half the gap on every side, as the studio draws it. */
+  function place(el, box) {
+    el.classList.toggle("is-placed", Boolean(box));
+    const sides = [["left", "x", 1], ["top", "y", 1], ["width", "w", -2], ["height", "h", -2]];
+    for (const [prop, key, gaps] of sides) {
+      el.style[prop] = box ? `calc(${box[key] * 100}% + ${gaps} * var(--gap) / 2)` : "";
     }
   }
 

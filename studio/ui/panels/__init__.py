@@ -16,7 +16,8 @@ def add_panels(window: MainWindow) -> None:
     left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
     window.add_panel("effects", "Effects", EffectsPanel(window), left, "Ctrl+1")
     window.add_panel("pk", "PK Battle", PKPanel(window), right, "Ctrl+2")
-    cohost = window.add_panel("cohost", "Co-hosts", CohostPanel(window), right, "Ctrl+3")
+    cohost_panel = CohostPanel(window)
+    cohost = window.add_panel("cohost", "Co-hosts", cohost_panel, right, "Ctrl+3")
     window.tabifyDockWidget(window.docks["pk"], cohost)
     shop = window.add_panel("shopping", "Shop", ShoppingPanel(window), right, "Ctrl+4")
     window.tabifyDockWidget(window.docks["pk"], shop)
@@ -25,4 +26,4 @@ def add_panels(window: MainWindow) -> None:
     window.resizeDocks(
         [window.docks["effects"], window.docks["pk"]], [470, 420], Qt.Orientation.Horizontal
     )
-    GoLive(window)
+    GoLive(window).live_changed.connect(cohost_panel.set_broadcasting)

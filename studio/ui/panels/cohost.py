@@ -151,6 +151,20 @@ class StartPage(QWidget):
             self.panel.answer_invitation(invitation, join)
 
 
+def on_air_text(state: CohostState, broadcasting: bool) -> str:
+    """ "Live" when the session is, or when I am (then what viewers do not see yet)."""
+    session = state.session
+    assert session is not None
+    if session.status == "live":
+        return "● Live"
+    if not broadcasting:
+        return "Not live yet"
+    if state.is_primary:
+        return "● Live · viewers see the hosts once you go live together"
+    primary = next((h.label for h in session.hosts if h.primary), "the host")
+    return f"● Live · viewers see the hosts once {primary} goes live together"
+
+
 class HostRow(QWidget):
     """A host: avatar, name and role, mic and camera, remove (as the user's rights allow).
 
@@ -297,11 +311,12 @@ class SessionPage(QWidget):
         assert session is not None
         self.title.setText(session.title)
         live = session.status == "live"
+        on_air = live or self.panel.broadcasting
         self.status.setText(
-            f"{'● LIVE' if live else 'Not live yet'} · {session.type.title()} ·"
+            f"{on_air_text(state, self.panel.broadcasting)} · {session.type.title()} ·"
             f" {len(session.hosts)}/{session.max_hosts} hosts · {session.topology}"
         )
-        self.status.setStyleSheet(f"color: {theme.ACCENT if live else theme.TEXT_DIM};")
+        self.status.setStyleSheet(f"color: {theme.ACCENT if on_air else theme.TEXT_DIM};")
         self.start.setVisible(state.is_primary and not live)
         self.end.setVisible(state.is_primary)
         self.leave.setVisible(not state.is_primary)
@@ -370,11 +385,12 @@ class CohostCall:
         self._inbox: asyncio.Queue[ServerEvent | None] = asyncio.Queue()  # None: stop
         self._pump: asyncio.Task[None] | None = None
 
-    async def connect(self, topology: str) -> None:
+    async def connect(self, topology: str) -> bool:
+        """Join the call; False when there is no event link or no picture of mine yet."""
         studio = self.panel.studio
         events, flow = studio.session.events, studio.feed.flow
         if events is None or flow is None:
-            return
+            return False
         self.room = self.room or await studio.session.api.cohost_room(self.session_id)
         self.topology = topology
         feeds = self.panel.feeds
@@ -392,6 +408,7 @@ class CohostCall:
         if self.panel.state is not None:
             feeds.local(self.panel.state.me, flow)
         await events.send(WebRTC.JOIN_ROOM, {"roomId": self.room})
+        return True
 
     def deliver(self, event: ServerEvent) -> None:
         """A ``webrtc:*`` event; handled in order on the call's own task."""
@@ -423,6 +440,7 @@ class CohostCall:
                 return
             topology = str(event.data.get("topology") or "")
             if event.name == WebRTC.RENEGOTIATION_NEEDED and topology != self.topology:
+                self._hold_remote_tiles()  # the hosts stay live: not "Offline" while we switch
                 await self._hang_up()  # mesh ↔ SFU: join again with the other kind of call
                 await self.connect(topology)
                 continue
@@ -430,6 +448,11 @@ class CohostCall:
                 await self.panel.feeds.stop(str(event.data.get("userId")))
             if self.call is not None:
                 await self.call.handle(event.name, event.data)
+
+    def _hold_remote_tiles(self) -> None:
+        state = self.panel.state
+        for user_id in self.panel.feeds.users - {state.me if state is not None else ""}:
+            self.panel.feeds.hold(user_id)
 
     def _track(self, user_id: str, track: MediaStreamTrack) -> None:
         if track.kind == "video":
@@ -446,14 +469,21 @@ class CohostPanel(ServerPanel):
         self.stage = CohostStage()
         self.feeds = TileFeeds(self.stage)
         self.call: CohostCall | None = None
+        self.broadcasting = False  # this studio is live (Go Live)
         self.start_page = StartPage(self)
         self.session_page = SessionPage(self)
         self.add_pages(self.start_page, self.session_page)
         window.shutdown_hooks.append(self._shutdown)
+        window.feed.source_changed.connect(lambda _: self.studio.tasks.spawn(self._follow()))
 
     @property
     def session(self) -> CohostSession | None:
         return self.state.session if self.state is not None else None
+
+    def set_broadcasting(self, live: bool) -> None:
+        self.broadcasting = live
+        if self.session is not None:
+            self.refresh()
 
     # ---- actions --------------------------------------------------------------------
     def create_session(self, title: str, kind: str, mode: str, grid: str | None) -> None:
@@ -589,7 +619,8 @@ class CohostPanel(ServerPanel):
             await call.close()
         if session is not None and self.call is None:
             self.call = CohostCall(self, session.id)
-            await self.call.connect(session.topology)
+            if not await self.call.connect(session.topology):
+                self.call = None  # again once the source is open (a start: it opens meanwhile)
 
     async def _shutdown(self) -> None:
         if self.call is not None:

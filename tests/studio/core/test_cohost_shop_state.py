@@ -64,10 +64,10 @@ def test_grid_tiles_fill_rows_in_order_and_centre_the_used_rows() -> None:
 
 def test_spotlight_sidebar_and_pip_put_the_main_host_first() -> None:
     spot = layout_tiles(CohostLayout("spotlight", None, "b", ("b", "a", "c")))
-    assert spot[0] == Tile("b", 0, 0, 1, 0.75)
+    assert spot[0] == Tile("b", 0.125, 0, 0.75, 0.75)  # a whole 16:9 picture, centred
     assert [t.y for t in spot[1:]] == [0.75, 0.75] and spot[1].width == 0.25
     side = layout_tiles(CohostLayout("sidebar", None, "a", ("a", "b")))
-    assert side[0] == Tile("a", 0, 0, 0.75, 1) and side[1].x == 0.75
+    assert side[0] == Tile("a", 0, 0.125, 0.75, 0.75) and side[1].x == 0.75
     pip = layout_tiles(
         CohostLayout("pip", None, "a", ("a", "b"), (Overlay("b", 0.7, 0.1, 0.2, 0.2),))
     )

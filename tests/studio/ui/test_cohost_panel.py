@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from pytestqt.qtbot import QtBot
 
+from studio.core.models import CohostSession
+from studio.core.state import CohostState
+from studio.ui import preview
+from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
-from studio.ui.panels.cohost import CohostPanel
+from studio.ui.panels.cohost import CohostPanel, on_air_text
 from tests.helpers_media import loopback_ice  # noqa: F401
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
@@ -103,3 +109,77 @@ def test_two_studios_cohost_with_video_layouts_and_removal(
     page.end.click()
     qtbot.waitUntil(lambda: a.session is None, timeout=WAIT)
     assert left.centre.currentWidget() is left.preview
+
+
+def test_own_tile_shows_the_camera_after_a_restart(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quit while hosting a session, start again with a camera that opens only after the
+    session is resumed: my tile shows my own picture once it opens, not my avatar."""
+    alice = make_account(server.url, display="Alice Live")
+    first = studio(server.url, alice, config="alice")
+    panel = cohost_panel(first)
+    qtbot.waitUntil(lambda: panel.pages.currentWidget() is panel.start_page, timeout=WAIT)
+    qtbot.waitUntil(lambda: first.feed.flow is not None, timeout=WAIT)
+    panel.start_page.start_button.click()
+    qtbot.waitUntil(lambda: panel.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
+    first.close()
+
+    camera_ready = threading.Event()
+    open_now = preview.open_source
+    monkeypatch.setattr(
+        preview, "open_source", lambda spec: camera_ready.wait(30) and open_now(spec)
+    )
+    again = studio(server.url, config="alice")
+    resumed = cohost_panel(again)
+    qtbot.waitUntil(lambda: resumed.session is not None, timeout=WAIT)
+    assert again.centre.currentWidget() is resumed.stage
+    assert again.feed.flow is None and alice.id not in resumed.stage.frames
+    camera_ready.set()
+    qtbot.waitUntil(lambda: resumed.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
+
+
+def test_the_session_card_says_live_when_the_host_is_live(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    """Going live before the session starts: the card says "Live" (and what viewers do not see
+    yet), not "Not live yet"; once the session starts it is simply live."""
+    window = studio(server.url, make_account(server.url))
+    panel = cohost_panel(window)
+    go_live = window.toolbar.findChild(GoLive)
+    assert isinstance(go_live, GoLive)
+    qtbot.waitUntil(lambda: panel.pages.currentWidget() is panel.start_page, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.feed.flow is not None and go_live.isEnabled(), timeout=WAIT)
+    panel.start_page.start_button.click()
+    qtbot.waitUntil(lambda: panel.session is not None, timeout=WAIT)
+    status = panel.session_page.status
+    assert status.text().startswith("Not live yet")
+
+    go_live.click()
+    qtbot.waitUntil(lambda: status.text().startswith("● Live · viewers see"), timeout=WAIT)
+    assert "once you go live together" in status.text()
+    panel.session_page.start.click()
+    together = "● Live · Collaboration · 1/9 hosts"
+    qtbot.waitUntil(lambda: status.text().startswith(together), timeout=WAIT)
+    go_live.click()  # the broadcast ends; the session is still live
+    qtbot.waitUntil(lambda: not go_live.live, timeout=WAIT)
+    assert status.text().startswith(together)
+
+
+def test_a_live_cohost_is_told_who_starts_the_session() -> None:
+    hosts = [
+        {"userId": "me", "username": "me", "role": "cohost"},
+        {"userId": "ann", "username": "ann", "displayName": "Ann", "role": "primary"},
+    ]
+    session = {
+        "id": "s1",
+        "status": "scheduled",
+        "hosts": hosts,
+        "layout": {"mode": "grid", "order": ["ann", "me"]},
+    }
+    state = CohostState("me")
+    state.load(CohostSession.from_wire(session))
+    assert on_air_text(state, broadcasting=False) == "Not live yet"
+    assert on_air_text(state, broadcasting=True) == (
+        "● Live · viewers see the hosts once Ann goes live together"
+    )

@@ -98,6 +98,63 @@ def test_stalled_then_ended_remote_video_is_marked(
     flow.stop()
 
 
+def test_a_host_moving_to_another_call_is_reconnecting_not_offline(
+    loop: qasync.QEventLoop, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mesh ↔ SFU: the old call's track ends while the host is still publishing; their tile
+    keeps the last frame as "Reconnecting…" until the new call's video comes, and says
+    "Offline" only when none comes."""
+    monkeypatch.setattr(stage_module, "HOLD_S", 0.5)
+    stage = CohostStage()
+    qtbot.addWidget(stage)
+    stage.resize(640, 360)
+    stage.set_layout([Tile("bob", 0.0, 0.0, 1.0, 1.0)], {"bob": Fighter("bob", "Bob")}, me="alice")
+    feeds = TileFeeds(stage)
+    old = ControlledTrack()
+    feeds.remote("bob", old)
+    old.send()
+    qtbot.waitUntil(lambda: stage.frame_counts.get("bob", 0) == 1, timeout=WAIT)
+
+    feeds.hold("bob")
+    old.end()  # the old call hangs up
+    qtbot.wait(100)
+    assert stage.status.get("bob") == RECONNECTING and "bob" in stage.frames
+    new = ControlledTrack()
+    feeds.remote("bob", new)
+    new.send()
+    qtbot.waitUntil(lambda: stage.frame_counts.get("bob", 0) == 2, timeout=WAIT)
+    qtbot.wait(700)  # past HOLD_S: the new video cancelled the wait for it
+    assert "bob" not in stage.status
+
+    feeds.hold("bob")  # and this time no video comes back
+    qtbot.waitUntil(lambda: stage.status.get("bob") == OFFLINE, timeout=WAIT)
+    closing = asyncio.ensure_future(feeds.close())
+    qtbot.waitUntil(closing.done, timeout=WAIT)
+
+
+def test_a_picture_of_another_shape_is_fitted_whole_not_cropped(qtbot: QtBot) -> None:
+    """A 4:3 camera in a 16:9 tile: both edges of the picture stay in view (a face near the
+    edge is not cut away), with bars beside it."""
+    stage = CohostStage()
+    qtbot.addWidget(stage)
+    stage.resize(640, 360)
+    stage.set_layout([Tile("bob", 0.0, 0.0, 1.0, 1.0)], {"bob": Fighter("bob", "Bob")}, me="")
+    picture = np.full((480, 640, 3), 128, np.uint8)
+    picture[:, :40] = (0, 0, 255)  # red left edge, blue right edge (BGR)
+    picture[:, -40:] = (255, 0, 0)
+    size = stage.tile_size("bob")
+    assert size is not None
+    fitted = stage_module._fit(picture, size)
+    assert fitted.shape[0] == size[1] and fitted.shape[1] < size[0]  # whole, at full height
+    stage.set_frame("bob", fitted)
+    image = stage.grab().toImage()
+    row = image.height() // 2
+    colours = [image.pixelColor(x, row) for x in range(image.width())]
+    reds = [x for x, c in enumerate(colours) if c.red() > 200 and c.blue() < 60]
+    blues = [x for x, c in enumerate(colours) if c.blue() > 200 and c.red() < 60]
+    assert reds and blues and min(reds) > 40 and max(blues) < image.width() - 40  # bars outside
+
+
 class EndlessTrack(MediaStreamTrack):
     """A frame each turn of the event loop, for ever."""
 
