@@ -4,14 +4,10 @@ real fatal signal each leave a report in the data directory, never with the sess
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
-
-import pytest
 
 from studio.core.crash import CrashReporter, scrub
 from studio.core.profiles import Profile
@@ -35,14 +31,6 @@ START = textwrap.dedent(
 )
 
 
-@pytest.fixture
-def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {"ONAIR_DATA_DIR": str(tmp_path / "data"), "ONAIR_CONFIG_DIR": str(tmp_path / "cfg")}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return {**os.environ, **env, "QT_QPA_PLATFORM": "offscreen"}
-
-
 def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", START + textwrap.dedent(code)],
@@ -58,8 +46,10 @@ def _reports() -> list[str]:
     return [p.read_text() for p in reporter.pending()]
 
 
-def test_an_unhandled_exception_leaves_a_report_without_the_token(dirs: dict[str, str]) -> None:
-    done = _run('raise RuntimeError("the mixer fell over")', dirs)
+def test_an_unhandled_exception_leaves_a_report_without_the_token(
+    studio_dirs: dict[str, str],
+) -> None:
+    done = _run('raise RuntimeError("the mixer fell over")', studio_dirs)
     assert done.returncode == 1
     assert "RuntimeError: the mixer fell over" in done.stderr  # still printed as usual
     [report] = _reports()
@@ -74,12 +64,12 @@ def test_an_unhandled_exception_leaves_a_report_without_the_token(dirs: dict[str
     assert "the mixer fell over" in log.read_text()  # and the rotating log has it too
 
 
-def test_a_fatal_signal_is_written_up_on_the_next_start(dirs: dict[str, str]) -> None:
-    crashed = _run("import faulthandler; faulthandler._sigsegv()", dirs)
+def test_a_fatal_signal_is_written_up_on_the_next_start(studio_dirs: dict[str, str]) -> None:
+    crashed = _run("import faulthandler; faulthandler._sigsegv()", studio_dirs)
     assert crashed.returncode == -signal.SIGSEGV
     assert _reports() == []  # nothing could run after the segfault but faulthandler
 
-    again = _run("", dirs)
+    again = _run("", studio_dirs)
     assert again.returncode == 0, again.stderr
     assert "previous run: " in again.stdout and "None" not in again.stdout
     [report] = _reports()
@@ -88,14 +78,17 @@ def test_a_fatal_signal_is_written_up_on_the_next_start(dirs: dict[str, str]) ->
     assert "the last thing before the crash" in report  # the crashed run's log
     assert TOKEN not in report
 
-    third = _run("", dirs)  # a clean run after it: nothing new to report
+    third = _run("", studio_dirs)  # a clean run after it: nothing new to report
     assert "previous run: None" in third.stdout
     assert len(_reports()) == 1
 
 
-def test_an_error_in_a_qt_slot_is_reported_and_the_app_carries_on(dirs: dict[str, str]) -> None:
+def test_errors_in_a_qt_slot_and_a_thread_are_reported_and_the_app_carries_on(
+    studio_dirs: dict[str, str],
+) -> None:
     done = _run(
         """
+        import threading
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
@@ -106,17 +99,23 @@ def test_an_error_in_a_qt_slot_is_reported_and_the_app_carries_on(dirs: dict[str
             QTimer.singleShot(0, broken_slot)
         QTimer.singleShot(200, app.quit)
         app.exec()
+        def broken_worker():
+            raise OSError("the camera went away")
+        worker = threading.Thread(target=broken_worker, name="capture")
+        worker.start()
+        worker.join()
         print("still running")
         """,
-        dirs,
+        studio_dirs,
     )
     assert done.returncode == 0, done.stderr
     assert "still running" in done.stdout
-    [report] = _reports()
-    assert "ValueError: a slot went wrong" in report
+    slot, thread = sorted(_reports(), key=lambda text: "capture" in text)
+    assert "ValueError: a slot went wrong" in slot
+    assert "An unhandled error in capture" in thread and "OSError: the camera" in thread
 
 
-async def test_an_error_in_an_asyncio_callback_is_reported(dirs: dict[str, str]) -> None:
+async def test_an_error_in_an_asyncio_callback_is_reported(studio_dirs: dict[str, str]) -> None:
     reporter = CrashReporter(Profile.named("work"))
     reporter.settings = StudioSettings(token=TOKEN)
     loop = asyncio.get_running_loop()
@@ -136,7 +135,7 @@ async def test_an_error_in_an_asyncio_callback_is_reported(dirs: dict[str, str])
     assert TOKEN not in report
 
 
-def test_each_report_is_offered_once(dirs: dict[str, str]) -> None:
+def test_each_report_is_offered_once(studio_dirs: dict[str, str]) -> None:
     reporter = CrashReporter(Profile.named("work"))
     first = reporter.write("one", "details")
     second = reporter.write("two", "details")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -33,16 +31,8 @@ raise RuntimeError("the encoder thread fell over")
 """
 
 
-@pytest.fixture
-def dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    env = {"ONAIR_DATA_DIR": str(tmp_path / "data"), "ONAIR_CONFIG_DIR": str(tmp_path / "cfg")}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return {**os.environ, **env, "QT_QPA_PLATFORM": "offscreen"}
-
-
 def test_two_profiles_keep_their_own_sign_in_and_name_it_in_the_title(
-    server: LiveServer, studio: StudioFactory, qtbot: QtBot, dirs: dict[str, str]
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot, studio_dirs: dict[str, str]
 ) -> None:
     alice, bob = make_account(server.url), make_account(server.url)
     home = studio(server.url, alice, profile=Profile())
@@ -65,7 +55,7 @@ def test_two_profiles_keep_their_own_sign_in_and_name_it_in_the_title(
 
 
 def test_the_account_menu_lists_profiles_and_makes_new_ones(
-    server: LiveServer, studio: StudioFactory, qtbot: QtBot, dirs: dict[str, str]
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot, studio_dirs: dict[str, str]
 ) -> None:
     (config_dir() / "profiles" / "work").mkdir(parents=True)
     window = studio(server.url, profile=Profile())
@@ -95,17 +85,17 @@ def test_the_account_menu_lists_profiles_and_makes_new_ones(
 
 
 def test_onair_studio_profile_opens_that_profiles_settings(
-    server: LiveServer, dirs: dict[str, str]
+    server: LiveServer, studio_dirs: dict[str, str]
 ) -> None:
     """The real command line, as the README gives it: a studio process for profile `bob`."""
     studio = subprocess.Popen(
         [sys.executable, "onair_cli.py", "studio", "--profile", "bob", "--backend", server.url],
-        env=dirs,
+        env=studio_dirs,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    saved = Path(dirs["ONAIR_CONFIG_DIR"]) / "profiles" / "bob" / "studio.json"
-    log = Path(dirs["ONAIR_DATA_DIR"]) / "studio" / "profiles" / "bob" / "studio.log"
+    saved = Path(studio_dirs["ONAIR_CONFIG_DIR"]) / "profiles" / "bob" / "studio.json"
+    log = Path(studio_dirs["ONAIR_DATA_DIR"]) / "studio" / "profiles" / "bob" / "studio.log"
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and studio.poll() is None:
@@ -114,14 +104,15 @@ def test_onair_studio_profile_opens_that_profiles_settings(
             time.sleep(0.2)
         assert studio.poll() is None, "the studio exited"
         assert SettingsStore(saved.parent).load().backend_url == server.url
-        assert not (Path(dirs["ONAIR_CONFIG_DIR"]) / "studio.json").exists()  # default untouched
+        default = Path(studio_dirs["ONAIR_CONFIG_DIR"]) / "studio.json"
+        assert not default.exists()  # the default profile is untouched
     finally:
         studio.terminate()
         studio.wait(timeout=30)
 
     refused = subprocess.run(
         [sys.executable, "onair_cli.py", "studio", "--profile", "../escape"],
-        env=dirs,
+        env=studio_dirs,
         capture_output=True,
         text=True,
         timeout=120,
@@ -130,10 +121,10 @@ def test_onair_studio_profile_opens_that_profiles_settings(
 
 
 def test_a_crash_report_is_offered_once_on_the_next_start(
-    server: LiveServer, studio: StudioFactory, qtbot: QtBot, dirs: dict[str, str]
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot, studio_dirs: dict[str, str]
 ) -> None:
     crashed = subprocess.run(
-        [sys.executable, "-c", CRASH], env=dirs, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", CRASH], env=studio_dirs, capture_output=True, text=True, timeout=120
     )
     assert crashed.returncode == 1 and "the encoder thread fell over" in crashed.stderr
 
@@ -157,3 +148,18 @@ def test_a_crash_report_is_offered_once_on_the_next_start(
     dialog.close()
 
     assert notices.offer_crash_reports(window, reporter) is None  # offered once only
+
+
+def test_a_report_made_while_running_is_announced_at_once(
+    server: LiveServer, studio: StudioFactory, studio_dirs: dict[str, str]
+) -> None:
+    window = studio(server.url, profile=Profile.named("work"))
+    reporter = CrashReporter(Profile.named("work"))
+    notices.report_now(window, reporter)
+    try:
+        raise LookupError("a panel lost its row")
+    except LookupError as error:
+        report = reporter.report_exception("An unhandled error", (LookupError, error, None))
+    assert report is not None and "LookupError: a panel lost its row" in report.read_text()
+    assert any(str(report) in m for m in window.toasts.messages)
+    assert reporter.pending() == []  # told already: not offered again on the next start
