@@ -9,7 +9,8 @@ import sys
 from collections.abc import Sequence
 
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QLockFile, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio.core.crash import CrashReporter
 from studio.core.profiles import Profile, ProfileError
@@ -62,6 +63,28 @@ def build_window(
     return window
 
 
+def lock_profile(profile: Profile) -> QLockFile | None:
+    """Hold ``profile`` for this process (two studios in one profile would write over each
+    other's settings and log); None when another running studio holds it. A lock left by a
+    studio that died is taken over."""
+    profile.config_dir.mkdir(parents=True, exist_ok=True)
+    lock = QLockFile(str(profile.config_dir / "studio.lock"))
+    lock.setStaleLockTime(0)  # stale only when its process is gone, however old
+    return lock if lock.tryLock(500) else None
+
+
+def _say_profile_is_open(profile: Profile) -> None:
+    text = (
+        f"The profile “{profile.name}” is already open in another OnAir Studio window. "
+        "Use that window, or open another profile (onair studio --profile NAME)."
+    )
+    print(f"onair studio: {text}", file=sys.stderr, flush=True)
+    qt_application(sys.argv[:1])
+    box = QMessageBox(QMessageBox.Icon.Information, "OnAir Studio", text)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.exec()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="onair studio", description=__doc__)
     parser.add_argument("--backend", default=None, help="backend URL (default: the last one)")
@@ -75,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile = Profile.named(args.profile)
     except ProfileError as exc:
         parser.error(str(exc))
+    lock = lock_profile(profile)
+    if lock is None:
+        _say_profile_is_open(profile)
+        return 1
     reporter = CrashReporter(profile)
     reporter.start()
     app = qt_application(sys.argv[:1])
@@ -94,4 +121,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with loop:
         loop.run_until_complete(run())
+    lock.unlock()
     return 0

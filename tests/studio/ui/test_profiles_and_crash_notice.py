@@ -106,6 +106,7 @@ def test_onair_studio_profile_opens_that_profiles_settings(
         assert SettingsStore(saved.parent).load().backend_url == server.url
         default = Path(studio_dirs["ONAIR_CONFIG_DIR"]) / "studio.json"
         assert not default.exists()  # the default profile is untouched
+        _second_studio_in_the_same_profile_is_refused(studio_dirs)
     finally:
         studio.terminate()
         studio.wait(timeout=30)
@@ -118,6 +119,26 @@ def test_onair_studio_profile_opens_that_profiles_settings(
         timeout=120,
     )
     assert refused.returncode == 2 and "cannot be a profile name" in refused.stderr
+
+
+def _second_studio_in_the_same_profile_is_refused(env: dict[str, str]) -> None:
+    """It says so (a message box, and on stderr) and leaves the profile's files alone."""
+    second = subprocess.Popen(
+        [sys.executable, "onair_cli.py", "studio", "--profile", "bob"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert second.stderr is not None
+        said = ""
+        while "already open" not in said and second.poll() is None:  # then: the message box
+            said = second.stderr.readline()
+        assert "“bob” is already open in another OnAir Studio window" in said
+    finally:
+        second.kill()
+        second.wait(timeout=30)
 
 
 def test_a_crash_report_is_offered_once_on_the_next_start(
