@@ -21,6 +21,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -109,11 +110,13 @@ class SettingsStore:
         return StudioSettings.from_dict(data)
 
     def save(self, settings: StudioSettings) -> None:
-        """Write ``settings`` whole: to a temporary file, forced to disk, then renamed over
-        the old file (an error on the way leaves the old file as it was)."""
+        self.write(snapshot(settings))
+
+    def write(self, text: str) -> None:
+        """Write a :func:`snapshot` whole: to a temporary file, forced to disk, then renamed
+        over the old file (an error on the way leaves the old file as it was)."""
         folder = self.path.parent
         folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(settings.to_dict(), indent=2)
         # mkstemp creates the file readable by its owner only: it holds the session token.
         handle, name = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=folder)
         temporary = Path(name)
@@ -140,6 +143,11 @@ class SettingsStore:
         log.error("settings %s were damaged (%s): set aside as %s", self.path, why, target)
 
 
+def snapshot(settings: StudioSettings) -> str:
+    """The settings file's text for ``settings`` as they are now."""
+    return json.dumps(settings.to_dict(), indent=2)
+
+
 def _sync_directory(folder: Path) -> None:
     """Make the rename itself durable (POSIX; Windows cannot open a directory)."""
     with contextlib.suppress(OSError):
@@ -154,10 +162,12 @@ class SettingsSaver:
     """Writes the settings soon after they change, so a crash keeps the setup.
 
     A change schedules a save ``delay`` seconds later on the running asyncio loop; another
-    change moves it back, but never beyond ``max_delay`` after the first unsaved change.
-    Without a running loop it saves at once. ``collect`` runs before each save (the UI copies
-    what it only holds itself, such as the window layout, into the settings); ``on_error``
-    receives a message when the file cannot be written.
+    change moves it back, but never beyond ``max_delay`` after the first unsaved change. The
+    settings are copied on the loop's thread and written by one worker thread, in order, so
+    the UI never waits for the disk. Without a running loop, and in :meth:`flush` (closing),
+    the write happens at once. ``collect`` runs before each save (the UI copies what only it
+    holds, such as the window layout, into the settings); ``on_error`` receives a message, on
+    the loop's thread, when the file cannot be written.
     """
 
     def __init__(
@@ -175,16 +185,19 @@ class SettingsSaver:
         self.saves = 0
         self._timer: asyncio.TimerHandle | None = None
         self._first_change: float | None = None
-        self._saving = False
+        self._collecting = False
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: Future[None] | None = None
         settings.watch(lambda _name: self.changed())
 
     @property
     def pending(self) -> bool:
-        return self._timer is not None
+        """A save is scheduled, or being written and not yet accounted for."""
+        return self._timer is not None or self._writing is not None
 
     def changed(self) -> None:
         """Something worth keeping changed: save it soon."""
-        if self._saving:  # collect() copying state in is part of this save
+        if self._collecting:  # collect() copying state in is part of this save
             return
         try:
             loop = asyncio.get_running_loop()
@@ -197,24 +210,58 @@ class SettingsSaver:
         if self._timer is not None:
             self._timer.cancel()
         due = min(now + self.delay, self._first_change + self.max_delay)
-        self._timer = loop.call_at(due, self.flush)
+        self._timer = loop.call_at(due, self._save_in_background, loop)
 
     def flush(self) -> bool:
-        """Save now (a scheduled save is no longer needed); False if the write failed."""
+        """Save now and wait for it (a scheduled save is no longer needed); False if the
+        write failed."""
+        text = self._take_snapshot()
+        if self._writing is not None:
+            with contextlib.suppress(OSError):  # reported by its own callback
+                self._writing.result()
+        try:
+            self.store.write(text)
+        except OSError as exc:
+            self._failed(exc)
+            return False
+        self.saves += 1
+        return True
+
+    def _save_in_background(self, loop: asyncio.AbstractEventLoop) -> None:
+        text = self._take_snapshot()
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="settings-writer")
+        writing = self._writer.submit(self.store.write, text)  # one worker: writes stay in order
+        self._writing = writing
+        writing.add_done_callback(lambda done: self._report_back(loop, done))
+
+    def _report_back(self, loop: asyncio.AbstractEventLoop, done: Future[None]) -> None:
+        """On the writer thread: hand the outcome to the loop's thread."""
+        with contextlib.suppress(RuntimeError):  # the loop closed: the app has quit
+            loop.call_soon_threadsafe(self._written, done)
+
+    def _written(self, done: Future[None]) -> None:
+        if self._writing is done:
+            self._writing = None
+        error = done.exception()
+        if isinstance(error, OSError):
+            self._failed(error)
+        elif error is None:
+            self.saves += 1
+
+    def _take_snapshot(self) -> str:
         if self._timer is not None:
             self._timer.cancel()
         self._timer, self._first_change = None, None
-        self._saving = True
+        self._collecting = True
         try:
             if self.collect is not None:
                 self.collect()
-            self.store.save(self.settings)
-        except OSError as exc:
-            log.error("could not save the settings to %s: %s", self.store.path, exc)
-            if self.on_error is not None:
-                self.on_error(f"Your settings could not be saved to {self.store.path}: {exc}")
-            return False
         finally:
-            self._saving = False
-        self.saves += 1
-        return True
+            self._collecting = False
+        return snapshot(self.settings)
+
+    def _failed(self, error: OSError) -> None:
+        log.error("could not save the settings to %s: %s", self.store.path, error)
+        if self.on_error is not None:
+            self.on_error(f"Your settings could not be saved to {self.store.path}: {error}")

@@ -110,3 +110,16 @@ def test_a_file_holding_something_other_than_an_object_is_set_aside(tmp_path: Pa
     store.path.write_text(json.dumps(["not", "settings"]))
     assert store.load() == StudioSettings()
     assert store.set_aside is not None and store.set_aside.exists()
+
+
+async def test_a_write_that_fails_in_the_background_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the settings folder should be")
+    errors: list[str] = []
+    settings = StudioSettings()
+    saver = SettingsSaver(SettingsStore(blocker), settings, on_error=errors.append, delay=0.01)
+    settings.source = "camera:2"
+    while saver.pending:
+        await asyncio.sleep(0.02)
+    assert len(errors) == 1 and "could not be saved" in errors[0] and str(blocker) in errors[0]
+    assert saver.saves == 0

@@ -34,6 +34,7 @@ def test_changes_are_on_disk_while_the_window_stays_open(
     slider = card.controls["amount"]
     assert isinstance(slider, NumberControl)
     slider.slider.setValue(slider.slider.maximum())
+    assert window.saver.pending  # written a moment later, not on every slider step
     qtbot.waitUntil(
         lambda: _on_disk(store).effects.get("beauty.brighten", {}).get("amount") == 100.0,
         timeout=WAIT,
