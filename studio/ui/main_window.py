@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self._layout_watched = True
 
     def _layout_changed(self) -> None:
-        if self._layout_watched:
+        if self._layout_watched and self.isVisible():  # closing hides docks: not a new layout
             self.saver.changed()
 
     def _shortcut(self, keys: str, slot: Callable[[], object]) -> QAction:
@@ -242,7 +242,6 @@ class MainWindow(QMainWindow):
             self.saver.flush()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._layout_watched = False  # hiding the window is not a layout the user chose
         self.save_settings()
         super().closeEvent(event)
         self.closed.emit()
@@ -308,7 +307,7 @@ class MainWindow(QMainWindow):
         self.signed_in.emit(user)
 
     def _show_title(self, user: User | None) -> None:
-        """ "OnAir Studio — alice (profile: work)": which account, in which profile."""
+        """Which account, in which profile: "OnAir Studio — alice (profile: work)"."""
         title = "OnAir Studio" + (f" — {user.username}" if user is not None else "")
         self.setWindowTitle(
             title if self.profile.is_default else f"{title} (profile: {self.profile.name})"

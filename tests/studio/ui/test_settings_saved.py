@@ -64,6 +64,7 @@ def test_a_damaged_settings_file_is_set_aside_with_a_message(
 ) -> None:
     first = studio(server.url, config="damaged")
     first.close()
+    assert not first.saver.pending  # closing wrote the file; hiding the docks is no change
     store = first.session.store
     store.path.write_bytes(b"\x00\x00\x00 half a file")  # a power cut mid-write, old style
 
