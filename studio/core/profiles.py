@@ -38,6 +38,8 @@ class Profile:
     def named(cls, name: str | None) -> Profile:
         """The profile called ``name`` (None or "" is the default one)."""
         name = (name or DEFAULT).strip()
+        if name.lower() == DEFAULT:  # "Default" is the default profile, not a second one
+            return cls()
         if not _NAME.fullmatch(name):
             raise ProfileError(
                 f"“{name}” cannot be a profile name: use up to 32 letters, digits, '-' or '_',"
