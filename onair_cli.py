@@ -52,7 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8765)
     run.add_argument("--db", type=Path, default=None)
     studio = sub.add_parser("studio", help="the desktop studio")
-    studio.add_argument("--backend", default="http://127.0.0.1:8765")
+    studio.add_argument(
+        "--backend", default=None, help="backend URL (default: the profile's last one)"
+    )
+    studio.add_argument(
+        "--profile",
+        default=None,
+        help="a profile keeps its own sign-in and settings (a second account on one machine)",
+    )
     admin = sub.add_parser("admin", help="account roles: grant or revoke administrator rights")
     admin.add_argument("action", choices=("grant", "revoke"))
     admin.add_argument("username")
@@ -214,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_everything(args)
     if args.command == "studio":
         studio_main = importlib.import_module("studio.ui.app").main
-        return int(studio_main(["--backend", args.backend]))
+        options = {"--backend": args.backend, "--profile": args.profile}
+        return int(studio_main([part for o, v in options.items() if v for part in (o, v)]))
     if args.command == "admin":
         return _admin(args)
     if args.command == "selftest":

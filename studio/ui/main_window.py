@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QMoveEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -28,7 +28,9 @@ from studio.core.api_client import BackendUnreachable
 from studio.core.effects_chain import EffectsChain
 from studio.core.events import LinkState, ServerEvent
 from studio.core.models import User
+from studio.core.profiles import Profile
 from studio.core.session import Session
+from studio.core.settings_store import SettingsSaver
 from studio.core.source_switch import SAMPLE, cameras, describe
 from studio.core.voice import VoiceChain
 from studio.ui import theme
@@ -55,12 +57,13 @@ class MainWindow(QMainWindow):
     server_event = Signal(object)  # ServerEvent
     resynced = Signal()  # the event link came back: panels fetch fresh state
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, profile: Profile | None = None) -> None:
         super().__init__()
         self.session = session
         self.settings = session.settings
+        self.profile = profile or Profile()
         self.tasks = Tasks(self)
-        self.setWindowTitle("OnAir Studio")
+        self._show_title(None)
         self.resize(1440, 880)
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks
@@ -75,6 +78,10 @@ class MainWindow(QMainWindow):
         self.feed = PreviewFeed(self.preview, self.chain)
         self.banner = ConnectionBanner()
         self.toasts = ToastHost(self)
+        self.saver = SettingsSaver(
+            session.store, self.settings, self._collect_settings, self._settings_not_saved
+        )
+        self._layout_watched = False  # dock and window moves save once the layout is restored
         self.sign_in_dialog: SignInDialog | None = None
         self.docks: dict[str, QDockWidget] = {}
         self._probing = False
@@ -206,6 +213,15 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window_geometry.encode()))
         if self.settings.window_state:
             self.restoreState(QByteArray.fromBase64(self.settings.window_state.encode()))
+        for dock in self.docks.values():
+            dock.dockLocationChanged.connect(self._layout_changed)
+            dock.topLevelChanged.connect(self._layout_changed)
+            dock.visibilityChanged.connect(self._layout_changed)
+        self._layout_watched = True
+
+    def _layout_changed(self) -> None:
+        if self._layout_watched and self.isVisible():  # closing hides docks: not a new layout
+            self.saver.changed()
 
     def _shortcut(self, keys: str, slot: Callable[[], object]) -> QAction:
         action = QAction(self)
@@ -226,6 +242,8 @@ class MainWindow(QMainWindow):
         await self.tasks.cancel_all()
         self.chain.close()
         await self.session.close()
+        if self.saver.pending:  # a change made while shutting down
+            self.saver.flush()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.may_end("Quit OnAir Studio", "Quit"):
@@ -245,17 +263,29 @@ class MainWindow(QMainWindow):
         return not questions or confirm(self, title, "\n\n".join(questions), accept)
 
     def save_settings(self) -> None:
+        """Write the settings now (they are also written soon after every change)."""
+        self.saver.flush()
+
+    def _collect_settings(self) -> None:
+        """Copy what only the widgets hold into the settings, just before they are saved."""
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
         self.settings.window_state = bytes(self.saveState().toBase64().data()).decode()
         self.settings.compare = self.compare_button.isChecked()
         self.settings.source = self.feed.spec or self.settings.source
         self.settings.effects = {**self.chain.saved_values(), **self.voice.saved_values()}
         self.settings.enabled_effects = self.chain.enabled + self.voice.enabled
-        self.session.store.save(self.settings)
+
+    def _settings_not_saved(self, message: str) -> None:
+        self.toasts.show_toast("Settings not saved", message, kind="error", group="settings")
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.toasts.relayout()
+        self._layout_changed()
+
+    def moveEvent(self, event: QMoveEvent) -> None:
+        super().moveEvent(event)
+        self._layout_changed()
 
     # ---- signing in -----------------------------------------------------------------
     async def _resume(self) -> None:
@@ -283,12 +313,21 @@ class MainWindow(QMainWindow):
             self._unsubscribe = events.subscribe(self.server_event.emit)
             events.on_state(self._link_changed)
             self._show_user(user)
+            self._show_title(user)
             self.toasts.show_toast(f"Welcome, {user.label}", kind="success", ms=2500)
         else:
             self.account.setText("Not signed in")
+            self._show_title(None)
             self._show_link("○ Offline", theme.TEXT_DIM)
             self.ask_sign_in()
         self.signed_in.emit(user)
+
+    def _show_title(self, user: User | None) -> None:
+        """Which account, in which profile: "OnAir Studio — alice (profile: work)"."""
+        title = "OnAir Studio" + (f" — {user.username}" if user is not None else "")
+        self.setWindowTitle(
+            title if self.profile.is_default else f"{title} (profile: {self.profile.name})"
+        )
 
     def _show_user(self, user: User) -> None:
         self.account.setText(f"{user.label}  ·  {user.coins:,} coins")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.exceptions import TimeoutError as QtTimeoutError
 from pytestqt.qtbot import QtBot
 
+from studio.core.profiles import Profile
 from studio.core.settings_store import SettingsStore, StudioSettings
 from studio.ui.app import build_window, qt_application
 from studio.ui.main_window import MainWindow
@@ -93,23 +94,28 @@ StudioFactory = Callable[..., MainWindow]
 
 @pytest.fixture
 def studio(loop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path) -> Iterator[StudioFactory]:
-    """Open studio windows: ``studio(backend_url, account=None, config=None)``.
+    """Open studio windows: ``studio(backend_url, account=None, config=None, profile=None)``.
 
     With ``account`` the window starts signed in as that user; ``config`` names a settings
-    directory to reuse (a second run of the app), otherwise each window gets a fresh one.
+    directory to reuse (a second run of the app), otherwise each window gets a fresh one;
+    ``profile`` opens that profile's own settings (under ``ONAIR_CONFIG_DIR``) instead.
     """
     windows: list[MainWindow] = []
 
     def open_window(
-        backend_url: str, account: Account | None = None, config: str | None = None
+        backend_url: str,
+        account: Account | None = None,
+        config: str | None = None,
+        profile: Profile | None = None,
     ) -> MainWindow:
-        store = SettingsStore(tmp_path / (config or f"config-{len(windows)}"))
+        folder = profile.config_dir if profile else tmp_path / (config or f"config-{len(windows)}")
+        store = SettingsStore(folder)
         if config is None or not store.path.exists():
             settings = StudioSettings(backend_url=backend_url)
             if account is not None:
                 settings.username, settings.token = account.username, account.token
             store.save(settings)
-        window = build_window(store=store)
+        window = build_window(store=store, profile=profile)
         window.resize(1280, 800)
         window.show()
         window.start()
