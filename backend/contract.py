@@ -82,6 +82,10 @@ class StreamFilters:
     APPLIED = "stream-filters:applied"
 
 
+class Stream:
+    VIEWERS = "stream:viewers"  # {"stream", "viewers"}: to the stream's room and its owner
+
+
 class Hub:
     """Control messages of the /ws protocol itself."""
 

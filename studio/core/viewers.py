@@ -1,0 +1,50 @@
+"""How many people watch my stream right now (no Qt).
+
+The backend counts the viewer pages in the stream's room and sends every change as
+``stream:viewers`` to the room and to the streamer's own user room, which the studio's event
+link is always in; a snapshot (``GET /api/streams/{stream}``) gives the count to start from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote
+
+from backend.contract import Stream
+from studio.core.api_client import ApiClient
+from studio.core.events import EventClient, ServerEvent
+
+
+class ViewerCount:
+    """Follows the viewer count of ``stream``; ``on_change`` gets every new count."""
+
+    def __init__(
+        self, api: ApiClient, events: EventClient, stream: str, on_change: Callable[[int], None]
+    ) -> None:
+        self.api = api
+        self.stream = stream
+        self.on_change = on_change
+        self.viewers: int | None = None
+        self._heard = False  # an event came: it is newer than any snapshot in flight
+        self._unsubscribe = events.subscribe(self._event)
+
+    async def start(self) -> None:
+        """Fetch the count to start from (events keep it current after that)."""
+        data = await self.api.request("GET", f"/api/streams/{quote(self.stream, safe='')}")
+        if not self._heard:
+            self._set(int(data.get("viewerCount") or 0))
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    def _event(self, event: ServerEvent) -> None:
+        if event.name != Stream.VIEWERS:
+            return
+        if str(event.data.get("stream", "")).lower() != self.stream.lower():
+            return
+        self._heard = True
+        self._set(int(event.data.get("viewers") or 0))
+
+    def _set(self, viewers: int) -> None:
+        self.viewers = viewers
+        self.on_change(viewers)
