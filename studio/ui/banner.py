@@ -4,15 +4,16 @@ computer cannot keep up with the broadcast (with one-click ways to lighten the l
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from studio.ui import theme
 
 
 class WarningBanner(QFrame):
-    """A hidden strip with a message and action buttons on the right."""
+    """A hidden strip with a message and action buttons on the right (or, with ``stacked``,
+    in a row under the message, for messages too long to share a row with their buttons)."""
 
-    def __init__(self, *buttons: QPushButton) -> None:
+    def __init__(self, *buttons: QPushButton, stacked: bool = False) -> None:
         super().__init__()
         self.setObjectName("banner")
         self.setStyleSheet(
@@ -22,12 +23,18 @@ class WarningBanner(QFrame):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.PlainText)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(14, 8, 10, 8)
+        row = QHBoxLayout()
         row.addWidget(QLabel("⚠"))
         row.addWidget(self.message, 1)
+        actions = QHBoxLayout() if stacked else row
         for button in buttons:
-            row.addWidget(button)
+            actions.addWidget(button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(14, 8, 10, 8)
+        column.addLayout(row)
+        if stacked:
+            actions.addStretch(1)
+            column.addLayout(actions)
         self.hide()
 
 
@@ -54,7 +61,7 @@ class KeepUpBanner(WarningBanner):
     def __init__(self) -> None:
         self.lower_button = QPushButton("Lower quality")
         self.effects_button = QPushButton("Turn off effects")
-        super().__init__(self.lower_button, self.effects_button)
+        super().__init__(self.lower_button, self.effects_button, stacked=True)
         self.message.setText(self.MESSAGE)
         self.lower_button.clicked.connect(self.lower_quality)
         self.effects_button.clicked.connect(self.effects_off)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 import time
 from collections.abc import Callable
 
@@ -45,6 +46,10 @@ CODEC_CHOICES = {
 FRAME_WAIT_S = 0.1
 
 
+class MeasurementAbandoned(Exception):
+    """The studio closed while measuring this computer."""
+
+
 def elapsed_text(seconds: float) -> str:
     """h:mm:ss."""
     minutes, secs = divmod(int(seconds), 60)
@@ -69,8 +74,9 @@ class HealthStrip(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 0, 8, 0)
         row.setSpacing(14)
-        for label in (self.state, self.elapsed, self.viewers, self.numbers):
+        for label in (self.state, self.elapsed, self.viewers):
             row.addWidget(label)
+        row.addWidget(self.numbers, 1)
         self._live_since: float | None = None
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -189,8 +195,11 @@ class OutputMenu(QToolButton):
     async def measure(self) -> None:
         """Time the effects and the encoder at each size off the UI thread, then keep it."""
         loop = asyncio.get_running_loop()
+        abandoned = threading.Event()
 
         def progress(fraction: float) -> None:  # called on the measuring thread
+            if abandoned.is_set():  # closing the studio: stop between frames, not minutes on
+                raise MeasurementAbandoned
             loop.call_soon_threadsafe(self._progress, fraction)
 
         try:
@@ -202,6 +211,9 @@ class OutputMenu(QToolButton):
                 on_progress=progress,
             )
             self.settings.output_measured = await loop.run_in_executor(None, run)
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
         finally:
             self.measuring = None
             self._show()
@@ -248,12 +260,13 @@ class OutputMenu(QToolButton):
             return f"Auto — {picked} {'here' if measurement else 'until measured'}", True
         mode = BY_KEY[key]
         if mode not in output_quality.offered(measurement):
-            why = "this computer is too slow for it" if measurement else "not measured yet"
+            why = "too heavy for this computer" if measurement else "not measured yet"
             return f"{mode.label} — {why}", False
         cost = measurement.get(key)
-        if cost is None:
-            return mode.label, True
-        return f"{mode.label}  ({cost:.0f} of {mode.budget_ms:.0f} ms a frame)", True
+        spent = f"  ({cost:.0f} of {mode.budget_ms:.0f} ms a frame)" if cost is not None else ""
+        if measurement and not output_quality.fits(mode, measurement):
+            return f"{mode.label} — too heavy for this computer{spent}", True
+        return f"{mode.label}{spent}", True
 
 
 class GoLive(QPushButton):
