@@ -2,7 +2,8 @@
 
 The backend counts the viewer pages in the stream's room and sends every change as
 ``stream:viewers`` to the room and to the streamer's own user room, which the studio's event
-link is always in; a snapshot (``GET /api/streams/{stream}``) gives the count to start from.
+link is always in; a snapshot (``GET /api/streams/{stream}``) gives the count to start from,
+and again after the event link reconnects (changes while it was down were missed).
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ class ViewerCount:
         self.stream = stream
         self.on_change = on_change
         self.viewers: int | None = None
-        self._heard = False  # an event came: it is newer than any snapshot in flight
+        self._heard = 0  # events so far: one that arrives during a fetch is newer than it
         self._unsubscribe = events.subscribe(self._event)
 
-    async def start(self) -> None:
-        """Fetch the count to start from (events keep it current after that)."""
+    async def refresh(self) -> None:
+        """Fetch the count (on start and after a reconnection; events keep it current)."""
+        heard = self._heard
         data = await self.api.request("GET", f"/api/streams/{quote(self.stream, safe='')}")
-        if not self._heard:
+        if self._heard == heard:
             self._set(int(data.get("viewerCount") or 0))
 
     def close(self) -> None:
@@ -42,7 +44,7 @@ class ViewerCount:
             return
         if str(event.data.get("stream", "")).lower() != self.stream.lower():
             return
-        self._heard = True
+        self._heard += 1
         self._set(int(event.data.get("viewers") or 0))
 
     def _set(self, viewers: int) -> None:

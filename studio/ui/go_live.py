@@ -291,6 +291,7 @@ class GoLive(QPushButton):
         self.keep_up_banner.lower_quality.connect(self.lower_quality)
         self.keep_up_banner.effects_off.connect(self.effects_off)
         window.signed_in.connect(self._signed_in)
+        window.resynced.connect(self._resynced)
         window.add_toolbar_widget(self)
         window.add_toolbar_widget(self.output_menu)
         window.add_banner(self.keep_up_banner)
@@ -305,6 +306,10 @@ class GoLive(QPushButton):
         self.setEnabled(user is not None)
         if user is None and self.publisher is not None:
             self.studio.tasks.spawn(self.stop())
+
+    def _resynced(self) -> None:
+        if self.viewers is not None:  # viewers came or went while the event link was down
+            self.studio.tasks.spawn(self.viewers.refresh())
 
     def _clicked(self) -> None:
         self.studio.tasks.spawn(self.stop() if self.live else self.start(), "Going live")
@@ -335,7 +340,7 @@ class GoLive(QPushButton):
             self.viewers = ViewerCount(
                 session.api, session.events, session.user.username, self.health.show_viewers
             )
-            self.studio.tasks.spawn(self.viewers.start())
+            self.studio.tasks.spawn(self.viewers.refresh())
         self._show_live(True)
         await self.publisher.start()
 

@@ -194,7 +194,8 @@ class MainWindow(QMainWindow):
 
     def add_banner(self, banner: QWidget) -> None:
         """A strip above the preview, under the connection banner (it shows itself)."""
-        column = self.centralWidget().layout()
+        central = self.centralWidget()
+        column = central.layout() if central is not None else None
         assert isinstance(column, QVBoxLayout)
         column.insertWidget(column.indexOf(self.centre), banner)
 
