@@ -93,12 +93,17 @@ def offered(measurement: Measurement) -> list[OutputMode]:
     return [m for m in MODES if m is not SIXTY or fits(m, measurement)]
 
 
-def resolve(choice: str, measurement: Measurement) -> OutputMode:
-    """The mode a stored choice means here ("auto", a key, or an unknown key → Auto)."""
+def applies(choice: str, measurement: Measurement) -> str:
+    """A stored choice as it applies here: a mode's key, or AUTO (for "auto", for a key this
+    version does not know, and for a mode this computer is not offered)."""
     mode = BY_KEY.get(choice)
-    if mode is None or mode not in offered(measurement):
-        return auto_choice(measurement)
-    return mode
+    return choice if mode is not None and mode in offered(measurement) else AUTO
+
+
+def resolve(choice: str, measurement: Measurement) -> OutputMode:
+    """The mode a stored choice means here."""
+    applied = applies(choice, measurement)
+    return auto_choice(measurement) if applied == AUTO else BY_KEY[applied]
 
 
 def step_down(mode: OutputMode, network: QualityLevel) -> OutputMode | None:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
@@ -37,13 +37,11 @@ from studio.ui.main_window import MainWindow
 
 WARN_LOSS_PCT = 5.0
 WARN_RTT_MS = 300.0
+FRAME_WAIT_S = 0.1  # how often measuring checks for the source's first frame
 CODEC_CHOICES = {
     "vp8": ("VP8", "plays in every browser"),
     "h264": ("H.264", "lower latency and less CPU"),
 }
-
-
-FRAME_WAIT_S = 0.1
 
 
 class MeasurementAbandoned(Exception):
@@ -61,6 +59,11 @@ def viewers_text(viewers: int) -> str:
     return "1 viewer" if viewers == 1 else f"{viewers:,} viewers"
 
 
+def _dim_disabled_items(menu: QMenu) -> None:
+    """Grey out what cannot be chosen (the theme leaves disabled menu items bright)."""
+    menu.setStyleSheet(f"QMenu::item:disabled {{ color: {theme.TEXT_DIM}; }}")
+
+
 class HealthStrip(QWidget):
     def __init__(self) -> None:
         super().__init__()
@@ -71,6 +74,7 @@ class HealthStrip(QWidget):
         self.viewers.setToolTip("People watching now")
         self.numbers = QLabel()
         self.numbers.setProperty("dim", True)
+        self.numbers.setTextFormat(Qt.TextFormat.PlainText)  # it shows servers' error texts
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 0, 8, 0)
         row.setSpacing(14)
@@ -135,6 +139,7 @@ class OutputMenu(QToolButton):
         self.setToolTip("The video codec and output quality of the next broadcast")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
+        _dim_disabled_items(menu)
         menu.addSection("Video codec")
         self.choices = self._radio_actions(
             menu, {c: f"{name} — {note}" for c, (name, note) in CODEC_CHOICES.items()}, self._choose
@@ -239,7 +244,7 @@ class OutputMenu(QToolButton):
         measurement, codec = self.measurement, self.codec
         for key, action in self.choices.items():
             action.setChecked(key == codec)
-        chosen = self.settings.output_quality if self.settings.output_quality in BY_KEY else AUTO
+        chosen = output_quality.applies(self.settings.output_quality, measurement)
         for key, action in self.qualities.items():
             action.setChecked(key == chosen)
             text, usable = self._quality_text(key, measurement)

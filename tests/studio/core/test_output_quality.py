@@ -44,6 +44,8 @@ def test_a_stored_choice_resolves_to_a_mode() -> None:
     assert resolve("720p60", FAST).key == "720p60"
     assert resolve("720p60", MIDDLE).key == "720p30"  # no longer offered here: Auto
     assert resolve("4k120", FAST).key == "1080p30"  # unknown (a newer app's): Auto
+    assert output_quality.applies("720p60", MIDDLE) == AUTO  # the menu shows Auto chosen
+    assert output_quality.applies("480p30", MIDDLE) == "480p30"
 
 
 def test_the_output_caps_what_the_network_allows() -> None:

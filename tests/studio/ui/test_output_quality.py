@@ -18,7 +18,7 @@ from studio.core import output_quality
 from studio.core.publisher import PublisherState
 from studio.core.settings_store import SettingsStore, StudioSettings
 from studio.core.subscriber import WhepPlayer
-from studio.ui.go_live import GoLive
+from studio.ui.go_live import GoLive, elapsed_text
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.effects import EffectsPanel
 from tests.backend.api_helpers import Listener
@@ -179,6 +179,7 @@ def test_the_health_strip_shows_live_time_and_viewers(
     assert not health.elapsed.isVisible() and not health.viewers.isVisible()
     button = go_live(qtbot, window)
     assert re.fullmatch(r"0:00:0\d", health.elapsed.text())
+    assert elapsed_text(2 * 3600 + 3 * 60 + 4.9) == "2:03:04"
     qtbot.waitUntil(lambda: health.viewers.text() == "0 viewers", timeout=WAIT)
     first = health.elapsed.text()
     qtbot.waitUntil(lambda: health.elapsed.text() != first, timeout=WAIT)  # it ticks
