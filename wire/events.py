@@ -70,6 +70,10 @@ class StreamFilters:
     APPLIED = "stream-filters:applied"
 
 
+class Stream:
+    VIEWERS = "stream:viewers"  # {"stream", "viewers"}: to the stream's room and its owner
+
+
 class Hub:
     """Control messages of the /ws protocol itself."""
 

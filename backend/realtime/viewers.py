@@ -1,5 +1,8 @@
 """Live viewer counts: viewer pages join ``stream:{name}``; its size is the count.
 
+Each count goes to the stream's room and to its owner's ``user_{id}`` room, so the streamer's
+studio follows it without joining the room (and counting itself as a viewer).
+
 Joins and leaves are coalesced: at most one ``stream:viewers`` event per stream per
 ``interval`` seconds, so a crowd arriving at once costs one broadcast, not one per viewer. The
 count comes from ``Presence``, so with several workers it is every worker's viewers.
@@ -8,23 +11,30 @@ count comes from ``Presence``, so with several workers it is every worker's view
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from backend.errors import NotFound
-from backend.identity import AuthUser
 from backend.realtime.hub import Connection, Hub
 from backend.realtime.presence import Presence
 from backend.services.container import Services
 from backend.services.streams import resolve_streamer
-from wire.events import stream_room
+from wire.events import Stream, stream_room, user_room
 
 STREAM_ROOM_PREFIX = stream_room("")
-VIEWERS_EVENT = "stream:viewers"
+VIEWERS_EVENT = Stream.VIEWERS
 
 
 class ViewerCounter:
-    def __init__(self, hub: Hub, presence: Presence, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        presence: Presence,
+        owner: Callable[[str], str | None],
+        interval: float = 0.5,
+    ) -> None:
         self.hub = hub
         self.presence = presence
+        self.owner = owner  # a stream's streamer's user id (None: nobody to tell)
         self.interval = interval
         self._pending: set[str] = set()
         self._broadcasts: set[asyncio.Task[None]] = set()
@@ -50,21 +60,22 @@ class ViewerCounter:
 
     async def _broadcast(self, stream: str) -> None:
         viewers = await self.count(stream)
-        self.hub.publish(stream_room(stream), VIEWERS_EVENT, {"stream": stream, "viewers": viewers})
+        owner = self.owner(stream)
+        rooms = [stream_room(stream)] + ([user_room(owner)] if owner is not None else [])
+        self.hub.publish_many(rooms, VIEWERS_EVENT, {"stream": stream, "viewers": viewers})
 
 
 def register_viewer_rooms(hub: Hub, services: Services, presence: Presence) -> ViewerCounter:
     """Anyone with a token (guests too) may join the room of a stream that exists."""
 
-    def may_watch(user: AuthUser, stream: str) -> bool:
+    def owner(stream: str) -> str | None:
         try:
-            resolve_streamer(services, stream)
+            return str(resolve_streamer(services, stream)["id"])
         except NotFound:
-            return False
-        return True
+            return None
 
-    hub.authorize_rooms(STREAM_ROOM_PREFIX, may_watch)
-    counter = ViewerCounter(hub, presence)
+    hub.authorize_rooms(STREAM_ROOM_PREFIX, lambda user, stream: owner(stream) is not None)
+    counter = ViewerCounter(hub, presence, owner)
     hub.join_listeners.append(counter.changed)
     hub.leave_listeners.append(counter.changed)
     return counter

@@ -2,14 +2,15 @@
 registry order, and their values.
 
 A subclass names its kind (``kind``) and applies the enabled effects in :meth:`use` (swapping
-the list whole, so a frame never sees half a change).
+the list whole, so a frame never sees half a change). Listeners added with :meth:`on_change`
+hear of every change to the enabled set, whoever made it, so every view can follow.
 """
 
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from filters import registry
@@ -26,6 +27,11 @@ class EffectSet(ABC, Generic[E]):
     def __init__(self) -> None:
         self._effects: dict[str, E] = {}
         self._enabled: list[str] = []
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every change of which effects are on."""
+        self._listeners.append(listener)
 
     @abstractmethod
     def use(self, effects: list[E]) -> None:
@@ -52,6 +58,10 @@ class EffectSet(ABC, Generic[E]):
         wanted = set(self._enabled) | {effect_id} if enabled else set(self._enabled) - {effect_id}
         self._set_enabled(wanted)
 
+    def switch_all_off(self) -> None:
+        if self._enabled:
+            self._set_enabled(set())
+
     def set_value(self, effect_id: str, name: str, value: Any) -> None:
         """Change one parameter (``ParamError`` if it does not fit the declaration)."""
         self._effect(effect_id).update(**{name: value})
@@ -75,6 +85,8 @@ class EffectSet(ABC, Generic[E]):
     def _set_enabled(self, wanted: set[str]) -> None:
         self._enabled = [i for i in registry.ids() if i in wanted]
         self.use([self._effect(i) for i in self._enabled])
+        for listener in tuple(self._listeners):
+            listener()
 
     def _effect(self, effect_id: str) -> E:
         effect = self._effects.get(effect_id)

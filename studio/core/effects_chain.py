@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from filters import registry
 from filters.base import VideoFilter
 from filters.pipeline import FilterFailure, Pipeline
 from filters.presets import Preset, PresetEntry
@@ -50,6 +51,12 @@ class EffectsChain(EffectSet[VideoFilter]):
     def preset(self, name: str) -> Preset:
         entries = tuple(PresetEntry(i, self._effects[i].values) for i in self._enabled)
         return Preset(name, entries)
+
+    def copies(self) -> list[VideoFilter]:
+        """Fresh instances of the enabled effects with their values, for work off the chain
+        (measuring this machine) that must not disturb the frames the chain is processing."""
+        made = [registry.create(i, self.values(i)) for i in self._enabled]
+        return [effect for effect in made if isinstance(effect, VideoFilter)]
 
     def costs(self) -> dict[str, float]:
         """Median milliseconds per frame of each enabled effect, and ``"total"``."""

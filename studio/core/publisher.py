@@ -38,6 +38,7 @@ from studio.core.net_errors import (
     describe_failure,
     server_refusal,
 )
+from studio.core.output_quality import OutputMode
 from studio.core.quality import QualityController, QualityLevel, StatsReader
 from studio.core.tasks import cancel_and_wait
 from studio.core.video_track import EncodedVideoTrack
@@ -108,6 +109,7 @@ class Publisher:
         quality: QualityController | None = None,
         on_status: Callable[[PublisherStatus], None] | None = None,
         max_backoff_s: float = 2.0,
+        output: OutputMode | None = None,
     ) -> None:
         self.url = url
         self.flow = flow
@@ -116,6 +118,7 @@ class Publisher:
         self.codec = codec
         self.ice_servers = list(ice_servers)
         self.quality = quality or QualityController()
+        self.output = output  # the ceiling the network's level adapts beneath
         self.on_status = on_status
         self._listeners: list[Callable[[PublisherStatus], None]] = []
         self.max_backoff_s = max_backoff_s
@@ -137,7 +140,15 @@ class Publisher:
 
     @property
     def level(self) -> QualityLevel:
-        return self.quality.level
+        """What is published: the network's level, capped by the output setting."""
+        level = self.quality.level
+        return self.output.cap(level) if self.output is not None else level
+
+    def set_output(self, output: OutputMode | None) -> None:
+        """Change the ceiling now (frames are resized from the next one on)."""
+        self.output = output
+        self._apply_level()
+        self._notify()
 
     @property
     def status(self) -> PublisherStatus:

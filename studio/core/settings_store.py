@@ -57,6 +57,8 @@ class StudioSettings:
     battle_minutes: int = 5
     video_codec: str = "vp8"  # the next broadcast's: vp8 | h264 (studio.core.encoder.CODECS)
     shop_session_id: str = ""  # the live-shopping session the shop panel manages
+    output_quality: str = "auto"  # auto | a key of studio.core.output_quality.BY_KEY
+    output_measured: dict[str, float] = field(default_factory=dict)  # key -> ms a frame
 
     def __setattr__(self, name: str, value: Any) -> None:
         changed = name in _FIELD_NAMES and getattr(self, name, _UNSET) != value

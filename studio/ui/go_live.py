@@ -1,4 +1,6 @@
-"""Go Live / End and the health strip (state, fps, bitrate, RTT, loss, quality level).
+"""Go Live / End, the output menu beside it (codec and output quality), the health strip
+(state, elapsed live time, viewers, fps, bitrate, RTT, loss, quality level) and the banner that
+says when this computer cannot keep up.
 
 Publishing uses the media engine's WHIP publisher (``studio.core.publisher``) on the preview's
 frame flow, to ``/whip/<username>`` on the signed-in backend. The publisher reports its status
@@ -7,40 +9,84 @@ on every change and statistics tick; the strip shows it and warns when the link 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+import asyncio
+import functools
+import threading
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
+from studio.core import output_quality
 from studio.core.audio import audio_for
 from studio.core.encoder import CODECS
+from studio.core.keep_up import KeepUp, KeepUpWatch
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import User
+from studio.core.output_quality import AUTO, BY_KEY, OutputMode
 from studio.core.publisher import Publisher, PublisherState, PublisherStatus
+from studio.core.sources import Image
 from studio.core.stats_reporter import StatsReporter
+from studio.core.viewers import ViewerCount
 from studio.core.voice import voiced
 from studio.ui import theme
+from studio.ui.banner import KeepUpBanner
 from studio.ui.confirm import confirm
 from studio.ui.main_window import MainWindow
 
 WARN_LOSS_PCT = 5.0
 WARN_RTT_MS = 300.0
+FRAME_WAIT_S = 0.1  # how often measuring checks for the source's first frame
 CODEC_CHOICES = {
     "vp8": ("VP8", "plays in every browser"),
     "h264": ("H.264", "lower latency and less CPU"),
 }
 
 
+class MeasurementAbandoned(Exception):
+    """The studio closed while measuring this computer."""
+
+
+def elapsed_text(seconds: float) -> str:
+    """h:mm:ss."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def viewers_text(viewers: int) -> str:
+    return "1 viewer" if viewers == 1 else f"{viewers:,} viewers"
+
+
+def _dim_disabled_items(menu: QMenu) -> None:
+    """Grey out what cannot be chosen (the theme leaves disabled menu items bright)."""
+    menu.setStyleSheet(f"QMenu::item:disabled {{ color: {theme.TEXT_DIM}; }}")
+
+
 class HealthStrip(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.state = QLabel("● Offline")
+        self.elapsed = QLabel()  # time live, ticking each second
+        self.elapsed.setToolTip("Time live")
+        self.viewers = QLabel()
+        self.viewers.setToolTip("People watching now")
         self.numbers = QLabel()
         self.numbers.setProperty("dim", True)
+        self.numbers.setTextFormat(Qt.TextFormat.PlainText)  # it shows servers' error texts
         row = QHBoxLayout(self)
         row.setContentsMargins(8, 0, 8, 0)
         row.setSpacing(14)
-        row.addWidget(self.state)
-        row.addWidget(self.numbers)
+        for label in (self.state, self.elapsed, self.viewers):
+            row.addWidget(label)
+        row.addWidget(self.numbers, 1)
+        self._live_since: float | None = None
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
+        self.end_broadcast()
 
     def show_status(self, status: PublisherStatus, codec: str = "") -> None:
         colour = {
@@ -54,6 +100,11 @@ class HealthStrip(QWidget):
         if status.state is not PublisherState.LIVE:
             self.numbers.setText(status.error)
             return
+        if self._live_since is None:  # counted from the first moment viewers could see us
+            self._live_since = time.monotonic()
+            self._clock.start()
+            self._tick()
+            self.elapsed.show()
         rtt = f"{status.rtt_ms:.0f} ms" if status.rtt_ms is not None else "–"
         self.numbers.setText(
             (f"{CODEC_CHOICES[codec][0]} · " if codec in CODEC_CHOICES else "")
@@ -62,37 +113,166 @@ class HealthStrip(QWidget):
             + (f" · network {status.network}" if status.network else "")
         )
 
+    def show_viewers(self, viewers: int) -> None:
+        self.viewers.setText(viewers_text(viewers))
+        self.viewers.show()
 
-class CodecMenu(QToolButton):
-    """Beside Go Live: the video codec of the next broadcast (kept in the settings)."""
+    def end_broadcast(self) -> None:
+        self._clock.stop()
+        self._live_since = None
+        self.elapsed.hide()
+        self.viewers.hide()
+
+    def _tick(self) -> None:
+        if self._live_since is not None:
+            self.elapsed.setText(elapsed_text(time.monotonic() - self._live_since))
+
+
+class OutputMenu(QToolButton):
+    """Beside Go Live: the next broadcast's video codec and output quality (both kept in the
+    settings). Auto's choice comes from measuring this computer, once, or when asked."""
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__()
+        self.studio = window
         self.settings = window.settings
-        self.setToolTip("The video codec of the next broadcast")
+        self.measuring: float | None = None  # the fraction done while measuring
+        self.setToolTip("The video codec and output quality of the next broadcast")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
+        _dim_disabled_items(menu)
         menu.addSection("Video codec")
-        group = QActionGroup(self)
-        self.choices: dict[str, QAction] = {}
-        for codec, (name, note) in CODEC_CHOICES.items():
-            action = menu.addAction(f"{name} — {note}")
-            action.setCheckable(True)
-            action.setChecked(codec == self.codec)
-            action.triggered.connect(lambda _=False, codec=codec: self._choose(codec))
-            group.addAction(action)
-            self.choices[codec] = action
+        self.choices = self._radio_actions(
+            menu, {c: f"{name} — {note}" for c, (name, note) in CODEC_CHOICES.items()}, self._choose
+        )
+        menu.addSection("Output quality")
+        self.qualities = self._radio_actions(
+            menu, {key: key for key in (AUTO, *BY_KEY)}, self._choose_quality
+        )
+        menu.addSeparator()
+        self.measure_action = menu.addAction("Measure this computer again")
+        self.measure_action.triggered.connect(self.start_measuring)
         self.setMenu(menu)
-        self.setText(CODEC_CHOICES[self.codec][0])
+        self._show()
+        if not self.measurement:
+            self.start_measuring()
+
+    def _radio_actions(
+        self, menu: QMenu, texts: dict[str, str], choose: Callable[[str], None]
+    ) -> dict[str, QAction]:
+        group = QActionGroup(self)
+        actions: dict[str, QAction] = {}
+        for key, text in texts.items():
+            action = menu.addAction(text)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, key=key: choose(key))
+            group.addAction(action)
+            actions[key] = action
+        return actions
 
     @property
     def codec(self) -> str:
         """The chosen codec (VP8 when the settings hold an unknown one)."""
         return self.settings.video_codec if self.settings.video_codec in CODECS else "vp8"
 
+    @property
+    def measurement(self) -> dict[str, float]:
+        return output_quality.cleaned(self.settings.output_measured)
+
+    @property
+    def quality(self) -> OutputMode:
+        """What the next broadcast publishes at most (Auto resolved on this computer)."""
+        return output_quality.resolve(self.settings.output_quality, self.measurement)
+
     def _choose(self, codec: str) -> None:
         self.settings.video_codec = codec
-        self.setText(CODEC_CHOICES[codec][0])
+        self._show()
+
+    def _choose_quality(self, key: str) -> None:
+        self.settings.output_quality = key
+        self._show()
+
+    def start_measuring(self) -> None:
+        if self.measuring is None:
+            self.measuring = 0.0
+            self._show()
+            self.studio.tasks.spawn(self.measure(), "Measuring this computer")
+
+    async def measure(self) -> None:
+        """Time the effects and the encoder at each size off the UI thread, then keep it."""
+        loop = asyncio.get_running_loop()
+        abandoned = threading.Event()
+
+        def progress(fraction: float) -> None:  # called on the measuring thread
+            if abandoned.is_set():  # closing the studio: stop between frames, not minutes on
+                raise MeasurementAbandoned
+            loop.call_soon_threadsafe(self._progress, fraction)
+
+        try:
+            run = functools.partial(
+                output_quality.measure,
+                await self._frame(),
+                self.studio.chain.copies(),
+                self.codec,
+                on_progress=progress,
+            )
+            self.settings.output_measured = await loop.run_in_executor(None, run)
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
+        finally:
+            self.measuring = None
+            self._show()
+        self.studio.toasts.show_toast(
+            "Measured this computer",
+            f"Auto publishes {output_quality.auto_choice(self.measurement).label} here.",
+            kind="info",
+            ms=3000,
+        )
+
+    async def _frame(self) -> Image:
+        """A frame from the source as it enters the effects (waits for the first one)."""
+        while (pair := self.studio.chain.last_pair) is None:
+            await asyncio.sleep(FRAME_WAIT_S)
+        return pair[0]
+
+    def _progress(self, fraction: float) -> None:
+        if self.measuring is not None:
+            self.measuring = fraction
+            self._show()
+
+    def _show(self) -> None:
+        measurement, codec = self.measurement, self.codec
+        for key, action in self.choices.items():
+            action.setChecked(key == codec)
+        chosen = output_quality.applies(self.settings.output_quality, measurement)
+        for key, action in self.qualities.items():
+            action.setChecked(key == chosen)
+            text, usable = self._quality_text(key, measurement)
+            action.setText(text)
+            action.setEnabled(usable)
+        self.measure_action.setEnabled(self.measuring is None)
+        if self.measuring is not None:
+            shown = f"Measuring {self.measuring:.0%}"
+        else:
+            shown = ("Auto " if chosen == AUTO else "") + self.quality.key
+        self.setText(f"{CODEC_CHOICES[codec][0]} · {shown}")
+
+    def _quality_text(self, key: str, measurement: dict[str, float]) -> tuple[str, bool]:
+        if key == AUTO:
+            if self.measuring is not None:
+                return f"Auto — measuring this computer… {self.measuring:.0%}", True
+            picked = output_quality.auto_choice(measurement).label
+            return f"Auto — {picked} {'here' if measurement else 'until measured'}", True
+        mode = BY_KEY[key]
+        if mode not in output_quality.offered(measurement):
+            why = "too heavy for this computer" if measurement else "not measured yet"
+            return f"{mode.label} — {why}", False
+        cost = measurement.get(key)
+        spent = f"  ({cost:.0f} of {mode.budget_ms:.0f} ms a frame)" if cost is not None else ""
+        if measurement and not output_quality.fits(mode, measurement):
+            return f"{mode.label} — too heavy for this computer{spent}", True
+        return f"{mode.label}{spent}", True
 
 
 class GoLive(QPushButton):
@@ -105,17 +285,24 @@ class GoLive(QPushButton):
         self.studio = window
         self.publisher: Publisher | None = None
         self.reporter: StatsReporter | None = None  # the link's numbers for the backend
+        self.viewers: ViewerCount | None = None
         self.health = HealthStrip()
-        self.codec_menu = CodecMenu(window)
+        self.output_menu = OutputMenu(window)
+        self.keep_up = KeepUpWatch()
+        self.keep_up_banner = KeepUpBanner()
         self._warned = False
         self.setProperty("role", "live")
         self.setToolTip("Start or end the broadcast (Ctrl+L)")
         self.setShortcut("Ctrl+L")
         self.setEnabled(False)
         self.clicked.connect(self._clicked)
+        self.keep_up_banner.lower_quality.connect(self.lower_quality)
+        self.keep_up_banner.effects_off.connect(self.effects_off)
         window.signed_in.connect(self._signed_in)
+        window.resynced.connect(self._resynced)
         window.add_toolbar_widget(self)
-        window.add_toolbar_widget(self.codec_menu)
+        window.add_toolbar_widget(self.output_menu)
+        window.add_banner(self.keep_up_banner)
         window.statusBar().addWidget(self.health, 1)
         window.shutdown_hooks.append(self.stop)
         window.end_guards.append(self._end_question)
@@ -131,6 +318,10 @@ class GoLive(QPushButton):
         self.setEnabled(user is not None)
         if user is None and self.publisher is not None:
             self.studio.tasks.spawn(self.stop())
+
+    def _resynced(self) -> None:
+        if self.viewers is not None:  # viewers came or went while the event link was down
+            self.studio.tasks.spawn(self.viewers.refresh())
 
     def _clicked(self) -> None:
         if not self.live:
@@ -154,18 +345,27 @@ class GoLive(QPushButton):
             audio=voiced(audio_for(self.studio.feed.spec or "sample"), self.studio.voice),
             ice_servers=ice_servers(config),
             on_status=self._status,
-            codec=self.codec_menu.codec,
+            codec=self.output_menu.codec,
+            output=self.output_menu.quality,
         )
+        self.keep_up.reset()
         if session.events is not None:
             self.reporter = StatsReporter(session.events, session.user.username)
             self.publisher.add_status_listener(self.reporter)
+            self.viewers = ViewerCount(
+                session.api, session.events, session.user.username, self.health.show_viewers
+            )
+            self.studio.tasks.spawn(self.viewers.refresh())
         self._show_live(True)
         await self.publisher.start()
 
     async def stop(self) -> None:
         publisher, self.publisher = self.publisher, None
         reporter, self.reporter = self.reporter, None
+        viewers, self.viewers = self.viewers, None
         self._show_live(False)
+        if viewers is not None:
+            viewers.close()
         if reporter is not None:
             await reporter.close()
         if publisher is not None:
@@ -174,13 +374,52 @@ class GoLive(QPushButton):
 
     def _show_live(self, live: bool) -> None:
         self.setText("End stream" if live else "Go Live")
-        self.codec_menu.setEnabled(not live)  # a codec is chosen for a whole broadcast
+        self.output_menu.setEnabled(not live)  # codec and quality hold for a whole broadcast
+        if not live:
+            self.health.end_broadcast()
+            self.keep_up_banner.hide()
         self.setProperty("live", live)
         theme.restyle(self)
         self.live_changed.emit(live)
 
+    # ---- keeping up ---------------------------------------------------------------
+    def lower_quality(self) -> None:
+        """One step down for the rest of this broadcast (the setting stays as chosen)."""
+        publisher = self.publisher
+        if publisher is None or publisher.output is None:
+            return
+        lower = output_quality.step_down(publisher.output, publisher.quality.level)
+        if lower is None:
+            return
+        publisher.set_output(lower)
+        self._relieved(f"Publishing at most {lower.label} for the rest of this broadcast.")
+
+    def effects_off(self) -> None:
+        self.studio.chain.switch_all_off()
+        self._relieved("All video effects are off; switch them back on in the Effects panel.")
+
+    def _relieved(self, detail: str) -> None:
+        self.keep_up_banner.hide()
+        self.keep_up.reset()  # a new episode starts from what the action changed
+        self.studio.toasts.show_toast("Lighter load", detail, kind="info", ms=3500)
+
+    def _watch_keep_up(self, status: PublisherStatus) -> None:
+        publisher = self.publisher
+        if publisher is None or status.state is not PublisherState.LIVE:
+            return
+        target = min(status.level.fps, publisher.flow.source.fps or status.level.fps)
+        change = self.keep_up.update(status.fps, target)
+        if change is KeepUp.STRUGGLING:
+            can_lower = publisher.output is not None and (
+                output_quality.step_down(publisher.output, publisher.quality.level) is not None
+            )
+            self.keep_up_banner.show_struggling(can_lower, bool(self.studio.chain.enabled))
+        elif change is KeepUp.RECOVERED:
+            self.keep_up_banner.hide()
+
     def _status(self, status: PublisherStatus) -> None:
         self.health.show_status(status, self.publisher.codec if self.publisher else "")
+        self._watch_keep_up(status)
         degraded = status.state is PublisherState.LIVE and (
             status.loss_pct >= WARN_LOSS_PCT
             or (status.rtt_ms is not None and status.rtt_ms >= WARN_RTT_MS)

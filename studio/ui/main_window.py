@@ -203,6 +203,13 @@ class MainWindow(QMainWindow):
             self._stages.remove(stage)
         self.centre.setCurrentWidget(self._stages[-1] if self._stages else self.preview)
 
+    def add_banner(self, banner: QWidget) -> None:
+        """A strip above the preview, under the connection banner (it shows itself)."""
+        central = self.centralWidget()
+        column = central.layout() if central is not None else None
+        assert isinstance(column, QVBoxLayout)
+        column.insertWidget(column.indexOf(self.centre), banner)
+
     def add_toolbar_widget(self, widget: QWidget) -> None:
         """Put ``widget`` at the toolbar's right end, before the account button."""
         self.toolbar.insertWidget(self.toolbar_end, widget)

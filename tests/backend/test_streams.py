@@ -152,6 +152,29 @@ async def test_viewer_count_room(server: LiveServer, client: httpx.AsyncClient) 
         )
 
 
+async def test_the_streamer_hears_the_count_without_being_counted(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    """The count also goes to the streamer's own user room: the studio follows it without
+    joining the stream's room (which would count the studio as a viewer)."""
+    alice = await register(client)
+    viewer = await guest(client)
+    async with Listener(server.ws_url, alice.token) as studio:
+        async with Listener(server.ws_url, viewer.token) as page:
+            await page.join(f"stream:{alice.username}")
+            await studio.wait_for(
+                lambda e: (
+                    e["event"] == "stream:viewers"
+                    and e["data"] == {"stream": alice.username, "viewers": 1}
+                )
+            )
+        await studio.wait_for(
+            lambda e: e["event"] == "stream:viewers" and e["data"]["viewers"] == 0
+        )
+    state = await alice.data("GET", f"/api/streams/{alice.username}")
+    assert state["viewerCount"] == 0
+
+
 async def test_a_crowd_arriving_at_once_costs_few_broadcasts(
     server: LiveServer, client: httpx.AsyncClient
 ) -> None:

@@ -176,6 +176,8 @@ class EffectsPanel(QWidget):
         self._costs.timeout.connect(self._show_costs)
         self._costs.start()
         window.signed_in.connect(self._signed_in)
+        for chain in (self.chain, self.voice):
+            chain.on_change(self._chain_changed)
 
     def _card(self, description: dict[str, Any]) -> EffectCard:
         effect_id = description["id"]
@@ -208,10 +210,11 @@ class EffectsPanel(QWidget):
         self._remember()
 
     def _all_off(self) -> None:
-        for effect_id in self.chain.enabled:
-            self.chain.set_enabled(effect_id, False)
-        for effect_id in self.voice.enabled:
-            self.voice.set_enabled(effect_id, False)
+        self.chain.switch_all_off()
+        self.voice.switch_all_off()
+
+    def _chain_changed(self) -> None:
+        """Effects switched on or off here or elsewhere (the keep-up banner): show it."""
         self._sync_cards()
         self._remember()
 

@@ -57,11 +57,12 @@ def test_the_codec_chosen_beside_go_live_is_the_one_broadcast(
     window = studio(server.url, make_account(server.url))
     button = window.toolbar.findChild(GoLive)
     assert isinstance(button, GoLive)
-    menu = button.codec_menu
-    assert menu.codec == "vp8" and menu.choices["vp8"].isChecked() and menu.text() == "VP8"
+    menu = button.output_menu
+    assert menu.codec == "vp8" and menu.choices["vp8"].isChecked()
+    assert menu.text() == "VP8 · Auto 720p30"
     menu.choices["h264"].trigger()
     assert window.settings.video_codec == "h264" and not menu.choices["vp8"].isChecked()
-    assert menu.text() == "H.264"
+    assert menu.text() == "H.264 · Auto 720p30"
 
     qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
     button.click()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from studio.core.settings_store import SettingsStore, StudioSettings
-from studio.ui.go_live import CodecMenu
+from studio.ui.go_live import OutputMenu
 from studio.ui.panels.effects import EffectsPanel
 from studio.ui.param_controls import NumberControl
 from tests.servers import LiveServer
@@ -41,12 +41,13 @@ def test_changes_are_on_disk_while_the_window_stays_open(
     )
     assert "beauty.brighten" in _on_disk(store).enabled_effects
 
-    codec = window.findChild(CodecMenu)
-    assert isinstance(codec, CodecMenu)
-    codec.choices["h264"].trigger()
+    output = window.findChild(OutputMenu)
+    assert isinstance(output, OutputMenu)
+    output.choices["h264"].trigger()
+    output.qualities["480p30"].trigger()
     window.compare_button.click()  # before/after
     qtbot.waitUntil(lambda: _on_disk(store).compare, timeout=WAIT)
-    assert _on_disk(store).video_codec == "h264"
+    assert _on_disk(store).video_codec == "h264" and _on_disk(store).output_quality == "480p30"
 
     before = _on_disk(store).window_state
     window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, window.docks["pk"])
