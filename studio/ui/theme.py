@@ -24,6 +24,7 @@ CHECK_MARK = (ICONS / "check.svg").as_posix()
 ARROW_DOWN = (ICONS / "chevron-down.svg").as_posix()  # drawn in ARROW
 ARROW_UP = (ICONS / "chevron-up.svg").as_posix()
 ARROW = "#c3c6d6"
+FIELD_PADDING = 10  # px between a field's border and its text
 
 STYLE = f"""
 * {{ color: {TEXT}; font-size: 13px; }}
@@ -71,7 +72,7 @@ QPushButton[role="link"] {{
 }}
 QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
     background: {BACKGROUND}; border: 1px solid {BORDER}; border-radius: 8px;
-    padding: 6px 10px; selection-background-color: {ACCENT_2};
+    padding: 6px {FIELD_PADDING}px; selection-background-color: {ACCENT_2};
 }}
 QLineEdit:focus, QSpinBox:focus, QComboBox:focus {{ border-color: {ACCENT_2}; }}
 QLineEdit:disabled, QSpinBox:disabled, QComboBox:disabled {{

@@ -50,7 +50,8 @@ class PlaceholderList(QListWidget):
     def __init__(self, placeholder: str) -> None:
         super().__init__()
         self.placeholder = placeholder
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)  # long lines end in "…", no sideways
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # scrolling
 
     def set_placeholder(self, text: str) -> None:
         self.placeholder = text
@@ -110,11 +111,23 @@ class ElidedLabel(QLabel):
         self.setToolTip(self._whole if shown != self._whole else "")
 
 
-class CountSpin(QSpinBox):
+class SpinBox(QSpinBox):
+    """The theme's spin box. Style-sheet padding does not reach a spin box's edit field, so its
+    text is indented here, as far as a line edit's."""
+
+    def __init__(self, low: int = 0, high: int = 99, value: int = 0, suffix: str = "") -> None:
+        super().__init__()
+        self.lineEdit().setTextMargins(theme.FIELD_PADDING, 0, 0, 0)
+        self.setRange(low, high)
+        self.setValue(value)
+        self.setSuffix(suffix)
+
+
+class CountSpin(SpinBox):
     """A spin box for a count of something, its unit singular or plural to match ("1 coin")."""
 
     def __init__(self, low: int, high: int, value: int, singular: str, plural: str = "") -> None:
-        super().__init__()
+        super().__init__(low, high)
         self.units = (f" {singular}", f" {plural or singular + 's'}")
         self.setRange(low, high)
         self.valueChanged.connect(self._match_unit)

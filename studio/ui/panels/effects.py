@@ -158,12 +158,12 @@ class EffectsPanel(QWidget):
         self.preset_box.activated.connect(self._preset_picked)
         save = QPushButton("Save preset")
         save.clicked.connect(self._save_preset)
-        reset = QPushButton("All off")
-        reset.clicked.connect(self._all_off)
+        self.all_off = QPushButton("All off")
+        self.all_off.clicked.connect(self._all_off)
         top = QHBoxLayout()
         top.addWidget(self.preset_box, 1)
         top.addWidget(save)
-        top.addWidget(reset)
+        top.addWidget(self.all_off)
 
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)
@@ -403,8 +403,7 @@ class EffectsPanel(QWidget):
             )
             return
         question = (
-            f"Unlock {names} for {coins(price)}?"
-            f" You'll have {coins(user.coins - price)} left."
+            f"Unlock {names} for {coins(price)}? You'll have {coins(user.coins - price)} left."
         )
         if confirm(self, "Unlock with coins", question, f"Unlock for {coins(price)}"):
             self.studio.tasks.spawn(self._buy(effect_ids, then), "Unlocking")
@@ -422,7 +421,7 @@ class EffectsPanel(QWidget):
 
 
 def _names(effect_ids: list[str]) -> str:
-    """"Golden hour", "Golden hour and Pastel", "Cinematic, Golden hour and Pastel"."""
+    """Names joined for a sentence: "A", "A and B", "A, B and C"."""
     names = [registry.get(i).name for i in effect_ids]
     return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
 

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -38,15 +37,15 @@ from studio.core.wording import coins, counted
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel
-from studio.ui.widgets import CountSpin, PlaceholderList, clock_text, dim, role_button, section
-
-
-def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setSuffix(suffix)
-    return box
+from studio.ui.widgets import (
+    CountSpin,
+    PlaceholderList,
+    SpinBox,
+    clock_text,
+    dim,
+    role_button,
+    section,
+)
 
 
 def selected(widget: QListWidget) -> object:
@@ -129,7 +128,7 @@ class ProductsTab(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("Product name")
         self.price = CountSpin(1, 1_000_000, 100, "coin")
-        self.stock = spin(0, 1_000_000, 10, " in stock")
+        self.stock = SpinBox(0, 1_000_000, 10, " in stock")
         self.submit = QPushButton("Create product")
         self.submit.clicked.connect(self._create)
         self.catalog = PlaceholderList("No products yet: name one above and create it.")
@@ -138,7 +137,7 @@ class ProductsTab(QWidget):
         self.flash = QCheckBox("Flash sale when added")
         self.flash_price = CountSpin(1, 1_000_000, 80, "coin")
         self.flash_quantity = CountSpin(1, 1_000_000, 5, "unit")
-        self.flash_seconds = spin(5, 86_400, 120, " s")
+        self.flash_seconds = SpinBox(5, 86_400, 120, " s")
         self.add = role_button("Add to live shop", "primary")
         self.add.clicked.connect(self._add)
         self.catalog.currentItemChanged.connect(lambda *_: self._picked())
@@ -149,8 +148,8 @@ class ProductsTab(QWidget):
         self.flash_now.setToolTip("Start a flash sale on the selected product with the terms above")
         self.flash_now.clicked.connect(self._flash_now)
         self.live.currentItemChanged.connect(lambda *_: self._picked_live())
-        for listing in (self.catalog, self.live):  # long names elide instead of scrolling
-            listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for listing in (self.catalog, self.live):  # a long name gives way to price and stock
+            listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         numbers = QHBoxLayout()
         numbers.addWidget(self.price, 1)
         numbers.addWidget(self.stock, 1)
@@ -183,7 +182,7 @@ class ProductsTab(QWidget):
         live_actions.addWidget(self.flash_now, 1)
         layout.addLayout(live_actions)
 
-    def flash_terms(self) -> tuple[QSpinBox, ...]:
+    def flash_terms(self) -> tuple[SpinBox, ...]:
         return (self.flash_price, self.flash_quantity, self.flash_seconds)
 
     def show_catalog(self, products: list[Product]) -> None:
@@ -285,6 +284,7 @@ class OrdersTab(QWidget):
     def __init__(self, panel: ShoppingPanel) -> None:
         super().__init__()
         self.feed = PlaceholderList("No orders yet. They appear here as viewers buy.")
+        self.feed.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names give way to the total
         self.fulfil = role_button("Mark fulfilled", "primary")
         self.cancel = role_button("Cancel and refund", "danger")
         self.fulfil.clicked.connect(lambda: self._set(panel, "fulfilled"))
@@ -323,11 +323,11 @@ class VouchersTab(QWidget):
     def __init__(self, panel: ShoppingPanel) -> None:
         super().__init__()
         self.code = QLineEdit()
-        self.code.setPlaceholderText("CODE")
+        self.code.setPlaceholderText("Voucher code, e.g. FRIDAY10")
         self.kind = QComboBox()
         self.kind.addItem("% off", "percent")
         self.kind.addItem("coins off", "fixed")
-        self.value = spin(1, 1_000_000, 10)
+        self.value = SpinBox(1, 1_000_000, 10)
         self.limit = CountSpin(1, 1_000_000, 50, "use")
         self.submit = QPushButton("Create voucher")
         self.submit.clicked.connect(
@@ -339,11 +339,12 @@ class VouchersTab(QWidget):
             )
         )
         self.list = PlaceholderList("No vouchers yet.")
-        row = QHBoxLayout()
-        for widget in (self.code, self.value, self.kind, self.limit):
-            row.addWidget(widget)
+        terms = QHBoxLayout()
+        for widget in (self.value, self.kind, self.limit):
+            terms.addWidget(widget, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        layout.addWidget(self.code)
+        layout.addLayout(terms)
         layout.addWidget(self.submit)
         layout.addWidget(self.list, 1)
 
