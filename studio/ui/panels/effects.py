@@ -384,7 +384,7 @@ class EffectsPanel(QWidget):
                 chain = self.chain_of(effect_id)
                 if entry.locked and chain.is_enabled(effect_id):
                     chain.set_enabled(effect_id, False)
-                    self._show_card(effect_id)
+        self._sync_cards()
 
     def unlock(self, effect_ids: list[str], then: Callable[[], object] | None = None) -> None:
         """Buy ``effect_ids`` once the streamer confirmed the price and the balance after it;

@@ -147,13 +147,21 @@ def coins_of(server: LiveServer, account: Account) -> int:
     return int(wallet["coins"])
 
 
-def test_unlocking_asks_with_the_price_and_the_balance_after_it(
-    server: LiveServer, studio: StudioFactory, qtbot: QtBot
-) -> None:
-    account = make_account(server.url, coins=5_000)
+def with_catalog(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot, coins: int
+) -> tuple[Account, MainWindow, EffectsPanel]:
+    """A signed-in studio with ``coins``, its effects panel showing the catalog's locks."""
+    account = make_account(server.url, coins=coins)
     window = studio(server.url, account)
     panel = effects_panel(window)
     qtbot.waitUntil(lambda: bool(panel.catalog), timeout=WAIT)
+    return account, window, panel
+
+
+def test_unlocking_asks_with_the_price_and_the_balance_after_it(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    account, window, panel = with_catalog(server, studio, qtbot, coins=5_000)
     golden = panel.cards["color.golden_hour"]
     price = panel.catalog["color.golden_hour"].price
     question = f"Unlock Golden hour for {price:,} coins? You'll have {5_000 - price:,} coins left."
@@ -174,10 +182,7 @@ def test_unlocking_asks_with_the_price_and_the_balance_after_it(
 def test_too_few_coins_says_so_with_the_numbers_and_buys_nothing(
     server: LiveServer, studio: StudioFactory, qtbot: QtBot
 ) -> None:
-    account = make_account(server.url, coins=1)
-    window = studio(server.url, account)
-    panel = effects_panel(window)
-    qtbot.waitUntil(lambda: bool(panel.catalog), timeout=WAIT)
+    account, window, panel = with_catalog(server, studio, qtbot, coins=1)
     price = panel.catalog["color.cyberpunk"].price
 
     with answering(accept=True) as asked:
@@ -193,10 +198,7 @@ def test_too_few_coins_says_so_with_the_numbers_and_buys_nothing(
 def test_a_preset_without_its_premium_effects_offers_to_unlock_them(
     server: LiveServer, studio: StudioFactory, qtbot: QtBot
 ) -> None:
-    account = make_account(server.url, coins=1_000)
-    window = studio(server.url, account)
-    panel = effects_panel(window)
-    qtbot.waitUntil(lambda: bool(panel.catalog), timeout=WAIT)
+    account, window, panel = with_catalog(server, studio, qtbot, coins=1_000)
     focus = next(p for p in presets.builtin() if p.name == "Cinematic focus")
     price = panel.catalog["color.cinematic"].price
 
@@ -248,6 +250,25 @@ def test_settings_with_two_looks_from_before_start_with_one(
     assert checked == ["beauty.brighten", "color.warm"] and not panel.no_look.isChecked()
 
 
+def test_a_locked_look_from_the_settings_is_shown_off_once_the_catalog_says_so(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot, tmp_path: Path
+) -> None:
+    account = make_account(server.url)
+    SettingsStore(tmp_path / "locked-look").save(
+        StudioSettings(
+            backend_url=server.url,
+            username=account.username,
+            token=account.token,
+            enabled_effects=["color.golden_hour"],  # premium, not bought by this account
+        )
+    )
+    window = studio(server.url, config="locked-look")
+    panel = effects_panel(window)
+    qtbot.waitUntil(lambda: bool(panel.catalog), timeout=WAIT)
+    assert window.chain.enabled == []
+    assert panel.no_look.isChecked() and not panel.cards["color.golden_hour"].enable.isChecked()
+
+
 def test_the_active_preset_is_shown_and_remembered_across_a_restart(
     server: LiveServer, studio: StudioFactory
 ) -> None:
@@ -276,9 +297,7 @@ def test_cards_fit_the_dock_at_its_default_width(
 ) -> None:
     """Every tab with all its effects on and premium ones locked: nothing sticks out sideways
     (no horizontal scrolling, unlock buttons and slider values inside the visible area)."""
-    window = studio(server.url, make_account(server.url))
-    panel = effects_panel(window)
-    qtbot.waitUntil(lambda: bool(panel.catalog), timeout=WAIT)
+    _, _, panel = with_catalog(server, studio, qtbot, coins=0)
     for effect_id, card in panel.cards.items():
         if not card.locked and not effect_id.startswith("color."):
             card.enable.setChecked(True)
