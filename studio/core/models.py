@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from studio.core.wording import coins
+
 
 def parse_time(value: str | None) -> datetime | None:
     """An ISO-8601 timestamp from the backend (always UTC), or None."""
@@ -465,7 +467,7 @@ class Voucher:
 
     @property
     def label(self) -> str:
-        return f"{self.value}% off" if self.type == "percent" else f"{self.value:,} coins off"
+        return f"{self.value}% off" if self.type == "percent" else f"{coins(self.value)} off"
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Voucher:

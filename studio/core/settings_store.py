@@ -54,6 +54,7 @@ class StudioSettings:
     window_state: str = ""  # Qt's saveState() (docks, toolbars), base64
     effects: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> values
     enabled_effects: list[str] = field(default_factory=list)
+    preset: str = ""  # the effects panel's active preset, as named in its preset box
     battle_minutes: int = 5
     video_codec: str = "vp8"  # the next broadcast's: vp8 | h264 (studio.core.encoder.CODECS)
     shop_session_id: str = ""  # the live-shopping session the shop panel manages

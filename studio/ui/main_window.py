@@ -33,6 +33,7 @@ from studio.core.session import Session
 from studio.core.settings_store import SettingsSaver
 from studio.core.source_switch import SAMPLE, cameras, describe
 from studio.core.voice import VoiceChain
+from studio.core.wording import coins
 from studio.ui import theme
 from studio.ui.banner import ConnectionBanner
 from studio.ui.confirm import confirm
@@ -337,7 +338,7 @@ class MainWindow(QMainWindow):
         )
 
     def _show_user(self, user: User) -> None:
-        self.account.setText(f"{user.label}  ·  {user.coins:,} coins")
+        self.account.setText(f"{user.label}  ·  {coins(user.coins)}")
 
     async def _refresh_user(self) -> None:
         if self.session.signed_in:
@@ -451,7 +452,7 @@ class MainWindow(QMainWindow):
             if gift["toHost"] == user.id:
                 self.toasts.show_toast(
                     f"{sender} sent {gift['quantity']}× {gift['name']}",
-                    f"+{gift['coins']:,} coins",
+                    f"+{coins(gift['coins'])}",
                     kind="gift",
                     ms=3000,
                     group="gift",

@@ -19,7 +19,12 @@ OPPONENT = "#3da5ff"  # the other side of a PK battle
 SUCCESS = "#2fd38a"
 WARNING = "#ffb02e"
 DANGER = "#ff4d5e"
-CHECK_MARK = (Path(__file__).resolve().parent / "icons" / "check.svg").as_posix()
+ICONS = Path(__file__).resolve().parent / "icons"
+CHECK_MARK = (ICONS / "check.svg").as_posix()
+ARROW_DOWN = (ICONS / "chevron-down.svg").as_posix()  # drawn in ARROW
+ARROW_UP = (ICONS / "chevron-up.svg").as_posix()
+ARROW = "#c3c6d6"
+FIELD_PADDING = 10  # px between a field's border and its text
 
 STYLE = f"""
 * {{ color: {TEXT}; font-size: 13px; }}
@@ -67,13 +72,40 @@ QPushButton[role="link"] {{
 }}
 QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{
     background: {BACKGROUND}; border: 1px solid {BORDER}; border-radius: 8px;
-    padding: 6px 10px; selection-background-color: {ACCENT_2};
+    padding: 6px {FIELD_PADDING}px; selection-background-color: {ACCENT_2};
 }}
 QLineEdit:focus, QSpinBox:focus, QComboBox:focus {{ border-color: {ACCENT_2}; }}
 QLineEdit:disabled, QSpinBox:disabled, QComboBox:disabled {{
     color: {TEXT_DIM}; background: {SURFACE};
 }}
-QComboBox::drop-down {{ border: none; width: 22px; }}
+QComboBox {{ padding-right: 26px; }}
+QComboBox::drop-down {{
+    subcontrol-origin: padding; subcontrol-position: center right; width: 24px; border: none;
+}}
+QComboBox::down-arrow {{ image: url({ARROW_DOWN}); width: 12px; height: 12px; }}
+QComboBox::down-arrow:disabled, QSpinBox::up-arrow:disabled, QSpinBox::down-arrow:disabled {{
+    image: none;
+}}
+QSpinBox, QDoubleSpinBox {{ padding-right: 24px; }}
+QSpinBox::up-button, QDoubleSpinBox::up-button,
+QSpinBox::down-button, QDoubleSpinBox::down-button {{
+    subcontrol-origin: border; width: 22px; border: none; border-left: 1px solid {BORDER};
+    background: {SURFACE};
+}}
+QSpinBox::up-button, QDoubleSpinBox::up-button {{
+    subcontrol-position: top right; border-top-right-radius: 8px;
+}}
+QSpinBox::down-button, QDoubleSpinBox::down-button {{
+    subcontrol-position: bottom right; border-bottom-right-radius: 8px;
+}}
+QSpinBox::up-button:hover, QSpinBox::down-button:hover,
+QDoubleSpinBox::up-button:hover, QDoubleSpinBox::down-button:hover {{ background: {BORDER}; }}
+QSpinBox::up-arrow, QDoubleSpinBox::up-arrow {{
+    image: url({ARROW_UP}); width: 10px; height: 10px;
+}}
+QSpinBox::down-arrow, QDoubleSpinBox::down-arrow {{
+    image: url({ARROW_DOWN}); width: 10px; height: 10px;
+}}
 QComboBox QAbstractItemView {{
     background: {SURFACE_HIGH}; border: 1px solid {BORDER}; selection-background-color: {ACCENT_2};
 }}
@@ -82,7 +114,18 @@ QListWidget {{
 }}
 QListWidget::item {{ padding: 6px 8px; border-radius: 6px; }}
 QListWidget::item:selected {{ background: {SURFACE_HIGH}; border: 1px solid {ACCENT_2}; }}
-QCheckBox {{ spacing: 8px; }}
+QCheckBox, QRadioButton {{ spacing: 8px; }}
+QRadioButton::indicator {{
+    width: 16px; height: 16px; border: 2px solid {TEXT_DIM}; border-radius: 10px;
+    background: {BACKGROUND};
+}}
+QRadioButton::indicator:hover {{ border-color: {ACCENT_2}; }}
+QRadioButton::indicator:checked {{
+    border-color: {ACCENT};
+    background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5, fx: 0.5, fy: 0.5,
+        stop: 0 {ACCENT}, stop: 0.55 {ACCENT}, stop: 0.6 {BACKGROUND}, stop: 1 {BACKGROUND});
+}}
+QRadioButton::indicator:disabled {{ border-color: {BORDER}; background: {SURFACE}; }}
 QCheckBox::indicator {{
     width: 16px; height: 16px; border: 2px solid {TEXT_DIM}; border-radius: 5px;
     background: {BACKGROUND};

@@ -1,6 +1,9 @@
-"""Unobtrusive notifications: small cards stacked in the window's bottom-right corner."""
+"""Unobtrusive notifications: small cards stacked in the window's bottom-right corner, some
+with one action button ("Unlock…") that does what the toast suggests."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, QRect, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -8,6 +11,7 @@ from PySide6.QtWidgets import (
     QGraphicsOpacityEffect,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,13 +28,23 @@ KINDS = {
 MAX_VISIBLE = 4
 MARGIN = 16
 WIDTH = 320
+ACTION_MS = 12_000  # a toast that offers an action stays long enough to use it
+
+Action = tuple[str, Callable[[], object]]  # button text, what it does
 
 
 class Toast(QFrame):
     expired = Signal()
 
     def __init__(
-        self, parent: QWidget, title: str, text: str, kind: str, ms: int, group: str
+        self,
+        parent: QWidget,
+        title: str,
+        text: str,
+        kind: str,
+        ms: int,
+        group: str,
+        action: Action | None = None,
     ) -> None:
         super().__init__(parent)
         colour, glyph = KINDS.get(kind, KINDS["info"])
@@ -46,9 +60,11 @@ class Toast(QFrame):
         icon.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: 800;")
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.heading = QLabel(title)
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)  # names in toasts are other people's
         self.heading.setStyleSheet("font-weight: 700;")
         self.heading.setWordWrap(True)
         self.body = QLabel(text)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
         self.body.setWordWrap(True)
         self.body.setProperty("dim", True)
         self.body.setVisible(bool(text))
@@ -56,6 +72,15 @@ class Toast(QFrame):
         texts.setSpacing(2)
         texts.addWidget(self.heading)
         texts.addWidget(self.body)
+        self.action: QPushButton | None = None
+        if action is not None:
+            label, run = action
+            self.action = QPushButton(label)
+            self.action.setProperty("role", "primary")
+            self.action.clicked.connect(run)
+            self.action.clicked.connect(self._fade_out)  # done: it need not wait to fade
+            texts.addWidget(self.action, 0, Qt.AlignmentFlag.AlignLeft)
+            ms = max(ms, ACTION_MS)
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 10, 12, 10)
         row.addWidget(icon)
@@ -80,6 +105,9 @@ class Toast(QFrame):
         return not self._timer.isActive()
 
     def _fade_out(self) -> None:
+        self._timer.stop()
+        if self.action is not None:
+            self.action.setEnabled(False)  # once is enough
         # The opacity effect renders the toast off-screen, so it only exists while fading.
         opacity = QGraphicsOpacityEffect(self)
         self.setGraphicsEffect(opacity)
@@ -103,16 +131,23 @@ class ToastHost(QWidget):
         self.hide()
 
     def show_toast(
-        self, title: str, text: str = "", kind: str = "info", ms: int = 4500, group: str = ""
+        self,
+        title: str,
+        text: str = "",
+        kind: str = "info",
+        ms: int = 4500,
+        group: str = "",
+        action: Action | None = None,
     ) -> Toast:
-        """Show a toast; one of the same ``group`` still on screen is updated instead."""
+        """Show a toast; one of the same ``group`` still on screen is updated instead.
+        ``action`` adds a button that runs it (and then lets the toast go)."""
         if group:
             for existing in self._toasts:
                 if existing.group == group and not existing.fading:
                     existing.replace(title, text)
                     self.relayout()
                     return existing
-        toast = Toast(self._window, title, text, kind, ms, group)
+        toast = Toast(self._window, title, text, kind, ms, group, action)
         toast.expired.connect(lambda: self._expire(toast))
         self._toasts.append(toast)
         for old in self._toasts[:-MAX_VISIBLE]:

@@ -1,10 +1,20 @@
-"""Small reusable widgets: cards, section labels, avatars, the PK score bar, a countdown."""
+"""Small reusable widgets: cards, section labels, avatars, the PK score bar, a countdown, lists
+that say what they are waiting for, labels that shorten long names with "…"."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QRectF, QSize, Qt, QVariantAnimation
-from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPaintEvent
-from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFont, QLinearGradient, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from studio.ui import theme
 
@@ -32,6 +42,100 @@ def dim(text: str = "") -> QLabel:
     label.setProperty("dim", True)
     label.setWordWrap(True)
     return label
+
+
+class PlaceholderList(QListWidget):
+    """A list that says, in dim text, what would be in it while it is empty ("No orders yet")."""
+
+    def __init__(self, placeholder: str) -> None:
+        super().__init__()
+        self.placeholder = placeholder
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)  # long lines end in "…", no sideways
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # scrolling
+
+    def set_placeholder(self, text: str) -> None:
+        self.placeholder = text
+        self.viewport().update()
+
+    @property
+    def placeholder_shown(self) -> bool:
+        return self.count() == 0 and bool(self.placeholder)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self.placeholder_shown:
+            painter = QPainter(self.viewport())
+            painter.setPen(QColor(theme.TEXT_DIM))
+            box = self.viewport().rect().adjusted(12, 8, -12, -8)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            painter.drawText(box, int(flags), self.placeholder)
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that ends in "…" when it does not fit; the whole text is then
+    its tooltip. It may be squeezed narrower than its text (a long name never widens a panel).
+    ``text()`` is the whole text; ``shown()`` what is on screen."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self._whole = ""
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._whole = text
+        self._fit()
+
+    def text(self) -> str:
+        return self._whole
+
+    def shown(self) -> str:
+        return super().text()
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(self.fontMetrics().horizontalAdvance(self._whole) + 2, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        height = super().minimumSizeHint().height()
+        return QSize(self.fontMetrics().horizontalAdvance("Mm…"), height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        room = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._whole, Qt.TextElideMode.ElideRight, room)
+        super().setText(shown)
+        self.setToolTip(self._whole if shown != self._whole else "")
+
+
+class SpinBox(QSpinBox):
+    """The theme's spin box. Style-sheet padding does not reach a spin box's edit field, so its
+    text is indented here, as far as a line edit's."""
+
+    def __init__(self, low: int = 0, high: int = 99, value: int = 0, suffix: str = "") -> None:
+        super().__init__()
+        self.lineEdit().setTextMargins(theme.FIELD_PADDING, 0, 0, 0)
+        self.setRange(low, high)
+        self.setValue(value)
+        self.setSuffix(suffix)
+
+
+class CountSpin(SpinBox):
+    """A spin box for a count of something, its unit singular or plural to match ("1 coin")."""
+
+    def __init__(self, low: int, high: int, value: int, singular: str, plural: str = "") -> None:
+        super().__init__(low, high)
+        self.units = (f" {singular}", f" {plural or singular + 's'}")
+        self.setRange(low, high)
+        self.valueChanged.connect(self._match_unit)
+        self.setValue(value)
+        self._match_unit(value)
+
+    def _match_unit(self, value: int) -> None:
+        self.setSuffix(self.units[0] if value == 1 else self.units[1])
 
 
 class Card(QFrame):

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QPushButton,
     QVBoxLayout,
@@ -38,7 +37,7 @@ from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.stage import CohostStage, TileFeeds
-from studio.ui.widgets import Avatar, Card, dim, role_button, section
+from studio.ui.widgets import Avatar, Card, ElidedLabel, PlaceholderList, dim, role_button, section
 from wire.events import MultiHost, WebRTC, multihost_room
 
 SESSION_TYPES = ("collaboration", "interview", "panel", "gaming", "podcast", "workshop")
@@ -92,7 +91,7 @@ class StartPage(QWidget):
         self.layout_box = layout_picker()
         self.start_button = role_button("Start co-host session", "primary")
         self.start_button.clicked.connect(self._create)
-        self.invitations = QListWidget()
+        self.invitations = PlaceholderList("No invitations right now.")
         self.invitations.setMinimumHeight(90)
         self.accept = role_button("Join session", "primary")
         self.dismiss = QPushButton("Not now")
@@ -127,9 +126,6 @@ class StartPage(QWidget):
             self.invitations.addItem(item)
         if self.invitations.count():
             self.invitations.setCurrentRow(0)
-        else:
-            self.invitations.addItem(QListWidgetItem("No invitations right now."))
-            self.invitations.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
         for button in (self.accept, self.dismiss):
             button.setEnabled(bool(state.incoming))
         self.notice.setText(state.notice)
@@ -178,7 +174,7 @@ class HostRow(QWidget):
         self.user_id = host.user_id
         self.host = host
         self.avatar = Avatar(host.label, 32)
-        self.name = QLabel()
+        self.name = ElidedLabel()
         self.name.setStyleSheet("font-weight: 700;")
         self.role = dim()
         texts = QVBoxLayout()
@@ -238,7 +234,7 @@ class RequestRow(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 2, 0, 2)
         row.addWidget(Avatar(request.user.label, 28))
-        row.addWidget(QLabel(text), 1)
+        row.addWidget(ElidedLabel(text), 1)
         row.addWidget(self.decline)
         row.addWidget(self.approve)
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QStackedWidget,
     QVBoxLayout,
@@ -20,7 +19,7 @@ from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
 from studio.core.models import User
 from studio.ui.main_window import MainWindow
-from studio.ui.widgets import dim
+from studio.ui.widgets import PlaceholderList, dim
 
 SEARCH_DELAY_MS = 250
 CLOCK_MS = 250
@@ -38,7 +37,7 @@ class UserSearch(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText(placeholder)
         self.search.setClearButtonEnabled(True)
-        self.results = QListWidget()
+        self.results = PlaceholderList("Type a name to find streamers.")
         self.results.setIconSize(QSize(20, 20))
         self.results.setMinimumHeight(min_height)
         self._timer = QTimer(self)
@@ -71,11 +70,10 @@ class UserSearch(QWidget):
         self.results.clear()
         for user in users:
             item = QListWidgetItem(f"{user.label}   @{user.username}")
+            item.setToolTip(f"{user.label} @{user.username}")
             item.setData(Qt.ItemDataRole.UserRole, user)
             self.results.addItem(item)
-        if not users:
-            self.results.addItem(QListWidgetItem("No streamers match."))
-            self.results.item(0).setFlags(Qt.ItemFlag.NoItemFlags)
+        self.results.set_placeholder("No streamers match." if query else "No streamers yet.")
 
     def _double_clicked(self) -> None:
         if self.user is not None:

@@ -1,16 +1,20 @@
 """Effects panel: every effect in the filters registry, controls built from its declared
 parameters, grouped by category (video effects edit the window's effects chain, voice effects
-its voice chain); presets to load and save; each effect's measured cost; premium effects locked
-until unlocked with coins through the catalog API."""
+its voice chain); colour looks are one choice at a time (or none); presets to load and save, the
+active one remembered; each effect's measured cost; premium effects locked until unlocked with
+coins through the catalog API, after the streamer confirmed the price."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -18,6 +22,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QTabWidget,
     QVBoxLayout,
@@ -30,12 +35,16 @@ from filters.params import ParamError
 from filters.pipeline import FACE_TRACKING, PERSON_MASK
 from studio.core.effect_set import EffectSet
 from studio.core.models import CatalogEntry, User
+from studio.core.wording import coins
 from studio.ui import theme
+from studio.ui.confirm import confirm
 from studio.ui.main_window import MainWindow
 from studio.ui.param_controls import ParamControl, control_for
 from studio.ui.widgets import Card, dim
 
 COST_REFRESH_MS = 1000
+LOOKS = "color"  # the category whose effects are one choice: a colour look, or none
+NO_PRESET = "Presets…"
 CATEGORY_TITLES = {
     "beauty": "Beauty",
     "makeup": "Makeup",
@@ -52,30 +61,40 @@ class EffectCard(Card):
     value_changed = Signal(str, str, object)
     unlock = Signal(str)
 
-    def __init__(self, description: dict[str, Any], values: dict[str, Any]) -> None:
+    def __init__(
+        self, description: dict[str, Any], values: dict[str, Any], one_of: bool = False
+    ) -> None:
+        """``one_of``: a radio button (one of a group, like the colour looks), not a check box."""
         super().__init__()
         self.effect_id = str(description["id"])
-        self.enable = QCheckBox(str(description["name"]))
+        self.name = str(description["name"])
+        self.enable: QAbstractButton = QRadioButton(self.name) if one_of else QCheckBox(self.name)
         self.enable.setStyleSheet("font-weight: 700;")
         self.cost = QLabel()
         self.cost.setProperty("dim", True)
         self.badge = QLabel()
         self.badge.setStyleSheet(f"color: {theme.WARNING}; font-weight: 700; font-size: 11px;")
-        self.unlock_button = QPushButton()
+        self.unlock_button = QPushButton("Unlock…")
         self.unlock_button.setProperty("role", "primary")
         self.unlock_button.clicked.connect(lambda: self.unlock.emit(self.effect_id))
         header = QHBoxLayout()
         header.addWidget(self.enable, 1)
-        header.addWidget(self.badge)
         header.addWidget(self.cost)
-        header.addWidget(self.unlock_button)
         self.body.addLayout(header)
+        # Premium: its own row, so the price and the button never widen the card.
+        self.premium_row = QWidget()
+        premium = QHBoxLayout(self.premium_row)
+        premium.setContentsMargins(0, 0, 0, 0)
+        premium.addWidget(self.badge, 1)
+        premium.addWidget(self.unlock_button)
+        self.body.addWidget(self.premium_row)
         if description.get("description"):
             self.body.addWidget(dim(str(description["description"])))
         self.controls: dict[str, ParamControl] = {}
         self.form_box = QWidget()
         form = QFormLayout(self.form_box)
         form.setContentsMargins(0, 4, 0, 0)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow docks
         for spec in description["parameters"]:
             control = control_for(spec, values[spec["name"]])
             control.changed.connect(
@@ -107,13 +126,10 @@ class EffectCard(Card):
 
     def set_lock(self, entry: CatalogEntry) -> None:
         self.locked = entry.locked
+        self.price = entry.price
         self.enable.setEnabled(not entry.locked)
-        self.badge.setText(
-            f"PREMIUM · {entry.price:,} coins"
-            if entry.locked
-            else ("PREMIUM" if entry.premium else "")
-        )
-        self.unlock_button.setText(f"Unlock · {entry.price:,}")
+        self.badge.setText(f"PREMIUM · {coins(entry.price)}" if entry.locked else "PREMIUM")
+        self.premium_row.setVisible(entry.premium)
         self.unlock_button.setVisible(entry.locked)
 
     def set_cost(self, ms: float | None) -> None:
@@ -131,18 +147,23 @@ class EffectsPanel(QWidget):
         self.catalog: dict[str, CatalogEntry] = {}
         for chain in (self.chain, self.voice):  # each takes its own kind of effect
             chain.load(window.settings.effects, window.settings.enabled_effects)
+        self._one_look()
+        self.looks = QButtonGroup(self)  # exclusive: picking a look switches the other off
+        self.no_look = QRadioButton("No look")
+        self.no_look.setStyleSheet("font-weight: 700;")
+        self.looks.addButton(self.no_look)
 
         self.preset_box = QComboBox()
         self.preset_box.setToolTip("Apply a preset (the built-in ones and those you saved)")
         self.preset_box.activated.connect(self._preset_picked)
         save = QPushButton("Save preset")
         save.clicked.connect(self._save_preset)
-        reset = QPushButton("All off")
-        reset.clicked.connect(self._all_off)
+        self.all_off = QPushButton("All off")
+        self.all_off.clicked.connect(self._all_off)
         top = QHBoxLayout()
         top.addWidget(self.preset_box, 1)
         top.addWidget(save)
-        top.addWidget(reset)
+        top.addWidget(self.all_off)
 
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)
@@ -151,12 +172,16 @@ class EffectsPanel(QWidget):
             page = QWidget()
             column = QVBoxLayout(page)
             column.setSpacing(10)
+            if category == LOOKS:
+                column.addWidget(self._no_look_card())
             for description in (d for d in described if d["category"] == category):
                 card = self._card(description)
                 column.addWidget(card)
             column.addStretch()
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
+            # Cards fit the dock's width (wrapping rows, eliding lists): never a sideways scroll.
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(page)
             self.tabs.addTab(scroll, title)
         self.total = QLabel()
@@ -170,6 +195,7 @@ class EffectsPanel(QWidget):
         layout.addWidget(self.total)
         self.setMinimumWidth(340)
         self._fill_presets()
+        self._sync_cards()
         self._show_costs()
         self._costs = QTimer(self)
         self._costs.setInterval(COST_REFRESH_MS)
@@ -182,12 +208,20 @@ class EffectsPanel(QWidget):
     def _card(self, description: dict[str, Any]) -> EffectCard:
         effect_id = description["id"]
         chain = self.chain_of(effect_id)
-        card = EffectCard(description, chain.values(effect_id))
-        card.show_state(chain.is_enabled(effect_id), chain.values(effect_id))
+        look = description["category"] == LOOKS
+        card = EffectCard(description, chain.values(effect_id), one_of=look)
+        if look:
+            self.looks.addButton(card.enable)
         card.toggled.connect(self._toggle)
         card.value_changed.connect(self._set_value)
-        card.unlock.connect(self._unlock)
+        card.unlock.connect(lambda effect_id: self.unlock([effect_id]))
         self.cards[effect_id] = card
+        return card
+
+    def _no_look_card(self) -> Card:
+        card = Card()
+        card.body.addWidget(self.no_look)
+        card.body.addWidget(dim("The camera's own colours. Colour looks are one at a time."))
         return card
 
     # ---- editing the chains ---------------------------------------------------------
@@ -217,8 +251,11 @@ class EffectsPanel(QWidget):
         """Effects switched on or off here or elsewhere (the keep-up banner): show it."""
         self._sync_cards()
         self._remember()
+        self._show_preset("")
 
-    def apply_preset(self, preset: presets.Preset) -> None:
+    def apply_preset(self, preset: presets.Preset, label: str = "") -> None:
+        """Switch to ``preset`` (its premium effects only once unlocked) and show it as the
+        active preset, ``label`` being its name in the preset box."""
         locked = [e.filter_id for e in preset.entries if self._locked(e.filter_id)]
         usable = presets.Preset(
             preset.name,
@@ -228,19 +265,34 @@ class EffectsPanel(QWidget):
             preset.description,
         )
         self.chain.apply_preset(usable)
+        self._one_look()
         self._sync_cards()
         self._remember()
+        self._show_preset(label or preset.name)
         if locked:
-            names = ", ".join(registry.get(i).name for i in locked)
+            names = _names(locked)
             self.studio.toasts.show_toast(
                 f"Applied “{preset.name}” without premium effects",
                 f"Unlock {names} to use them.",
                 kind="warning",
+                action=(
+                    f"Unlock {names}…",
+                    lambda: self.unlock(locked, then=lambda: self.apply_preset(preset, label)),
+                ),
             )
+
+    def _one_look(self) -> None:
+        """Keep only the last colour look switched on (settings or presets from before looks
+        were one choice may have several)."""
+        looks = [i for i in self.chain.enabled if registry.get(i).category == LOOKS]
+        for effect_id in looks[:-1]:
+            self.chain.set_enabled(effect_id, False)
 
     def _sync_cards(self) -> None:
         for effect_id in self.cards:
             self._show_card(effect_id)
+        if not any(registry.get(i).category == LOOKS for i in self.chain.enabled):
+            self.no_look.setChecked(True)
 
     def _show_card(self, effect_id: str) -> None:
         chain = self.chain_of(effect_id)
@@ -251,13 +303,18 @@ class EffectsPanel(QWidget):
         settings.effects = {**self.chain.saved_values(), **self.voice.saved_values()}
         settings.enabled_effects = self.chain.enabled + self.voice.enabled
 
+    def _show_preset(self, label: str) -> None:
+        """Show ``label`` as the active preset ("" for none) and remember it."""
+        self.studio.settings.preset = label
+        self.preset_box.setCurrentIndex(max(0, self.preset_box.findText(label)) if label else 0)
+
     # ---- presets --------------------------------------------------------------------
     def preset_dir(self) -> Path:
         return self.studio.session.store.path.parent / "presets"
 
     def _fill_presets(self) -> None:
         self.preset_box.clear()
-        self.preset_box.addItem("Presets…", None)
+        self.preset_box.addItem(NO_PRESET, None)
         for preset in presets.builtin():
             self.preset_box.addItem(preset.name, preset)
         folder = self.preset_dir()
@@ -267,12 +324,15 @@ class EffectsPanel(QWidget):
             except presets.PresetError:
                 continue
             self.preset_box.addItem(f"{preset.name} (mine)", preset)
+        active = self.studio.settings.preset
+        self.preset_box.setCurrentIndex(max(0, self.preset_box.findText(active)) if active else 0)
 
     def _preset_picked(self, index: int) -> None:
         preset = self.preset_box.itemData(index)
         if isinstance(preset, presets.Preset):
-            self.apply_preset(preset)
-        self.preset_box.setCurrentIndex(0)
+            self.apply_preset(preset, self.preset_box.itemText(index))
+        else:
+            self._show_preset("")
 
     def _save_preset(self) -> None:
         name, ok = QInputDialog.getText(self, "Save preset", "Name of this look:")
@@ -284,6 +344,7 @@ class EffectsPanel(QWidget):
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "preset"
         presets.save(self.chain.preset(name), folder / f"{slug}.json")
+        self.studio.settings.preset = f"{name} (mine)"
         self._fill_presets()
         self.studio.toasts.show_toast(f"Saved preset “{name}”", kind="success", ms=2500)
 
@@ -326,20 +387,46 @@ class EffectsPanel(QWidget):
                 chain = self.chain_of(effect_id)
                 if entry.locked and chain.is_enabled(effect_id):
                     chain.set_enabled(effect_id, False)
-                    self._show_card(effect_id)
+        self._sync_cards()
 
-    def _unlock(self, effect_id: str) -> None:
-        self.studio.tasks.spawn(self._buy(effect_id), "Unlocking")
+    def unlock(self, effect_ids: list[str], then: Callable[[], object] | None = None) -> None:
+        """Buy ``effect_ids`` once the streamer confirmed the price and the balance after it;
+        ``then`` runs when they are unlocked. Not enough coins: say so, and buy nothing."""
+        user = self.studio.session.user
+        names = _names(effect_ids)
+        if user is None:
+            self.studio.toasts.show_toast(f"Sign in to unlock {names}", kind="warning")
+            return
+        price = sum(self.cards[i].price for i in effect_ids)
+        if price > user.coins:
+            self.studio.toasts.show_toast(
+                f"Not enough coins for {names}",
+                f"Unlocking costs {coins(price)}; you have {coins(user.coins)}.",
+                kind="warning",
+            )
+            return
+        question = (
+            f"Unlock {names} for {coins(price)}? You'll have {coins(user.coins - price)} left."
+        )
+        if confirm(self, "Unlock with coins", question, f"Unlock for {coins(price)}", danger=False):
+            self.studio.tasks.spawn(self._buy(effect_ids, then), "Unlocking")
 
-    async def _buy(self, effect_id: str) -> None:
-        wallet = await self.studio.session.api.unlock_filter(effect_id)
+    async def _buy(self, effect_ids: list[str], then: Callable[[], object] | None) -> None:
+        for effect_id in effect_ids:
+            wallet = await self.studio.session.api.unlock_filter(effect_id)
         await self._load_catalog()
         self.studio.refresh_balance()
         self.studio.toasts.show_toast(
-            f"Unlocked {registry.get(effect_id).name}",
-            f"{wallet.coins:,} coins left",
-            kind="success",
+            f"Unlocked {_names(effect_ids)}", f"{coins(wallet.coins)} left", kind="success"
         )
+        if then is not None:
+            then()
+
+
+def _names(effect_ids: list[str]) -> str:
+    """Names joined for a sentence: "A", "A and B", "A, B and C"."""
+    names = [registry.get(i).name for i in effect_ids]
+    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _is_video(effect_id: str) -> bool:

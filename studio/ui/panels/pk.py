@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -38,11 +37,22 @@ from studio.core.models import Battle, GiftEvent, Host, Supporter, User
 from studio.core.state import FEED_LENGTH, PKPhase, PKState
 from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.core.tasks import cancel_and_wait
+from studio.core.wording import coins
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.stage import PairStage, TileFeeds
-from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, role_button, section
+from studio.ui.widgets import (
+    Avatar,
+    Card,
+    ElidedLabel,
+    PlaceholderList,
+    ScoreBar,
+    clock_text,
+    dim,
+    role_button,
+    section,
+)
 from wire.events import PK, battle_room
 
 DURATIONS = (1, 3, 5, 10)
@@ -170,10 +180,10 @@ class HostBadge(QWidget):
     def __init__(self, colour: str) -> None:
         super().__init__()
         self.avatar = Avatar(size=44)
-        self.name = QLabel()
+        self.name = ElidedLabel()
         self.name.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.name.setStyleSheet(f"color: {colour}; font-weight: 700;")
-        self.name.setMaximumWidth(120)
+        self.name.setMaximumWidth(120)  # long names end in "…", the whole name in the tooltip
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
@@ -182,9 +192,7 @@ class HostBadge(QWidget):
 
     def show_host(self, label: str) -> None:
         self.avatar.set_name(label)
-        metrics = self.name.fontMetrics()
-        self.name.setText(metrics.elidedText(label, Qt.TextElideMode.ElideRight, 118))
-        self.name.setToolTip(label)
+        self.name.setText(label)
 
 
 class LivePage(QWidget):
@@ -202,7 +210,7 @@ class LivePage(QWidget):
         caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         caption.setStyleSheet("font-size: 10px; font-weight: 800; letter-spacing: 2px;")
         self.bar = ScoreBar()
-        self.feed = QListWidget()
+        self.feed = PlaceholderList("Gifts appear here as viewers send them.")
         self.feed.setIconSize(QSize(GIFT_ICON, GIFT_ICON))
         self.feed.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.feed.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -275,7 +283,7 @@ class LivePage(QWidget):
         item = QListWidgetItem(
             gift_icon(gift.gift_id), f"{gift.sender} sent {gift.quantity}× {gift.name} to {to}"
         )
-        item.setToolTip(f"{gift.coins:,} coins")
+        item.setToolTip(coins(gift.coins))
         colour = theme.ACCENT if gift.side == state.my_side else theme.OPPONENT
         item.setForeground(QColor(colour))
         return item
@@ -331,7 +339,7 @@ class ResultPage(QWidget):
             else f"with {result.opponent}"
         )
         self.rewards.setText(
-            f"+{result.coins:,} coins   +{result.xp} XP" if result.coins or result.xp else ""
+            f"+{coins(result.coins)}   +{result.xp} XP" if result.coins or result.xp else ""
         )
 
 

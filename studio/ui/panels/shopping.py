@@ -8,19 +8,21 @@ settings, so it survives a restart of the studio.
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -30,19 +32,20 @@ from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
 from studio.core.models import LiveProduct, Order, Product, ShopAnalytics, User
 from studio.core.state import ShopState
+from studio.core.wording import coins, counted
 from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel
-from studio.ui.widgets import clock_text, dim, role_button, section
+from studio.ui.widgets import (
+    CountSpin,
+    PlaceholderList,
+    SpinBox,
+    clock_text,
+    dim,
+    role_button,
+    section,
+)
 from wire.events import Shopping, shopping_room
-
-
-def spin(low: int, high: int, value: int, suffix: str = "") -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(low, high)
-    box.setValue(value)
-    box.setSuffix(suffix)
-    return box
 
 
 def selected(widget: QListWidget) -> object:
@@ -124,36 +127,42 @@ class ProductsTab(QWidget):
         self.panel = panel
         self.name = QLineEdit()
         self.name.setPlaceholderText("Product name")
-        self.price = spin(1, 1_000_000, 100, " coins")
-        self.stock = spin(0, 1_000_000, 10, " in stock")
+        self.price = CountSpin(1, 1_000_000, 100, "coin")
+        self.stock = SpinBox(0, 1_000_000, 10, " in stock")
         self.submit = QPushButton("Create product")
         self.submit.clicked.connect(self._create)
-        self.catalog = QListWidget()
+        self.catalog = PlaceholderList("No products yet: name one above and create it.")
         self.catalog.setMaximumHeight(150)
-        self.live_price = spin(1, 1_000_000, 100, " coins")
+        self.live_price = CountSpin(1, 1_000_000, 100, "coin")
         self.flash = QCheckBox("Flash sale when added")
-        self.flash_price = spin(1, 1_000_000, 80, " coins")
-        self.flash_quantity = spin(1, 1_000_000, 5, " units")
-        self.flash_seconds = spin(5, 86_400, 120, " s")
+        self.flash_price = CountSpin(1, 1_000_000, 80, "coin")
+        self.flash_quantity = CountSpin(1, 1_000_000, 5, "unit")
+        self.flash_seconds = SpinBox(5, 86_400, 120, " s")
         self.add = role_button("Add to live shop", "primary")
         self.add.clicked.connect(self._add)
         self.catalog.currentItemChanged.connect(lambda *_: self._picked())
-        self.live = QListWidget()
+        self.live = PlaceholderList("Nothing on sale yet: pick a product above and add it.")
         self.pin = QPushButton("Pin / unpin")
         self.pin.clicked.connect(self._pin)
         self.flash_now = QPushButton("⚡ Flash sale now")
         self.flash_now.setToolTip("Start a flash sale on the selected product with the terms above")
         self.flash_now.clicked.connect(self._flash_now)
         self.live.currentItemChanged.connect(lambda *_: self._picked_live())
-        for listing in (self.catalog, self.live):  # long names elide instead of scrolling
-            listing.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        for listing in (self.catalog, self.live):  # a long name gives way to price and stock
+            listing.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         numbers = QHBoxLayout()
         numbers.addWidget(self.price, 1)
         numbers.addWidget(self.stock, 1)
-        flash_terms = QHBoxLayout()
+        flash_terms = QGridLayout()
         flash_terms.setContentsMargins(24, 0, 0, 0)  # under the check box's label
-        for box in self.flash_terms():
-            flash_terms.addWidget(box, 1)
+        flash_terms.setVerticalSpacing(2)
+        captions = ("Flash price", "Units on sale", "Lasts")
+        for column, (caption, box) in enumerate(zip(captions, self.flash_terms(), strict=True)):
+            label = dim(caption)
+            label.setBuddy(box)
+            flash_terms.addWidget(label, 0, column)
+            flash_terms.addWidget(box, 1, column)
+            flash_terms.setColumnStretch(column, 1)
         form = QFormLayout()
         form.addRow("Live price", self.live_price)
         layout = QVBoxLayout(self)
@@ -173,23 +182,36 @@ class ProductsTab(QWidget):
         live_actions.addWidget(self.flash_now, 1)
         layout.addLayout(live_actions)
 
-    def flash_terms(self) -> tuple[QSpinBox, ...]:
+    def flash_terms(self) -> tuple[SpinBox, ...]:
         return (self.flash_price, self.flash_quantity, self.flash_seconds)
 
     def show_catalog(self, products: list[Product]) -> None:
         self.catalog.clear()
         for product in products:
-            item = QListWidgetItem(
-                f"{product.name} · {product.price:,} coins · {product.stock} left"
-            )
-            item.setData(Qt.ItemDataRole.UserRole, product)
+            item = QListWidgetItem()
+            self._show_product(item, product)
             self.catalog.addItem(item)
+
+    def show_stock(self, product_id: str, stock: int) -> None:
+        """A product's stock changed (an order, a cancelled order, sold out)."""
+        for row in range(self.catalog.count()):
+            item = self.catalog.item(row)
+            product = item.data(Qt.ItemDataRole.UserRole)
+            if isinstance(product, Product) and product.id == product_id:
+                self._show_product(item, dataclasses.replace(product, stock=stock))
+
+    @staticmethod
+    def _show_product(item: QListWidgetItem, product: Product) -> None:
+        item.setText(f"{product.name} · {coins(product.price)} · {product.stock} left")
+        item.setToolTip(product.name)
+        item.setData(Qt.ItemDataRole.UserRole, product)
 
     def show_live(self, state: ShopState) -> None:
         current = selected(self.live)
         self.live.clear()
         for product in state.products.values():
             item = QListWidgetItem(self.describe(product, state))
+            item.setToolTip(product.name)
             item.setData(Qt.ItemDataRole.UserRole, product.product_id)
             if product.sold_out:
                 item.setForeground(QColor(theme.TEXT_DIM))
@@ -203,7 +225,7 @@ class ProductsTab(QWidget):
     def describe(product: LiveProduct, state: ShopState) -> str:
         parts = [
             ("📌 " if product.pinned else "") + product.name,
-            f"{product.current_price:,} coins",
+            coins(product.current_price),
         ]
         parts.append("SOLD OUT" if product.sold_out else f"{product.stock} left")
         left = state.flash_seconds_left(product)
@@ -261,7 +283,8 @@ class ProductsTab(QWidget):
 class OrdersTab(QWidget):
     def __init__(self, panel: ShoppingPanel) -> None:
         super().__init__()
-        self.feed = QListWidget()
+        self.feed = PlaceholderList("No orders yet. They appear here as viewers buy.")
+        self.feed.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # names give way to the total
         self.fulfil = role_button("Mark fulfilled", "primary")
         self.cancel = role_button("Cancel and refund", "danger")
         self.fulfil.clicked.connect(lambda: self._set(panel, "fulfilled"))
@@ -280,8 +303,9 @@ class OrdersTab(QWidget):
             mark = {"fulfilled": "✓", "cancelled": "✕"}.get(order.status, "●")
             item = QListWidgetItem(
                 f"{mark} {order.buyer} · {order.quantity}× {order.product_name} ·"
-                f" {order.total:,} coins" + (f" (−{order.discount})" if order.discount else "")
+                f" {coins(order.total)}" + (f" (−{order.discount:,})" if order.discount else "")
             )
+            item.setToolTip(f"{order.buyer}: {order.quantity}× {order.product_name}")
             item.setData(Qt.ItemDataRole.UserRole, order.id)
             colour = {"fulfilled": theme.SUCCESS, "cancelled": theme.TEXT_DIM}
             item.setForeground(QColor(colour.get(order.status, theme.TEXT)))
@@ -299,12 +323,12 @@ class VouchersTab(QWidget):
     def __init__(self, panel: ShoppingPanel) -> None:
         super().__init__()
         self.code = QLineEdit()
-        self.code.setPlaceholderText("CODE")
+        self.code.setPlaceholderText("Voucher code, e.g. FRIDAY10")
         self.kind = QComboBox()
         self.kind.addItem("% off", "percent")
         self.kind.addItem("coins off", "fixed")
-        self.value = spin(1, 1_000_000, 10)
-        self.limit = spin(1, 1_000_000, 50, " uses")
+        self.value = SpinBox(1, 1_000_000, 10)
+        self.limit = CountSpin(1, 1_000_000, 50, "use")
         self.submit = QPushButton("Create voucher")
         self.submit.clicked.connect(
             lambda: panel.create_voucher(
@@ -314,12 +338,13 @@ class VouchersTab(QWidget):
                 self.limit.value(),
             )
         )
-        self.list = QListWidget()
-        row = QHBoxLayout()
-        for widget in (self.code, self.value, self.kind, self.limit):
-            row.addWidget(widget)
+        self.list = PlaceholderList("No vouchers yet.")
+        terms = QHBoxLayout()
+        for widget in (self.value, self.kind, self.limit):
+            terms.addWidget(widget, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(row)
+        layout.addWidget(self.code)
+        layout.addLayout(terms)
         layout.addWidget(self.submit)
         layout.addWidget(self.list, 1)
 
@@ -351,9 +376,10 @@ class AnalyticsTab(QWidget):
         layout.addWidget(refresh)
 
     def show_analytics(self, stats: ShopAnalytics) -> None:
-        self.totals.setText(f"{stats.revenue:,} coins · {stats.orders} orders")
+        self.totals.setText(f"{coins(stats.revenue)} · {counted(stats.orders, 'order')}")
         self.detail.setText(
-            f"{stats.units_sold} units · {stats.unique_viewers} viewers · conversion"
+            f"{counted(stats.units_sold, 'unit')} · {counted(stats.unique_viewers, 'viewer')}"
+            " · conversion"
             f" {stats.conversion_rate:.0%} · average order {stats.average_order_value:,.0f}"
             f" · flash sell-through {stats.flash_sell_through:.0%}"
         )
@@ -487,15 +513,25 @@ class ShoppingPanel(ServerPanel):
         if state is None or not event.name.startswith("live-shopping:"):
             return
         if state.apply(event):
+            self._show_stock(event)
             if event.name == Shopping.ORDER:
                 order = Order.from_wire(event.data["order"])
                 self.studio.toasts.show_toast(
                     f"New order: {order.quantity}× {order.product_name}",
-                    f"{order.buyer} · {order.total:,} coins",
+                    f"{order.buyer} · {coins(order.total)}",
                     kind="success",
                     group="order",
                 )
             self.refresh()
+
+    def _show_stock(self, event: ServerEvent) -> None:
+        """The stock in "Your products" follows orders, refunds and sell-outs (one stock per
+        product, the live shop's and the catalog's)."""
+        state, product = self.state, event.data.get("product")
+        product_id = str(event.data.get("productId") or (product or {}).get("productId") or "")
+        live = state.products.get(product_id) if state is not None else None
+        if live is not None:
+            self.products_tab.show_stock(live.product_id, live.stock)
 
     # ---- rendering ------------------------------------------------------------------
     def refresh(self) -> None:

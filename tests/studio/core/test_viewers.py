@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Callable
 
 import httpx
-from wire.events import Stream
 
 from studio.core.api_client import ApiClient
 from studio.core.events import EventClient, ServerEvent
 from studio.core.viewers import ViewerCount
 from tests.backend.api_helpers import Listener
 from tests.servers import LiveServer
+from wire.events import Stream
 
 
 async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:

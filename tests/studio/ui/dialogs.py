@@ -1,33 +1,64 @@
-"""Answering the studio's questions (studio.ui.confirm) the way a person does: a click."""
+"""Answering the studio's real questions (studio.ui.confirm) the way a person does: a click."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from studio.ui.confirm import DIALOG_NAME
+
+POLL_MS = 20
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a confirmation asked, as the person saw it."""
+
+    title: str
+    text: str
+    accept_label: str
+    reject_label: str
+
 
 @contextmanager
-def answering(choice: str) -> Iterator[list[str]]:
-    """Press the button labelled ``choice`` on every question asked inside the block (Cancel
-    when there is none); yields the texts asked, so a test can check what was asked."""
-    asked: list[str] = []
-    timer = QTimer()
-    timer.setInterval(20)
+def answering(*answers: bool) -> Iterator[list[Question]]:
+    """Answer the questions asked inside the block with ``answers`` in order (True: press the
+    action's button, False: the safe one) by clicking the open dialog; yields what was asked.
 
-    def press() -> None:
+    A question nobody expected is answered with the safe button and fails the test, and so
+    does an answer left over.
+    """
+    left = deque(answers)
+    asked: list[Question] = []
+    unexpected: list[Question] = []
+
+    def answer() -> None:
         box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox) or not box.isVisible():
+        if not isinstance(box, QMessageBox) or box.objectName() != DIALOG_NAME:
             return
-        asked.append(box.text())
-        labels = {button.text(): button for button in box.buttons()}
-        (labels.get(choice) or labels["Cancel"]).click()
+        buttons = {box.buttonRole(b): b for b in box.buttons()}
+        accept = buttons[QMessageBox.ButtonRole.AcceptRole]
+        reject = buttons[QMessageBox.ButtonRole.RejectRole]
+        question = Question(
+            box.windowTitle(), box.accessibleDescription(), accept.text(), reject.text()
+        )
+        asked.append(question)
+        if not left:
+            unexpected.append(question)
+        (accept if left and left.popleft() else reject).click()
 
-    timer.timeout.connect(press)
+    timer = QTimer()
+    timer.setInterval(POLL_MS)
+    timer.timeout.connect(answer)
     timer.start()
     try:
         yield asked
     finally:
         timer.stop()
+    assert not unexpected, f"questions nobody expected: {unexpected}"
+    assert not left, f"expected questions were not asked; answers left: {list(left)}"

@@ -39,12 +39,13 @@ def test_go_live_and_end(server: LiveServer, studio: StudioFactory, qtbot: QtBot
     shown = window.preview.frames_shown
     qtbot.waitUntil(lambda: window.preview.frames_shown > shown + 10, timeout=WAIT)  # still live
 
-    with answering("Cancel") as asked:
+    with answering(False) as asked:
         button.click()  # one click must not end a live: it asks
-    assert asked == [button._end_question()] and "You're live" in asked[0]
+    assert [q.text for q in asked] == [button._end_question()] and "You're live" in asked[0].text
+    assert asked[0].accept_label == "End stream" and asked[0].reject_label == "Cancel"
     assert button.live and button.publisher.state is PublisherState.LIVE
 
-    with answering("End stream"):
+    with answering(True):
         button.click()
     qtbot.waitUntil(lambda: "STOPPED" in button.health.state.text(), timeout=WAIT)
     assert button.text() == "Go Live" and button.publisher is None and button.reporter is None
@@ -74,7 +75,7 @@ def test_the_codec_chosen_beside_go_live_is_the_one_broadcast(
     assert button.health.numbers.text().startswith("H.264 · ")
     assert not menu.isEnabled()  # a codec is chosen for a whole broadcast
 
-    with answering("End stream"):
+    with answering(True):
         button.click()
     qtbot.waitUntil(lambda: button.publisher is None, timeout=WAIT)
     assert menu.isEnabled()
@@ -86,25 +87,25 @@ def test_quitting_or_signing_out_while_live_asks_first(
     window = studio(server.url, make_account(server.url))
     button = window.toolbar.findChild(GoLive)
     assert isinstance(button, GoLive)
-    with answering("Quit") as asked:  # not live: nothing to end, nothing asked
+    with answering():  # not live: nothing to end, nothing asked
         assert window.may_end("Quit OnAir Studio", "Quit")
-    assert asked == []
     qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
     button.click()
     qtbot.waitUntil(lambda: button.publisher is not None, timeout=WAIT)
     qtbot.waitUntil(lambda: window.link_label.text() == "● Connected", timeout=WAIT)
 
-    with answering("Cancel") as asked:
+    with answering(False, False) as asked:
         window.close()
         window.sign_out()
-    assert len(asked) == 2 and all("You're live" in text for text in asked)
+    assert [q.title for q in asked] == ["Quit OnAir Studio", "Sign out"]
+    assert all("You're live" in q.text for q in asked)
     assert window.isVisible() and button.live and window.session.signed_in
 
-    with answering("Sign out"):
+    with answering(True):
         window.sign_out()
     qtbot.waitUntil(lambda: not window.session.signed_in and not button.live, timeout=WAIT)
     assert window.link_label.text() == "○ Offline"
     assert theme.SUCCESS not in window.link_label.styleSheet()  # not "Offline" in green
-    with answering("Quit") as asked:
+    with answering():
         window.close()
-    assert asked == [] and not window.isVisible()
+    assert not window.isVisible()

@@ -1,0 +1,12 @@
+"""Counted nouns for the studio's text: "1 coin", "2,000 coins" (never "1 coins")."""
+
+from __future__ import annotations
+
+
+def counted(count: int, singular: str, plural: str = "") -> str:
+    """``count`` with thousands separators and the noun in the form that fits it."""
+    return f"{count:,} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def coins(count: int) -> str:
+    return counted(count, "coin")
