@@ -82,8 +82,11 @@ async def gift(
 
 
 @router.delete("/{battle_id}")
-async def cancel(battle_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.pk.cancel(battle_id, user.id))
+async def leave(battle_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Either host: cancel a pending challenge (the invited host declines it), or end a running
+    battle early, which forfeits it: the other host wins and both are paid as at the normal end.
+    """
+    return ok(services.pk.leave(battle_id, user.id))
 
 
 async def gift_lean(request: LeanRequest) -> dict[str, Any]:

@@ -81,6 +81,43 @@ async def test_the_end_of_a_battle_shows_the_winner(server: LiveServer) -> None:
         assert viewer.errors == []
 
 
+async def test_a_host_ending_the_battle_early_shows_the_opponent_as_winner(
+    server: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice = await register(client, name="alice_ff")
+        bob = await register(client, name="bob_ff")
+        fan = await register(client, coins=50)
+        battle = await start_battle(alice, bob)
+        await fan.data(
+            "POST",
+            f"/api/pk-battles/{battle['id']}/gift",
+            json={"giftId": "star", "quantity": 2, "toHost": bob.id},
+        )
+        async with chromium() as browser:
+            viewer = await open_viewer(browser, server.url, alice.username)
+            page = viewer.page
+            await page.locator("#pk-score-host2").get_by_text("20").wait_for()
+
+            # Bob leads, then ends the battle himself: he forfeits and Alice wins.
+            await bob.data("DELETE", f"/api/pk-battles/{battle['id']}")
+            await page.locator("#pk-result").wait_for(state="visible", timeout=15_000)
+            assert await page.locator("#pk-result-title").text_content() == "alice_ff wins!"
+            detail = await page.locator("#pk-result-detail").text_content()
+            assert detail == "bob_ff ended the battle early · 0 – 20"
+            assert await page.locator("#pk-result").get_attribute("data-winner") == "host1"
+            assert await page.locator("#pk-timer").text_content() == "Final"
+            await (
+                page.locator("#feed-list").get_by_text("bob_ff ended the battle early.").wait_for()
+            )
+
+            # A viewer who arrives afterwards sees the same banner from the stream's snapshot.
+            late = await open_viewer(browser, server.url, bob.username, viewport=PHONE)
+            await late.page.locator("#pk-result").wait_for(state="visible", timeout=15_000)
+            assert await late.page.locator("#pk-result-detail").text_content() == detail
+            assert viewer.errors == [] and late.errors == []
+
+
 async def test_a_guest_signs_up_in_place_and_is_told_in_words_when_coins_are_short(
     server: LiveServer,
 ) -> None:
