@@ -132,7 +132,8 @@ class Battle:
     invite_expires_at: datetime | None
     ends_at: datetime | None
     server_time: datetime | None
-    end_reason: str | None
+    end_reason: str | None  # time, forfeit (ended); cancelled, declined, expired (cancelled)
+    forfeited_by: str | None = None  # the host who ended it early (and so lost)
     gift_count: int = 0
     viewer_count: int = 0
     top_supporters: dict[str, tuple[Supporter, ...]] = field(default_factory=dict)
@@ -167,6 +168,7 @@ class Battle:
             ends_at=parse_time(data.get("endsAt")),
             server_time=parse_time(data.get("serverTime")),
             end_reason=data.get("endReason"),
+            forfeited_by=data.get("forfeitedBy"),
             gift_count=int(data.get("giftCount") or 0),
             viewer_count=int(data.get("viewerCount") or 0),
             top_supporters=supporters_from_wire(data.get("topSupporters")),

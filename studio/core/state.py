@@ -71,6 +71,7 @@ class BattleResult:
     coins: int
     xp: int
     opponent: str
+    note: str = ""  # how it ended, when not on time: "You ended the battle early"
 
     @property
     def headline(self) -> str:
@@ -204,7 +205,15 @@ class PKState:
             coins=int(reward.get("coins", 0)),
             xp=int(reward.get("xp", 0)),
             opponent=battle.host(other).label,
+            note=self._forfeit_note(battle),
         )
+
+    def _forfeit_note(self, battle: Battle) -> str:
+        if battle.end_reason != "forfeit" or battle.forfeited_by is None:
+            return ""
+        if battle.forfeited_by == self.me:
+            return "You ended the battle early"
+        return f"{battle.opponent_of(self.me).label} ended the battle early"
 
 
 # ---- co-host sessions -----------------------------------------------------------------------

@@ -40,6 +40,7 @@ from studio.core.state import FEED_LENGTH, PKPhase, PKState
 from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
+from studio.ui.confirm import Question, confirm
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
 from studio.ui.stage import PairStage, TileFeeds
@@ -129,8 +130,8 @@ class InvitePage(QWidget):
         self.decline = role_button("Decline", "danger")
         self.cancel = role_button("Cancel challenge", "danger")
         self.accept.clicked.connect(panel.accept)
-        self.decline.clicked.connect(panel.cancel)
-        self.cancel.clicked.connect(panel.cancel)
+        self.decline.clicked.connect(panel.decline)
+        self.cancel.clicked.connect(panel.cancel_challenge)
         card.body.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
         card.body.addWidget(self.headline)
         card.body.addWidget(self.detail)
@@ -210,7 +211,7 @@ class LivePage(QWidget):
         self.my_fans = QLabel()
         self.their_fans = QLabel()
         self.forfeit = role_button("End battle early", "danger")
-        self.forfeit.clicked.connect(panel.cancel)
+        self.forfeit.clicked.connect(panel.end_early)
 
         clock = QVBoxLayout()
         clock.setSpacing(0)
@@ -301,6 +302,9 @@ class ResultPage(QWidget):
         self.headline = QLabel()
         self.headline.setObjectName("hero")
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note = dim()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.score = QLabel()
         self.score.setObjectName("title")
         self.score.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -310,6 +314,7 @@ class ResultPage(QWidget):
         again = role_button("New battle", "primary")
         again.clicked.connect(panel.dismiss)
         card.body.addWidget(self.headline)
+        card.body.addWidget(self.note)
         card.body.addWidget(self.score)
         card.body.addWidget(self.rewards)
         card.body.addWidget(again)
@@ -324,15 +329,19 @@ class ResultPage(QWidget):
         colour = {"won": theme.SUCCESS, "lost": theme.DANGER}.get(result.outcome, theme.TEXT)
         self.headline.setText(result.headline)
         self.headline.setStyleSheet(f"color: {colour};")
+        self.note.setText(result.note)
+        self.note.setVisible(bool(result.note))
         finished = result.outcome in ("won", "lost", "draw")
         self.score.setText(
             f"{result.my_score:,} : {result.their_score:,}  vs {result.opponent}"
             if finished
             else f"with {result.opponent}"
         )
-        self.rewards.setText(
-            f"+{result.coins:,} coins   +{result.xp} XP" if result.coins or result.xp else ""
+        earned = (
+            f"+{result.coins:,} coins" if result.coins else "",
+            f"+{result.xp} XP" if result.xp else "",
         )
+        self.rewards.setText("   ".join(part for part in earned if part))
 
 
 @dataclass(frozen=True)
@@ -438,9 +447,59 @@ class PKPanel(ServerPanel):
         if self.state is not None and self.state.battle is not None:
             self.studio.tasks.spawn(self._accept(self.state.battle.id), "Accepting")
 
-    def cancel(self) -> None:
+    def decline(self) -> None:
         if self.state is not None and self.state.battle is not None:
-            self.studio.tasks.spawn(self._cancel(self.state.battle.id), "Cancelling")
+            self.studio.tasks.spawn(self._leave(self.state.battle.id), "Declining")
+
+    def cancel_challenge(self) -> None:
+        """Withdraw my waiting challenge, once I have said so."""
+        battle = self._battle_in(PKPhase.OUTGOING)
+        if battle is not None:
+            self._leave_if_agreed(
+                battle,
+                PKPhase.OUTGOING,
+                Question(
+                    "Cancel your challenge?",
+                    f"Your challenge to {battle.host2.label} is withdrawn. The battle won't "
+                    "happen: nobody wins and no coins change hands.",
+                    "Cancel challenge",
+                    "Keep waiting",
+                ),
+                "Cancelling the challenge",
+            )
+
+    def end_early(self) -> None:
+        """Forfeit the running battle, once I have said so: the opponent wins."""
+        battle = self._battle_in(PKPhase.LIVE)
+        if battle is not None and self.state is not None:
+            opponent = battle.opponent_of(self.state.me).label
+            self._leave_if_agreed(
+                battle,
+                PKPhase.LIVE,
+                Question(
+                    "End the battle early?",
+                    f"You forfeit: {opponent} wins and gets the rewards. "
+                    "Gifts already sent stay counted.",
+                    "End battle and forfeit",
+                    "Keep battling",
+                ),
+                "Ending the battle",
+            )
+
+    def _battle_in(self, phase: PKPhase) -> Battle | None:
+        """The battle shown, if the panel is in ``phase``."""
+        return self.state.battle if self.state is not None and self.phase is phase else None
+
+    def _leave_if_agreed(
+        self, battle: Battle, phase: PKPhase, question: Question, what: str
+    ) -> None:
+        if not confirm(
+            self, question.title, question.text, question.accept_label, question.reject_label
+        ):
+            return
+        now = self._battle_in(phase)  # the answer took a while: is it still the same battle?
+        if now is not None and now.id == battle.id:
+            self.studio.tasks.spawn(self._leave(battle.id), what)
 
     def dismiss(self) -> None:
         if self.state is not None:
@@ -454,8 +513,8 @@ class PKPanel(ServerPanel):
     async def _accept(self, battle_id: str) -> None:
         await self._show(await self.studio.session.api.accept_battle(battle_id))
 
-    async def _cancel(self, battle_id: str) -> None:
-        await self._show(await self.studio.session.api.cancel_battle(battle_id))
+    async def _leave(self, battle_id: str) -> None:
+        await self._show(await self.studio.session.api.leave_battle(battle_id))
 
     async def _show(self, battle: Battle) -> None:
         if self.state is None:

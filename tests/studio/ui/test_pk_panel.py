@@ -8,6 +8,7 @@ from pytestqt.qtbot import QtBot
 
 from studio.core.publisher import PublisherState
 from studio.core.state import PKPhase
+from studio.ui.confirm import Question, answering
 from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import UserSearch
@@ -157,3 +158,83 @@ def test_battle_shows_both_streams_side_by_side(
     qtbot.waitUntil(lambda: not a.versus.feeds.users and a.versus.player is None, timeout=WAIT)
     qtbot.waitUntil(lambda: not b.versus.feeds.users and b.versus.player is None, timeout=WAIT)
     assert not any("failed" in m for m in left.toasts.messages + right.toasts.messages)
+
+
+def test_ending_a_battle_early_asks_first_then_forfeits_it(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    fan = make_account(server.url, coins=100, display="Big Fan")
+    left, right = studio(server.url, alice), studio(server.url, bob)
+    a, b = pk_panel(left), pk_panel(right)
+    start_battle(a, b, bob.username, qtbot)
+    assert a.state is not None and a.state.battle is not None
+    path = f"/api/pk-battles/{a.state.battle.id}"
+    star = {"giftId": "star", "quantity": 3, "toHost": alice.id}
+    fan.call(server.url, "POST", f"{path}/gift", json=star)
+    qtbot.waitUntil(lambda: a.live_page.bar.mine == 30, timeout=WAIT)
+
+    # Alice leads 30 to 0, presses "End battle early" and keeps battling after all.
+    tasks_before = left.tasks.busy
+    with answering(False) as asked:
+        a.live_page.forfeit.click()
+    assert asked == [
+        Question(
+            "End the battle early?",
+            "You forfeit: Bob Streams wins and gets the rewards. Gifts already sent stay counted.",
+            "End battle and forfeit",
+            "Keep battling",
+        )
+    ]
+    assert left.tasks.busy == tasks_before  # nothing was sent
+    assert a.phase is PKPhase.LIVE
+    fan.call(server.url, "POST", f"{path}/gift", json=star)  # still running: gifts go through
+    qtbot.waitUntil(lambda: a.live_page.bar.mine == 60, timeout=WAIT)
+
+    # She presses it again and means it: Bob wins despite the score, both are paid.
+    with answering(True):
+        a.live_page.forfeit.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT and b.phase is PKPhase.RESULT, timeout=WAIT)
+    assert (a.result_page.headline.text(), a.result_page.note.text()) == (
+        "Defeat",
+        "You ended the battle early",
+    )
+    assert (b.result_page.headline.text(), b.result_page.note.text()) == (
+        "Victory!",
+        "Alice Live ended the battle early",
+    )
+    assert "60 : 0" in a.result_page.score.text()  # the gifts stay counted
+    assert b.result_page.rewards.text() == "+56 coins   +100 XP"  # 50 + 10% of 60
+    assert a.result_page.rewards.text() == "+40 XP"
+    battle = bob.call(server.url, "GET", path)
+    assert isinstance(battle, dict)
+    assert (battle["winner"], battle["forfeitedBy"]) == (bob.id, alice.id)
+    assert not any("failed" in m for m in left.toasts.messages + right.toasts.messages)
+
+
+def test_cancelling_a_challenge_says_what_it_means_and_can_be_taken_back(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    window = studio(server.url, alice)
+    a = pk_panel(window)
+    qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE, timeout=WAIT)
+    find_user(a.challenge_page.finder, bob.username, qtbot)
+    a.challenge_page.challenge.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.OUTGOING, timeout=WAIT)
+
+    with answering(False) as asked:
+        a.invite_page.cancel.click()
+    assert asked[0].title == "Cancel your challenge?"
+    assert asked[0].text == (
+        "Your challenge to Bob Streams is withdrawn. The battle won't happen: "
+        "nobody wins and no coins change hands."
+    )
+    assert a.phase is PKPhase.OUTGOING
+    with answering(True):
+        a.invite_page.cancel.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT, timeout=WAIT)
+    assert a.result_page.headline.text() == "Battle cancelled"
+    assert not a.result_page.note.isVisible()
