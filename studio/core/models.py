@@ -38,6 +38,8 @@ class User(Named):
     display_name: str
     coins: int = 0
     xp: int = 0
+    live: bool | None = None  # publishing a stream now (None: not known, e.g. not a search)
+    online: bool | None = None  # connected to the backend's event link
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> User:
@@ -46,6 +48,8 @@ class User(Named):
             **names(data),
             coins=int(data.get("coins") or 0),
             xp=int(data.get("xp") or 0),
+            live=data.get("live"),
+            online=data.get("online"),
         )
 
 
@@ -83,6 +87,7 @@ class Host(Named):
     username: str
     display_name: str
     score: int
+    live: bool | None = None  # publishing now (only a battle's REST detail says)
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Host:
@@ -90,6 +95,7 @@ class Host(Named):
             id=str(data["id"]),
             **names(data),
             score=int(data.get("score") or 0),
+            live=data.get("live"),
         )
 
 

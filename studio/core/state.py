@@ -94,6 +94,7 @@ class PKState:
         self.supporters: dict[str, tuple[Supporter, ...]] = {"host1": (), "host2": ()}
         self.feed: deque[GiftEvent] = deque(maxlen=FEED_LENGTH)
         self.result: BattleResult | None = None
+        self.live: dict[str, bool | None] = {}  # host id -> publishing now, from REST details
         self.clock = ServerClock()
 
     # ---- questions views ask --------------------------------------------------------
@@ -139,17 +140,30 @@ class PKState:
             return
         if self.battle is None or self.battle.id != battle.id:
             self.feed.clear()
+            self.live = {}
         self.battle = battle
+        self.note_live(battle)
         self.result = None
         self.clock.observe(battle.server_time)
         self.scores = {"host1": battle.host1.score, "host2": battle.host2.score}
         if battle.top_supporters:
             self.supporters = dict(battle.top_supporters)
 
+    def note_live(self, battle: Battle) -> bool:
+        """Take which hosts are live from a REST detail of the current battle (events do not
+        say); True when that changed anything."""
+        if self.battle is None or battle.id != self.battle.id:
+            return False
+        known = {h.id: h.live for h in (battle.host1, battle.host2) if h.live is not None}
+        changed = any(self.live.get(host) != live for host, live in known.items())
+        self.live.update(known)
+        return changed
+
     def dismiss(self) -> None:
         """Leave the result card for a fresh challenge."""
         self.battle = None
         self.result = None
+        self.live = {}
         self.feed.clear()
         self.scores = {"host1": 0, "host2": 0}
         self.supporters = {"host1": (), "host2": ()}

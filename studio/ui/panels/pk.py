@@ -18,7 +18,7 @@ from functools import lru_cache
 from html import escape
 
 import httpx
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from backend.contract import PK, battle_room
 from filters.assets import asset
+from studio.core.api_client import ApiError, BackendUnreachable
 from studio.core.events import ServerEvent
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import Battle, GiftEvent, Host, Supporter, User
@@ -42,7 +43,7 @@ from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
 from studio.ui.confirm import Question, confirm
 from studio.ui.main_window import MainWindow
-from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
+from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch, presence_text
 from studio.ui.stage import PairStage, TileFeeds
 from studio.ui.widgets import Avatar, Card, ScoreBar, clock_text, dim, role_button, section
 
@@ -50,6 +51,8 @@ DURATIONS = (1, 3, 5, 10)
 GIFT_ICON = 22
 RANK_COLOURS = ("#ffc83d", "#c9d1e0", "#e0925a")  # gold, silver, bronze
 RETRY_PLAY_S = 2.0  # between tries to play the opponent's stream (not live yet, or it dropped)
+LIVE_CHECK_MS = 5_000  # how often a waiting or running battle asks who of its hosts is live
+ASKS_WHO_IS_LIVE = (PKPhase.OUTGOING, PKPhase.INCOMING, PKPhase.LIVE)
 
 
 @lru_cache(maxsize=64)
@@ -59,6 +62,21 @@ def gift_icon(gift_id: str) -> QIcon:
     if not path.exists():
         return QIcon()
     return QIcon(QIcon(str(path)).pixmap(QSize(GIFT_ICON, GIFT_ICON)))
+
+
+class LiveLabel(QLabel):
+    """ "● Live" or "Not live" for a battle host, from the backend's battle detail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def show_live(self, live: bool | None) -> None:
+        text, colour = presence_text(live)
+        self.setText(f"● {text}" if live else text)
+        self.setStyleSheet(f"color: {colour}; font-size: 11px; font-weight: 700;")
+        self.setVisible(bool(text))
 
 
 class ChallengePage(QWidget):
@@ -117,6 +135,7 @@ class InvitePage(QWidget):
         super().__init__()
         card = Card()
         self.avatar = Avatar(size=56)
+        self.live = LiveLabel()
         self.headline = QLabel()
         self.headline.setObjectName("title")
         self.headline.setWordWrap(True)
@@ -133,6 +152,7 @@ class InvitePage(QWidget):
         self.decline.clicked.connect(panel.decline)
         self.cancel.clicked.connect(panel.cancel_challenge)
         card.body.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
+        card.body.addWidget(self.live)
         card.body.addWidget(self.headline)
         card.body.addWidget(self.detail)
         card.body.addWidget(self.expires)
@@ -152,6 +172,7 @@ class InvitePage(QWidget):
         incoming = state.phase is PKPhase.INCOMING
         other = battle.host1 if incoming else battle.host2
         self.avatar.set_name(other.label)
+        self.live.show_live(state.live.get(other.id))
         self.headline.setText(
             f"{other.label} challenges you!" if incoming else f"Waiting for {other.label}…"
         )
@@ -175,14 +196,17 @@ class HostBadge(QWidget):
         self.name.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.name.setStyleSheet(f"color: {colour}; font-weight: 700;")
         self.name.setMaximumWidth(120)
+        self.live = LiveLabel()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
         column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.name)
+        column.addWidget(self.live)
 
-    def show_host(self, label: str) -> None:
+    def show_host(self, label: str, live: bool | None) -> None:
         self.avatar.set_name(label)
+        self.live.show_live(live)
         metrics = self.name.fontMetrics()
         self.name.setText(metrics.elidedText(label, Qt.TextElideMode.ElideRight, 118))
         self.name.setToolTip(label)
@@ -242,8 +266,9 @@ class LivePage(QWidget):
     def show_battle(self, state: PKState) -> None:
         battle = state.battle
         assert battle is not None
-        self.me.show_host(battle.host(state.my_side).label)
-        self.them.show_host(battle.host(state.their_side).label)
+        for badge, side in ((self.me, state.my_side), (self.them, state.their_side)):
+            host = battle.host(side)
+            badge.show_host(host.label, state.live.get(host.id))
         self.feed.clear()
         for gift in state.feed:
             self.feed.addItem(self._gift_item(gift, battle, state))
@@ -433,6 +458,9 @@ class PKPanel(ServerPanel):
         self.result_page = ResultPage(self)
         self.add_pages(self.challenge_page, self.invite_page, self.live_page, self.result_page)
         self.versus = BattleStage(self)
+        self.live_check = QTimer(self)
+        self.live_check.setInterval(LIVE_CHECK_MS)
+        self.live_check.timeout.connect(self._check_live)
         window.shutdown_hooks.append(self._shutdown)
 
     @property
@@ -558,6 +586,19 @@ class PKPanel(ServerPanel):
             else:
                 self.refresh()
 
+    def _check_live(self) -> None:
+        if self.state is not None and self.state.battle is not None:
+            self.studio.tasks.spawn(self._fetch_live(self.state.battle.id))
+
+    async def _fetch_live(self, battle_id: str) -> None:
+        """Who of the hosts is live now; a failed look is skipped (the next one comes soon)."""
+        try:
+            detail = await self.studio.session.api.battle(battle_id)
+        except (ApiError, BackendUnreachable):
+            return
+        if self.state is not None and self.state.note_live(detail):
+            self.refresh()
+
     async def _follow(self) -> None:
         """Be in the room of the battle being shown (gifts only go to the battle room)."""
         state = self.state
@@ -566,6 +607,8 @@ class PKPanel(ServerPanel):
             await self.room.follow(state.battle.id if shown and state.battle else "")
 
     async def _shutdown(self) -> None:
+        self.live_check.stop()
+        self.state = None  # nothing may show (and start playing) the battle again
         self.versus.battle_id = ""
         await self.versus.close()
         await self.versus.feeds.close()
@@ -579,6 +622,7 @@ class PKPanel(ServerPanel):
         else:
             self.versus.stop()
             self.studio.hide_stage(self.versus.stage)
+        self._keep_checking_live(state is not None and state.phase in ASKS_WHO_IS_LIVE)
         if state is None:
             self.show_page(self.signed_out)
             return
@@ -595,6 +639,13 @@ class PKPanel(ServerPanel):
         else:
             self.result_page.show_result(state)
             self.show_page(self.result_page)
+
+    def _keep_checking_live(self, wanted: bool) -> None:
+        if wanted and not self.live_check.isActive():
+            self.live_check.start()
+            self._check_live()
+        elif not wanted:
+            self.live_check.stop()
 
     def tick(self) -> None:
         state = self.state

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from contextlib import AbstractAsyncContextManager
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
@@ -13,7 +17,8 @@ from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import UserSearch
 from studio.ui.panels.pk import PKPanel
-from tests.helpers_media import loopback_ice  # noqa: F401
+from tests.backend.api_helpers import Listener
+from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
 
@@ -238,3 +243,64 @@ def test_cancelling_a_challenge_says_what_it_means_and_can_be_taken_back(
     qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT, timeout=WAIT)
     assert a.result_page.headline.text() == "Battle cancelled"
     assert not a.result_page.note.isVisible()
+
+
+async def hold_open(context: AbstractAsyncContextManager[object], until: asyncio.Event) -> None:
+    async with context:
+        await until.wait()
+
+
+@pytest.mark.usefixtures("loopback_ice")
+def test_the_finder_puts_live_streamers_first_and_battle_cards_say_who_is_live(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    alice = make_account(server.url, display="Alice Live")
+    offline = make_account(server.url, display=f"Abe {tag}")
+    online = make_account(server.url, display=f"Carol {tag}")
+    streamer = make_account(server.url, display=f"Zed {tag}")
+    done = asyncio.Event()
+    holds = [
+        asyncio.ensure_future(hold_open(Listener(server.ws_url, online.token), done)),
+        asyncio.ensure_future(
+            hold_open(
+                live_publisher(server.url, streamer.username, streamer.token, size=(256, 144)),
+                done,
+            )
+        ),
+    ]
+    try:
+        window = studio(server.url, alice)
+        a = pk_panel(window)
+        qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE, timeout=WAIT)
+        media = server.app.state.media
+        qtbot.waitUntil(
+            lambda: any(s.live for s in media.streams.values()), timeout=2 * WAIT
+        )  # the streamer is publishing
+
+        finder = a.challenge_page.finder
+        finder.search.setText(tag)
+        qtbot.waitUntil(lambda: finder.results.count() == 3, timeout=WAIT)
+        shown = [finder.results.item(row).text() for row in range(3)]
+        assert shown == [
+            f"Zed {tag}   @{streamer.username}   Live",
+            f"Carol {tag}   @{online.username}   Online",
+            f"Abe {tag}   @{offline.username}   Offline",
+        ]
+
+        # Alice challenges the live streamer; the cards say who of the two is live.
+        finder.results.setCurrentRow(0)
+        a.challenge_page.challenge.click()
+        qtbot.waitUntil(lambda: a.phase is PKPhase.OUTGOING, timeout=WAIT)
+        qtbot.waitUntil(lambda: a.invite_page.live.text() == "● Live", timeout=WAIT)
+        assert a.state is not None and a.state.battle is not None
+        streamer.call(server.url, "POST", f"/api/pk-battles/{a.state.battle.id}/accept")
+        qtbot.waitUntil(lambda: a.phase is PKPhase.LIVE, timeout=WAIT)
+        qtbot.waitUntil(lambda: a.live_page.them.live.text() == "● Live", timeout=WAIT)
+        assert a.live_page.me.live.text() == "Not live"  # Alice has not gone live
+        streamer.call(server.url, "DELETE", f"/api/pk-battles/{a.state.battle.id}")
+        qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT, timeout=WAIT)
+        qtbot.waitUntil(lambda: a.versus.player is None, timeout=WAIT)  # stopped playing Zed
+    finally:
+        done.set()
+        qtbot.waitUntil(lambda: all(hold.done() for hold in holds), timeout=WAIT)
