@@ -20,7 +20,7 @@ from studio.ui.panels.pk import PKPanel
 from tests.backend.api_helpers import Listener
 from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
-from tests.studio.ui.conftest import StudioFactory, make_account
+from tests.studio.ui.conftest import Account, StudioFactory, make_account
 
 WAIT = 15_000
 
@@ -44,14 +44,24 @@ def pk_panel(window: MainWindow) -> PKPanel:
     return panel
 
 
+Duel = tuple[
+    tuple[Account, Account, Account], tuple[MainWindow, MainWindow], tuple[PKPanel, PKPanel]
+]
+
+
+def open_duel(server: LiveServer, studio: StudioFactory, fan_coins: int) -> Duel:
+    """Alice and Bob, each in a studio window, and a fan with ``fan_coins`` to gift."""
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    fan = make_account(server.url, coins=fan_coins, display="Big Fan")
+    left, right = studio(server.url, alice), studio(server.url, bob)
+    return (alice, bob, fan), (left, right), (pk_panel(left), pk_panel(right))
+
+
 def test_two_studios_battle_with_gifts_and_a_result(
     server: LiveServer, studio: StudioFactory, qtbot: QtBot
 ) -> None:
-    alice = make_account(server.url, display="Alice Live")
-    bob = make_account(server.url, display="Bob Streams")
-    fan = make_account(server.url, coins=5_000, display="Big Fan")
-    left, right = studio(server.url, alice), studio(server.url, bob)
-    a, b = pk_panel(left), pk_panel(right)
+    (alice, bob, fan), (left, right), (a, b) = open_duel(server, studio, fan_coins=5_000)
     qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE and b.phase is PKPhase.IDLE, timeout=WAIT)
 
     # Alice finds Bob and challenges him.
@@ -168,11 +178,7 @@ def test_battle_shows_both_streams_side_by_side(
 def test_ending_a_battle_early_asks_first_then_forfeits_it(
     server: LiveServer, studio: StudioFactory, qtbot: QtBot
 ) -> None:
-    alice = make_account(server.url, display="Alice Live")
-    bob = make_account(server.url, display="Bob Streams")
-    fan = make_account(server.url, coins=100, display="Big Fan")
-    left, right = studio(server.url, alice), studio(server.url, bob)
-    a, b = pk_panel(left), pk_panel(right)
+    (alice, bob, fan), (left, right), (a, b) = open_duel(server, studio, fan_coins=100)
     start_battle(a, b, bob.username, qtbot)
     assert a.state is not None and a.state.battle is not None
     path = f"/api/pk-battles/{a.state.battle.id}"
