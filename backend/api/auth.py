@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import AnyViewer, CurrentUser, ServicesDep
 from backend.api.models import Body
 from backend.api.responses import ok
+from backend.api.streams import live_user_ids
+from backend.realtime.presence import Presence
 from backend.services.auth import public_user
+from wire.events import user_room
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -60,6 +63,18 @@ async def me(viewer: AnyViewer, services: ServicesDep) -> dict[str, Any]:
 
 @router.get("/users")
 async def search_users(
-    user: CurrentUser, services: ServicesDep, q: str = Query("", max_length=64)
+    request: Request, user: CurrentUser, services: ServicesDep, q: str = Query("", max_length=64)
 ) -> dict[str, Any]:
-    return ok([u for u in services.auth.search_users(q) if u["id"] != user.id])
+    """Other users matching ``q``, each with ``live`` (publishing a stream now; null when media
+    goes to another server) and ``online`` (signed in to the event link): live streamers first,
+    then those online, then the rest."""
+    live = live_user_ids(request)
+    presence: Presence = request.app.state.presence
+    found = []
+    for match in services.auth.search_users(q, user.id, first=live or ()):
+        online = await presence.has_user(user_room(match["id"]), match["id"])
+        found.append(
+            {**match, "live": None if live is None else match["id"] in live, "online": online}
+        )
+    found.sort(key=lambda u: (not u["live"], not u["online"]))  # stable: by name within each
+    return ok(found)

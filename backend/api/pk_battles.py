@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from backend.api.deps import AnyViewer, CurrentUser, IdempotencyKey, ServicesDep
 from backend.api.middleware import LeanRequest, LeanRoute
 from backend.api.models import Body
 from backend.api.responses import ok, respond_once
+from backend.api.streams import live_user_ids
 
 router = APIRouter(prefix="/api/pk-battles", tags=["pk-battles"])
 
@@ -54,8 +55,15 @@ async def user_battles(user_id: str, user: CurrentUser, services: ServicesDep) -
 
 
 @router.get("/{battle_id}")
-async def detail(battle_id: str, viewer: AnyViewer, services: ServicesDep) -> dict[str, Any]:
+async def detail(
+    battle_id: str, request: Request, viewer: AnyViewer, services: ServicesDep
+) -> dict[str, Any]:
+    """The battle, its top supporters, and whether each host is live (publishing) right now."""
     battle = services.pk.get(battle_id, viewer.id)
+    live = live_user_ids(request)
+    for side in ("host1", "host2"):
+        host = battle[side]
+        battle[side] = {**host, "live": None if live is None else host["id"] in live}
     return ok({**battle, "topSupporters": services.pk.top_supporters(battle_id)})
 
 
@@ -82,8 +90,11 @@ async def gift(
 
 
 @router.delete("/{battle_id}")
-async def cancel(battle_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.pk.cancel(battle_id, user.id))
+async def leave(battle_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Either host: cancel a pending challenge (the invited host declines it), or end a running
+    battle early, which forfeits it: the other host wins and both are paid as at the normal end.
+    """
+    return ok(services.pk.leave(battle_id, user.id))
 
 
 async def gift_lean(request: LeanRequest) -> dict[str, Any]:

@@ -266,7 +266,7 @@ class _ReportCollector(Collector):
         report = self.analytics.report()
         pk, mh, shop = report["pkBattles"], report["multihost"], report["liveShopping"]
         yield _by_label("pk_battles", "PK battles by status.", "status", pk["byStatus"])
-        yield _counter("pk_battles_ended", "PK battles that ran to their end.", pk["ended"])
+        yield _counter("pk_battles_ended", "PK battles ended (time or forfeit).", pk["ended"])
         yield _counter("pk_battle_draws", "PK battles that ended in a draw.", pk["draws"])
         yield _gauge(
             "pk_battle_duration_seconds_average",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 import jwt
@@ -131,12 +133,17 @@ class AuthService:
             raise NotFound("User not found.", code="user_not_found")
         return row
 
-    def search_users(self, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    def search_users(
+        self, query: str, searcher: str = "", first: Collection[str] = (), limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """Users other than ``searcher`` whose name contains ``query``: those in ``first`` (who
+        is live) ahead of the rest, each group by username, so the limit cuts the rest first."""
         pattern = "%" + query.replace("%", "").replace("_", r"\_") + "%"
         rows = self.db.all(
-            "SELECT * FROM users WHERE (username LIKE ? ESCAPE '\\' OR displayName LIKE ? "
-            "ESCAPE '\\') ORDER BY username LIMIT ?",
-            (pattern, pattern, limit),
+            "SELECT * FROM users WHERE (username LIKE :p ESCAPE '\\' OR displayName LIKE :p"
+            " ESCAPE '\\') AND id != :me"
+            " ORDER BY id IN (SELECT value FROM json_each(:first)) DESC, username LIMIT :limit",
+            {"p": pattern, "me": searcher, "first": json.dumps(list(first)), "limit": limit},
         )
         return [public_user(row) for row in rows]
 

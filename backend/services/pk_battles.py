@@ -18,7 +18,6 @@ from wire.events import PK, battle_room, user_room
 MIN_MINUTES, MAX_MINUTES = 1, 10
 END_DEADLINE = "pk:end"
 INVITE_DEADLINE = "pk:invite-expire"
-OPEN_STATUSES = ("pending", "active")
 TOP_SUPPORTERS = 3
 PERIODS = {"daily": timedelta(days=1), "weekly": timedelta(days=7), "monthly": timedelta(days=30)}
 METRICS = ("wins", "coins")
@@ -28,12 +27,21 @@ WIN_BASE_COINS, DRAW_COINS = 50, 25
 WIN_SHARE = 0.10  # the winner also earns 10% of all coins gifted in the battle
 
 
-def reward_plan(host1: str, host2: str, score1: int, score2: int) -> tuple[str | None, dict]:
-    """Winner (None for a draw) and the coins/XP each host earns."""
-    if score1 == score2:
+def reward_plan(
+    host1: str, host2: str, score1: int, score2: int, forfeited_by: str | None = None
+) -> tuple[str | None, dict]:
+    """Winner (None for a draw) and the coins/XP each host earns.
+
+    A host who ends a running battle early (``forfeited_by``) loses whatever the scores say;
+    the rewards are the same as for a battle decided on points.
+    """
+    if forfeited_by is None and score1 == score2:
         same = {"coins": DRAW_COINS, "xp": DRAW_XP}
         return None, {host1: dict(same), host2: dict(same)}
-    winner, loser = (host1, host2) if score1 > score2 else (host2, host1)
+    if forfeited_by is not None:
+        winner, loser = (host2, host1) if forfeited_by == host1 else (host1, host2)
+    else:
+        winner, loser = (host1, host2) if score1 > score2 else (host2, host1)
     bonus = WIN_BASE_COINS + int((score1 + score2) * WIN_SHARE)
     return winner, {winner: {"coins": bonus, "xp": WIN_XP}, loser: {"coins": 0, "xp": LOSE_XP}}
 
@@ -112,18 +120,20 @@ class PKBattleService:
         self._announce(battle, PK.STARTED, {"battle": battle})
         return battle
 
-    def cancel(self, battle_id: str, user_id: str) -> dict:
+    def leave(self, battle_id: str, user_id: str) -> dict:
+        """A host walks away: a waiting challenge is cancelled (declined by the invited host);
+        a running battle is forfeited, so the other host wins and both are paid as usual."""
         with self.db.transaction():
             row = self._visible_row(battle_id, user_id)
             if user_id not in (row["host1Id"], row["host2Id"]):
-                raise Forbidden("Only the two hosts can cancel a battle.", code="not_participant")
-            if row["status"] not in OPEN_STATUSES:
+                raise Forbidden(
+                    "Only the two hosts can cancel or end a battle.", code="not_participant"
+                )
+            if row["status"] == "active":
+                return self._end(row, forfeited_by=user_id)
+            if row["status"] != "pending":
                 raise Conflict(f"This battle is already {row['status']}.", code="battle_over")
-            reason = (
-                "declined"
-                if row["status"] == "pending" and user_id == row["host2Id"]
-                else ("cancelled")
-            )
+            reason = "declined" if user_id == row["host2Id"] else "cancelled"
             self._close(battle_id, "cancelled", reason)
             battle = self._present(self._row(battle_id))
         self._announce(battle, PK.CANCELLED, {"battle": battle, "by": user_id, "reason": reason})
@@ -139,29 +149,37 @@ class PKBattleService:
         self._announce(battle, PK.CANCELLED, {"battle": battle, "by": None, "reason": "expired"})
 
     def end_battle(self, battle_id: str) -> None:
+        """The battle's time is up (the scheduler's handler): the scores decide."""
         with self.db.transaction():
             row = self.db.one("SELECT * FROM pk_battles WHERE id = ?", (battle_id,))
-            if row is None or row["status"] != "active":
-                return
-            winner, rewards = reward_plan(
-                row["host1Id"], row["host2Id"], row["host1Score"], row["host2Score"]
-            )
-            for host_id, reward in rewards.items():
-                if reward["coins"] or reward["xp"]:
-                    self.wallet.move(host_id, reward["coins"], "pk:reward", battle_id, reward["xp"])
-            self.db.update(
-                "pk_battles",
-                battle_id,
-                {
-                    "status": "ended",
-                    "endedAt": now_iso(),
-                    "endReason": "time",
-                    "winnerId": winner,
-                    "isDraw": int(winner is None),
-                    "rewards": json.dumps(rewards),
-                },
-            )
-            battle = self._present(self._row(battle_id))
+            if row is not None and row["status"] == "active":
+                self._end(row)
+
+    def _end(self, row: Row, forfeited_by: str | None = None) -> dict:
+        """Decide the winner, pay both hosts and announce ``pk-battle:ended``, in the caller's
+        transaction (the event goes out once it commits)."""
+        battle_id = row["id"]
+        winner, rewards = reward_plan(
+            row["host1Id"], row["host2Id"], row["host1Score"], row["host2Score"], forfeited_by
+        )
+        for host_id, reward in rewards.items():
+            if reward["coins"] or reward["xp"]:
+                self.wallet.move(host_id, reward["coins"], "pk:reward", battle_id, reward["xp"])
+        reason = "time" if forfeited_by is None else "forfeit"
+        self.db.update(
+            "pk_battles",
+            battle_id,
+            {
+                "status": "ended",
+                "endedAt": now_iso(),
+                "endReason": reason,
+                "winnerId": winner,
+                "isDraw": int(winner is None),
+                "rewards": json.dumps(rewards),
+            },
+        )
+        self.scheduler.cancel(END_DEADLINE, battle_id)
+        battle = self._present(self._row(battle_id))
         self._announce(
             battle,
             PK.ENDED,
@@ -171,9 +189,12 @@ class PKBattleService:
                 "isDraw": winner is None,
                 "rewards": rewards,
                 "scores": battle["scores"],
+                "reason": reason,
+                "forfeitedBy": forfeited_by,
                 "battle": battle,
             },
         )
+        return battle
 
     # ---- gifts ----------------------------------------------------------------------
     def send_gift(
@@ -379,6 +400,13 @@ class PKBattleService:
         self.scheduler.cancel(END_DEADLINE, battle_id)
 
     @staticmethod
+    def _forfeiter(row: Row) -> str | None:
+        """Who ended the battle early: the host who did not win a forfeited battle."""
+        if row["endReason"] != "forfeit":
+            return None
+        return str(row["host2Id"] if row["winnerId"] == row["host1Id"] else row["host1Id"])
+
+    @staticmethod
     def _side(row: Row, to_host: str) -> str:
         if to_host == row["host1Id"]:
             return "host1"
@@ -422,6 +450,7 @@ class PKBattleService:
             "endsAt": row["endsAt"],
             "endedAt": row["endedAt"],
             "endReason": row["endReason"],
+            "forfeitedBy": self._forfeiter(row),
             "createdAt": row["createdAt"],
             "updatedAt": row["updatedAt"],
             "serverTime": now_iso(),

@@ -168,8 +168,9 @@ class ApiClient:
         data = await self.request("POST", f"/api/pk-battles/{battle_id}/accept")
         return Battle.from_wire(data)
 
-    async def cancel_battle(self, battle_id: str) -> Battle:
-        """Cancel a challenge or a running battle; the invited opponent declines with it."""
+    async def leave_battle(self, battle_id: str) -> Battle:
+        """Cancel a waiting challenge (the invited opponent declines with it), or end a running
+        battle early, which forfeits it: the opponent wins."""
         return Battle.from_wire(await self.request("DELETE", f"/api/pk-battles/{battle_id}"))
 
     async def battle(self, battle_id: str) -> Battle:

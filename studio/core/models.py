@@ -40,6 +40,8 @@ class User(Named):
     display_name: str
     coins: int = 0
     xp: int = 0
+    live: bool | None = None  # publishing a stream now (None: not known, e.g. not a search)
+    online: bool | None = None  # connected to the backend's event link
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> User:
@@ -48,6 +50,8 @@ class User(Named):
             **names(data),
             coins=int(data.get("coins") or 0),
             xp=int(data.get("xp") or 0),
+            live=data.get("live"),
+            online=data.get("online"),
         )
 
 
@@ -85,6 +89,7 @@ class Host(Named):
     username: str
     display_name: str
     score: int
+    live: bool | None = None  # publishing now (only a battle's REST detail says)
 
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Host:
@@ -92,6 +97,7 @@ class Host(Named):
             id=str(data["id"]),
             **names(data),
             score=int(data.get("score") or 0),
+            live=data.get("live"),
         )
 
 
@@ -134,7 +140,8 @@ class Battle:
     invite_expires_at: datetime | None
     ends_at: datetime | None
     server_time: datetime | None
-    end_reason: str | None
+    end_reason: str | None  # time, forfeit (ended); cancelled, declined, expired (cancelled)
+    forfeited_by: str | None = None  # the host who ended it early (and so lost)
     gift_count: int = 0
     viewer_count: int = 0
     top_supporters: dict[str, tuple[Supporter, ...]] = field(default_factory=dict)
@@ -169,6 +176,7 @@ class Battle:
             ends_at=parse_time(data.get("endsAt")),
             server_time=parse_time(data.get("serverTime")),
             end_reason=data.get("endReason"),
+            forfeited_by=data.get("forfeitedBy"),
             gift_count=int(data.get("giftCount") or 0),
             viewer_count=int(data.get("viewerCount") or 0),
             top_supporters=supporters_from_wire(data.get("topSupporters")),

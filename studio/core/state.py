@@ -72,6 +72,7 @@ class BattleResult:
     coins: int
     xp: int
     opponent: str
+    note: str = ""  # how it ended, when not on time: "You ended the battle early"
 
     @property
     def headline(self) -> str:
@@ -94,6 +95,7 @@ class PKState:
         self.supporters: dict[str, tuple[Supporter, ...]] = {"host1": (), "host2": ()}
         self.feed: deque[GiftEvent] = deque(maxlen=FEED_LENGTH)
         self.result: BattleResult | None = None
+        self.live: dict[str, bool | None] = {}  # host id -> publishing now, from REST details
         self.clock = ServerClock()
 
     # ---- questions views ask --------------------------------------------------------
@@ -139,17 +141,30 @@ class PKState:
             return
         if self.battle is None or self.battle.id != battle.id:
             self.feed.clear()
+            self.live = {}
         self.battle = battle
+        self.note_live(battle)
         self.result = None
         self.clock.observe(battle.server_time)
         self.scores = {"host1": battle.host1.score, "host2": battle.host2.score}
         if battle.top_supporters:
             self.supporters = dict(battle.top_supporters)
 
+    def note_live(self, battle: Battle) -> bool:
+        """Take which hosts are live from a REST detail of the current battle (events do not
+        say); True when that changed anything."""
+        if self.battle is None or battle.id != self.battle.id:
+            return False
+        known = {h.id: h.live for h in (battle.host1, battle.host2) if h.live is not None}
+        changed = any(self.live.get(host) != live for host, live in known.items())
+        self.live.update(known)
+        return changed
+
     def dismiss(self) -> None:
         """Leave the result card for a fresh challenge."""
         self.battle = None
         self.result = None
+        self.live = {}
         self.feed.clear()
         self.scores = {"host1": 0, "host2": 0}
         self.supporters = {"host1": (), "host2": ()}
@@ -205,7 +220,15 @@ class PKState:
             coins=int(reward.get("coins", 0)),
             xp=int(reward.get("xp", 0)),
             opponent=battle.host(other).label,
+            note=self._forfeit_note(battle),
         )
+
+    def _forfeit_note(self, battle: Battle) -> str:
+        if battle.end_reason != "forfeit" or battle.forfeited_by is None:
+            return ""
+        if battle.forfeited_by == self.me:
+            return "You ended the battle early"
+        return f"{battle.opponent_of(self.me).label} ended the battle early"
 
 
 # ---- co-host sessions -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ default, so Enter or Escape never does the irreversible thing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtCore import Qt
@@ -15,6 +16,16 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 from studio.ui.widgets import role_button
 
 DIALOG_NAME = "confirm"  # tests find the open question by this object name
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a confirmation asks, as the person sees it."""
+
+    title: str
+    text: str
+    accept_label: str
+    reject_label: str = "Cancel"
 
 
 def confirm(

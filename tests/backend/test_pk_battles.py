@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from backend.services.pk_battles import END_DEADLINE
 from backend.storage.db import Database, iso, utc_now
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import LiveServer, running_server
+
+STAGGER = timedelta(milliseconds=15)
 
 
 @pytest.fixture
@@ -25,6 +29,11 @@ async def start_battle(host: ApiUser, opponent: ApiUser, duration: int = 5) -> d
         "POST", "/api/pk-battles", json={"opponent": opponent.id, "duration": duration}
     )
     return await opponent.data("POST", f"/api/pk-battles/{battle['id']}/accept")
+
+
+async def coins_and_xp(user: ApiUser) -> tuple[int, int]:
+    wallet = await user.data("GET", "/api/wallet")
+    return wallet["coins"], wallet["xp"]
 
 
 async def test_battle_lifecycle_with_events_for_hosts_and_viewer(
@@ -148,12 +157,188 @@ async def test_permissions_and_state_rules(client: httpx.AsyncClient) -> None:
         json={"giftId": "unicorn", "toHost": host1.id},
     )
     assert unknown_gift.status_code == 404
-    cancelled = await host1.data("DELETE", f"/api/pk-battles/{battle['id']}")
-    assert cancelled["status"] == "cancelled"
+    ended = await host1.data("DELETE", f"/api/pk-battles/{battle['id']}")
+    assert ended["status"] == "ended" and ended["winner"] == host2.id
     active = await other.data("GET", "/api/pk-battles/active/list")
     assert battle["id"] not in [b["id"] for b in active]
     no_auth = await client.get(f"/api/pk-battles/{battle['id']}")
     assert no_auth.status_code == 401
+
+
+async def test_a_pending_challenge_is_cancelled_or_declined_and_nobody_is_paid(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    host1, host2 = await register(client), await register(client)
+    async with Listener(server.ws_url, host2.token) as ws2:
+        mine = await host1.data(
+            "POST", "/api/pk-battles", json={"opponent": host2.id, "duration": 2}
+        )
+        cancelled = await host1.data("DELETE", f"/api/pk-battles/{mine['id']}")
+        assert (cancelled["status"], cancelled["endReason"]) == ("cancelled", "cancelled")
+        event = await ws2.wait_for("pk-battle:cancelled")
+        assert event["data"]["by"] == host1.id and event["data"]["reason"] == "cancelled"
+
+        theirs = await host1.data(
+            "POST", "/api/pk-battles", json={"opponent": host2.id, "duration": 2}
+        )
+        declined = await host2.data("DELETE", f"/api/pk-battles/{theirs['id']}")
+        assert (declined["status"], declined["endReason"]) == ("cancelled", "declined")
+        assert declined["winner"] is None and declined["rewards"] is None
+    again = await host1.call("DELETE", f"/api/pk-battles/{theirs['id']}")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "battle_over"
+    assert "already cancelled" in again.json()["error"]["message"]
+    for host in (host1, host2):
+        assert await coins_and_xp(host) == (0, 0)
+    assert (await host1.data("GET", f"/api/pk-battles/user/{host1.id}"))["stats"]["battles"] == 0
+
+
+async def test_a_host_who_ends_a_running_battle_forfeits_and_the_opponent_is_paid(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    host1, host2 = await register(client), await register(client)
+    viewer = await register(client, coins=100)
+    battle = await start_battle(host1, host2)
+    path = f"/api/pk-battles/{battle['id']}"
+    async with (
+        Listener(server.ws_url, host1.token) as ws1,
+        Listener(server.ws_url, host2.token) as ws2,
+        Listener(server.ws_url, viewer.token) as wsv,
+    ):
+        await wsv.join(f"pk-battle:{battle['id']}")
+        for to_host, quantity in ((host1.id, 3), (host2.id, 1)):
+            await viewer.data(
+                "POST",
+                f"{path}/gift",
+                json={"giftId": "star", "quantity": quantity, "toHost": to_host},
+            )
+        # host1 leads 30 to 10 and ends the battle: host2 wins it.
+        ended = await host1.data("DELETE", path)
+        event = (await wsv.wait_for("pk-battle:ended"))["data"]
+        for host_ws in (ws1, ws2):
+            await host_ws.wait_for("pk-battle:ended")
+        await asyncio.sleep(0.2)
+        assert len(ws1.named("pk-battle:ended")) == 1 and not ws1.named("pk-battle:cancelled")
+
+    assert (event["winner"], event["isDraw"]) == (host2.id, False)
+    assert (event["reason"], event["forfeitedBy"]) == ("forfeit", host1.id)
+    assert event["scores"] == {"host1": 30, "host2": 10}  # gifts already sent stay counted
+    assert event["rewards"] == {
+        host2.id: {"coins": 50 + 4, "xp": 100},
+        host1.id: {"coins": 0, "xp": 40},
+    }
+    assert event["battle"] == {**ended, "serverTime": event["battle"]["serverTime"]}
+    assert (ended["status"], ended["endReason"], ended["forfeitedBy"]) == (
+        "ended",
+        "forfeit",
+        host1.id,
+    )
+    assert await coins_and_xp(host1) == (30, 40)
+    assert await coins_and_xp(host2) == (10 + 54, 100)
+    detail = await viewer.data("GET", path)
+    assert (detail["winner"], detail["forfeitedBy"]) == (host2.id, host1.id)
+    assert (await host1.data("GET", f"/api/pk-battles/user/{host1.id}"))["stats"]["losses"] == 1
+    assert (await host2.data("GET", f"/api/pk-battles/user/{host2.id}"))["stats"]["wins"] == 1
+    # The battle's end deadline is gone, so the scheduler cannot end (and pay) it again.
+    deadlines = server.app.state.services.db.scalar(
+        "SELECT COUNT(*) FROM deadlines WHERE refId = ?", (battle["id"],)
+    )
+    assert deadlines == 0
+    late = await viewer.call(
+        "POST", f"{path}/gift", json={"giftId": "rose", "quantity": 1, "toHost": host2.id}
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] == "battle_over"
+
+
+@pytest.mark.parametrize(
+    ("who", "status", "code"),
+    [
+        ("host1", 409, "battle_over"),  # ending it twice
+        ("host2", 409, "battle_over"),  # the opponent ending a finished battle
+        ("other", 403, "not_participant"),
+    ],
+)
+async def test_ending_a_finished_battle_or_someone_elses_is_refused(
+    client: httpx.AsyncClient, who: str, status: int, code: str
+) -> None:
+    host1, host2, other = await register(client), await register(client), await register(client)
+    battle = await start_battle(host1, host2)
+    if who != "other":
+        await host1.data("DELETE", f"/api/pk-battles/{battle['id']}")
+    caller = {"host1": host1, "host2": host2, "other": other}[who]
+    response = await caller.call("DELETE", f"/api/pk-battles/{battle['id']}")
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    missing = await host1.call("DELETE", "/api/pk-battles/no-such-battle")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "battle_not_found"
+    assert (await host2.data("GET", "/api/wallet"))["coins"] == (0 if who == "other" else 50)
+
+
+async def test_whichever_end_comes_second_changes_nothing(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    services = server.app.state.services
+    host1, host2 = await register(client), await register(client)
+    forfeited = await start_battle(host1, host2)
+    await host1.data("DELETE", f"/api/pk-battles/{forfeited['id']}")
+    services.pk.end_battle(forfeited["id"])  # the deadline handler, had it already been picked
+    timed_out = await start_battle(host2, host1)
+    services.pk.end_battle(timed_out["id"])
+    late = await host1.call("DELETE", f"/api/pk-battles/{timed_out['id']}")
+    assert late.status_code == 409 and late.json()["error"]["code"] == "battle_over"
+    # One forfeit (host2 wins 50 coins, host1 40 XP), then a 0–0 draw (25 coins, 70 XP each).
+    assert await coins_and_xp(host1) == (25, 40 + 70)
+    assert await coins_and_xp(host2) == (50 + 25, 100 + 70)
+    detail = await host1.data("GET", f"/api/pk-battles/{timed_out['id']}")
+    assert (detail["endReason"], detail["isDraw"], detail["forfeitedBy"]) == ("time", True, None)
+
+
+async def test_a_forfeit_racing_the_natural_end_pays_once(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    """Both hosts end their battle around its deadline (run by the scheduler and, for every
+    other battle, on another thread too): whatever the order, it ends once and pays once."""
+    services = server.app.state.services
+    pairs = [(await register(client), await register(client)) for _ in range(8)]
+    viewer = await register(client, coins=1000)
+    battles = [await start_battle(host1, host2) for host1, host2 in pairs]
+    for battle, (host1, _) in zip(battles, pairs, strict=True):
+        await viewer.data(
+            "POST",
+            f"/api/pk-battles/{battle['id']}/gift",
+            json={"giftId": "star", "quantity": 2, "toHost": host1.id},
+        )
+
+    async def race(i: int, battle: dict, host1: ApiUser, host2: ApiUser) -> list[int]:
+        # Deadlines and forfeits staggered in opposite orders, so both sides win some races.
+        path = f"/api/pk-battles/{battle['id']}"
+        services.scheduler.schedule(END_DEADLINE, battle["id"], utc_now() + STAGGER * i)
+        await asyncio.sleep((STAGGER * (len(battles) - 1 - i)).total_seconds())
+        ends = [host1.call("DELETE", path), host2.call("DELETE", path)]
+        if i % 2:  # and the deadline handler, run at the same moment from another thread
+            ends.append(asyncio.to_thread(services.pk.end_battle, battle["id"]))
+        responses = await asyncio.gather(*ends)
+        return [r.status_code for r in responses if isinstance(r, httpx.Response)]
+
+    outcomes = await asyncio.gather(
+        *(race(i, b, h1, h2) for i, (b, (h1, h2)) in enumerate(zip(battles, pairs, strict=True)))
+    )
+    for battle, (host1, host2), statuses in zip(battles, pairs, outcomes, strict=True):
+        assert sorted(statuses) in ([200, 409], [409, 409]), statuses
+        detail = await host1.data("GET", f"/api/pk-battles/{battle['id']}")
+        assert detail["status"] == "ended"
+        paid = services.db.all(
+            "SELECT userId, coins, xp FROM ledger WHERE kind = 'pk:reward' AND refId = ?",
+            (battle["id"],),
+        )
+        assert len(paid) == 2, paid  # one row per host: the battle was paid once
+        winner = detail["winner"]
+        if 200 in statuses:  # a host forfeited first
+            assert detail["endReason"] == "forfeit" and winner != detail["forfeitedBy"]
+        else:  # the deadline came first: host1's 20 coins won it
+            assert detail["endReason"] == "time" and winner == host1.id
+        assert {p["userId"]: p["coins"] for p in paid}[winner] == 50 + 2
+        for host in (host1, host2):
+            assert services.wallet.balance(host.id) == services.wallet.ledger_balance(host.id)
 
 
 async def test_the_gift_hot_path_answers_like_every_other_endpoint(

@@ -19,6 +19,21 @@ async def start_battle(host1: ApiUser, host2: ApiUser) -> dict:
     return await host2.data("POST", f"/api/pk-battles/{battle['id']}/accept")
 
 
+async def battle_with_stars(
+    client: httpx.AsyncClient, names: tuple[str | None, str | None], to_bob: bool
+) -> tuple[ApiUser, ApiUser, dict]:
+    """Alice challenges Bob (``names``), he accepts, and a fan sends 2 stars to one of them."""
+    alice, bob = await register(client, name=names[0]), await register(client, name=names[1])
+    fan = await register(client, coins=50)
+    battle = await start_battle(alice, bob)
+    await fan.data(
+        "POST",
+        f"/api/pk-battles/{battle['id']}/gift",
+        json={"giftId": "star", "quantity": 2, "toHost": (bob if to_bob else alice).id},
+    )
+    return alice, bob, battle
+
+
 async def test_a_gift_from_one_viewer_moves_the_score_bar_on_the_other(
     server: LiveServer,
 ) -> None:
@@ -53,14 +68,7 @@ async def test_a_gift_from_one_viewer_moves_the_score_bar_on_the_other(
 
 async def test_the_end_of_a_battle_shows_the_winner(server: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
-        alice, bob = await register(client, name="alice_pk"), await register(client)
-        fan = await register(client, coins=50)
-        battle = await start_battle(alice, bob)
-        await fan.data(
-            "POST",
-            f"/api/pk-battles/{battle['id']}/gift",
-            json={"giftId": "star", "quantity": 2, "toHost": alice.id},
-        )
+        _, bob, battle = await battle_with_stars(client, ("alice_pk", None), to_bob=False)
     async with chromium() as browser:
         viewer = await open_viewer(browser, server.url, bob.username, viewport=PHONE)
         page = viewer.page
@@ -79,6 +87,35 @@ async def test_the_end_of_a_battle_shows_the_winner(server: LiveServer) -> None:
         await page.locator("#pk").wait_for(state="hidden")
         assert await page.locator("#stage").get_attribute("data-mode") == "single"
         assert viewer.errors == []
+
+
+async def test_a_host_ending_the_battle_early_shows_the_opponent_as_winner(
+    server: LiveServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice, bob, battle = await battle_with_stars(client, ("alice_ff", "bob_ff"), to_bob=True)
+        async with chromium() as browser:
+            viewer = await open_viewer(browser, server.url, alice.username)
+            page = viewer.page
+            await page.locator("#pk-score-host2").get_by_text("20").wait_for()
+
+            # Bob leads, then ends the battle himself: he forfeits and Alice wins.
+            await bob.data("DELETE", f"/api/pk-battles/{battle['id']}")
+            await page.locator("#pk-result").wait_for(state="visible", timeout=15_000)
+            assert await page.locator("#pk-result-title").text_content() == "alice_ff wins!"
+            detail = await page.locator("#pk-result-detail").text_content()
+            assert detail == "bob_ff ended the battle early · 0 – 20"
+            assert await page.locator("#pk-result").get_attribute("data-winner") == "host1"
+            assert await page.locator("#pk-timer").text_content() == "Final"
+            await (
+                page.locator("#feed-list").get_by_text("bob_ff ended the battle early.").wait_for()
+            )
+
+            # A viewer who arrives afterwards sees the same banner from the stream's snapshot.
+            late = await open_viewer(browser, server.url, bob.username, viewport=PHONE)
+            await late.page.locator("#pk-result").wait_for(state="visible", timeout=15_000)
+            assert await late.page.locator("#pk-result-detail").text_content() == detail
+            assert viewer.errors == [] and late.errors == []
 
 
 async def test_a_guest_signs_up_in_place_and_is_told_in_words_when_coins_are_short(

@@ -114,7 +114,17 @@ export function setupBattle({ realtime, feed, onChange }) {
     const winner = SIDES.find((side) => battle[side].id === battle.winner);
     el.result.dataset.winner = winner ?? "draw";
     el.resultTitle.textContent = winner ? `${displayName(battle[winner])} wins!` : "It's a draw!";
-    el.resultDetail.textContent = `${coins(battle.scores.host1)} – ${coins(battle.scores.host2)}`;
+    const score = `${coins(battle.scores.host1)} – ${coins(battle.scores.host2)}`;
+    const early = endedEarly();
+    el.result.dataset.reason = early ? "forfeit" : "time";
+    el.resultDetail.textContent = early ? `${early} · ${score}` : score;
+  }
+
+  /** "bob ended the battle early" when a host forfeited (the other side won), else "". */
+  function endedEarly() {
+    if (battle.endReason !== "forfeit") return "";
+    const side = SIDES.find((s) => battle[s].id === battle.forfeitedBy);
+    return side ? `${displayName(battle[side])} ended the battle early` : "";
   }
 
   function tick() {
@@ -161,7 +171,12 @@ export function setupBattle({ realtime, feed, onChange }) {
   realtime.on("pk-battle:ended", (data) => {
     if (!battle || data.battleId !== battle.id) return;
     set({ ...data.battle, topSupporters: battle.topSupporters });
-    feed.add(h("strong", {}, el.resultTitle.textContent), " The PK battle is over.");
+    const early = battle ? endedEarly() : "";
+    feed.add(
+      h("strong", {}, el.resultTitle.textContent),
+      early ? ` ${early}.` : "",
+      " The PK battle is over.",
+    );
   });
 
   realtime.on("pk-battle:cancelled", (data) => {

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from functools import lru_cache
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QLineEdit,
     QListWidgetItem,
@@ -18,15 +20,44 @@ from PySide6.QtWidgets import (
 from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
 from studio.core.models import User
+from studio.ui import theme
 from studio.ui.main_window import MainWindow
 from studio.ui.widgets import PlaceholderList, dim
 
 SEARCH_DELAY_MS = 250
 CLOCK_MS = 250
+DOT = 12  # px, the live / online mark before a search result
+
+
+@lru_cache(maxsize=8)
+def status_dot(colour: str) -> QIcon:
+    """A small filled circle in ``colour`` (a list item's live / online / offline mark)."""
+    pixmap = QPixmap(DOT, DOT)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(2, 2, DOT - 4, DOT - 4)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def presence_text(live: bool | None, online: bool | None = None) -> tuple[str, str]:
+    """How someone's state reads on a card or in a list ("Live", "Online", "Offline" or, when
+    only live is known, "Not live"), and its colour; ("", ...) when nothing is known."""
+    if live:
+        return "Live", theme.ACCENT
+    if online:
+        return "Online", theme.SUCCESS
+    if online is False:
+        return "Offline", theme.TEXT_DIM
+    return ("Not live" if live is False else ""), theme.TEXT_DIM
 
 
 class UserSearch(QWidget):
-    """A search box with the matching streamers below it (searched as one types, debounced)."""
+    """A search box with the matching people below it (searched as one types, debounced), each
+    with whether they are live or online: live streamers first, as the backend orders them."""
 
     chosen = Signal(object)  # User, on double-click
     selection_changed = Signal()
@@ -69,11 +100,21 @@ class UserSearch(QWidget):
             return  # a newer search is on its way
         self.results.clear()
         for user in users:
-            item = QListWidgetItem(f"{user.label}   @{user.username}")
-            item.setToolTip(f"{user.label} @{user.username}")
-            item.setData(Qt.ItemDataRole.UserRole, user)
-            self.results.addItem(item)
+            self.results.addItem(self._item(user))
         self.results.set_placeholder("No streamers match." if query else "No streamers yet.")
+
+    @staticmethod
+    def _item(user: User) -> QListWidgetItem:
+        state, colour = presence_text(user.live, user.online)
+        item = QListWidgetItem(
+            f"{user.label}   @{user.username}" + (f"   {state}" if state else "")
+        )
+        item.setToolTip(f"{user.label} @{user.username}")
+        item.setData(Qt.ItemDataRole.UserRole, user)
+        item.setIcon(status_dot(colour if state else theme.TEXT_DIM))
+        if not user.live and user.online is False:
+            item.setForeground(QColor(theme.TEXT_DIM))  # offline: there, but not first choice
+        return item
 
     def _double_clicked(self) -> None:
         if self.user is not None:

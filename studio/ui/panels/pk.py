@@ -18,7 +18,7 @@ from functools import lru_cache
 from html import escape
 
 import httpx
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from filters.assets import asset
+from studio.core.api_client import ApiError, BackendUnreachable
 from studio.core.events import ServerEvent
 from studio.core.media_config import ice_servers, media_config, media_url
 from studio.core.models import Battle, GiftEvent, Host, Supporter, User
@@ -39,8 +40,9 @@ from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.core.tasks import cancel_and_wait
 from studio.core.wording import coins
 from studio.ui import theme
+from studio.ui.confirm import Question, confirm
 from studio.ui.main_window import MainWindow
-from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
+from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch, presence_text
 from studio.ui.stage import PairStage, TileFeeds
 from studio.ui.widgets import (
     Avatar,
@@ -59,6 +61,8 @@ DURATIONS = (1, 3, 5, 10)
 GIFT_ICON = 22
 RANK_COLOURS = ("#ffc83d", "#c9d1e0", "#e0925a")  # gold, silver, bronze
 RETRY_PLAY_S = 2.0  # between tries to play the opponent's stream (not live yet, or it dropped)
+LIVE_CHECK_MS = 5_000  # how often a waiting or running battle asks who of its hosts is live
+ASKS_WHO_IS_LIVE = (PKPhase.OUTGOING, PKPhase.INCOMING, PKPhase.LIVE)
 
 
 @lru_cache(maxsize=64)
@@ -68,6 +72,21 @@ def gift_icon(gift_id: str) -> QIcon:
     if not path.exists():
         return QIcon()
     return QIcon(QIcon(str(path)).pixmap(QSize(GIFT_ICON, GIFT_ICON)))
+
+
+class LiveLabel(QLabel):
+    """ "● Live" or "Not live" for a battle host, from the backend's battle detail."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+
+    def show_live(self, live: bool | None) -> None:
+        text, colour = presence_text(live)
+        self.setText(f"● {text}" if live else text)
+        self.setStyleSheet(f"color: {colour}; font-size: 11px; font-weight: 700;")
+        self.setVisible(bool(text))
 
 
 class ChallengePage(QWidget):
@@ -126,6 +145,7 @@ class InvitePage(QWidget):
         super().__init__()
         card = Card()
         self.avatar = Avatar(size=56)
+        self.live = LiveLabel()
         self.headline = QLabel()
         self.headline.setObjectName("title")
         self.headline.setWordWrap(True)
@@ -139,9 +159,10 @@ class InvitePage(QWidget):
         self.decline = role_button("Decline", "danger")
         self.cancel = role_button("Cancel challenge", "danger")
         self.accept.clicked.connect(panel.accept)
-        self.decline.clicked.connect(panel.cancel)
-        self.cancel.clicked.connect(panel.cancel)
+        self.decline.clicked.connect(panel.decline)
+        self.cancel.clicked.connect(panel.cancel_challenge)
         card.body.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
+        card.body.addWidget(self.live)
         card.body.addWidget(self.headline)
         card.body.addWidget(self.detail)
         card.body.addWidget(self.expires)
@@ -161,6 +182,7 @@ class InvitePage(QWidget):
         incoming = state.phase is PKPhase.INCOMING
         other = battle.host1 if incoming else battle.host2
         self.avatar.set_name(other.label)
+        self.live.show_live(state.live.get(other.id))
         self.headline.setText(
             f"{other.label} challenges you!" if incoming else f"Waiting for {other.label}…"
         )
@@ -184,15 +206,18 @@ class HostBadge(QWidget):
         self.name.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.name.setStyleSheet(f"color: {colour}; font-weight: 700;")
         self.name.setMaximumWidth(120)  # long names end in "…", the whole name in the tooltip
+        self.live = LiveLabel()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
         column.addWidget(self.avatar, 0, Qt.AlignmentFlag.AlignHCenter)
         column.addWidget(self.name)
+        column.addWidget(self.live)
 
-    def show_host(self, label: str) -> None:
+    def show_host(self, label: str, live: bool | None) -> None:
         self.avatar.set_name(label)
         self.name.setText(label)
+        self.live.show_live(live)
 
 
 class LivePage(QWidget):
@@ -218,7 +243,7 @@ class LivePage(QWidget):
         self.my_fans = QLabel()
         self.their_fans = QLabel()
         self.forfeit = role_button("End battle early", "danger")
-        self.forfeit.clicked.connect(panel.cancel)
+        self.forfeit.clicked.connect(panel.end_early)
 
         clock = QVBoxLayout()
         clock.setSpacing(0)
@@ -249,8 +274,9 @@ class LivePage(QWidget):
     def show_battle(self, state: PKState) -> None:
         battle = state.battle
         assert battle is not None
-        self.me.show_host(battle.host(state.my_side).label)
-        self.them.show_host(battle.host(state.their_side).label)
+        for badge, side in ((self.me, state.my_side), (self.them, state.their_side)):
+            host = battle.host(side)
+            badge.show_host(host.label, state.live.get(host.id))
         self.feed.clear()
         for gift in state.feed:
             self.feed.addItem(self._gift_item(gift, battle, state))
@@ -309,6 +335,9 @@ class ResultPage(QWidget):
         self.headline = QLabel()
         self.headline.setObjectName("hero")
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note = dim()
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.score = QLabel()
         self.score.setObjectName("title")
         self.score.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -318,6 +347,7 @@ class ResultPage(QWidget):
         again = role_button("New battle", "primary")
         again.clicked.connect(panel.dismiss)
         card.body.addWidget(self.headline)
+        card.body.addWidget(self.note)
         card.body.addWidget(self.score)
         card.body.addWidget(self.rewards)
         card.body.addWidget(again)
@@ -332,15 +362,19 @@ class ResultPage(QWidget):
         colour = {"won": theme.SUCCESS, "lost": theme.DANGER}.get(result.outcome, theme.TEXT)
         self.headline.setText(result.headline)
         self.headline.setStyleSheet(f"color: {colour};")
+        self.note.setText(result.note)
+        self.note.setVisible(bool(result.note))
         finished = result.outcome in ("won", "lost", "draw")
         self.score.setText(
             f"{result.my_score:,} : {result.their_score:,}  vs {result.opponent}"
             if finished
             else f"with {result.opponent}"
         )
-        self.rewards.setText(
-            f"+{coins(result.coins)}   +{result.xp} XP" if result.coins or result.xp else ""
+        earned = (
+            f"+{coins(result.coins)}" if result.coins else "",
+            f"+{result.xp} XP" if result.xp else "",
         )
+        self.rewards.setText("   ".join(part for part in earned if part))
 
 
 @dataclass(frozen=True)
@@ -432,6 +466,9 @@ class PKPanel(ServerPanel):
         self.result_page = ResultPage(self)
         self.add_pages(self.challenge_page, self.invite_page, self.live_page, self.result_page)
         self.versus = BattleStage(self)
+        self.live_check = QTimer(self)
+        self.live_check.setInterval(LIVE_CHECK_MS)
+        self.live_check.timeout.connect(self._check_live)
         window.shutdown_hooks.append(self._shutdown)
 
     @property
@@ -446,9 +483,59 @@ class PKPanel(ServerPanel):
         if self.state is not None and self.state.battle is not None:
             self.studio.tasks.spawn(self._accept(self.state.battle.id), "Accepting")
 
-    def cancel(self) -> None:
+    def decline(self) -> None:
         if self.state is not None and self.state.battle is not None:
-            self.studio.tasks.spawn(self._cancel(self.state.battle.id), "Cancelling")
+            self.studio.tasks.spawn(self._leave(self.state.battle.id), "Declining")
+
+    def cancel_challenge(self) -> None:
+        """Withdraw my waiting challenge, once I have said so."""
+        battle = self._battle_in(PKPhase.OUTGOING)
+        if battle is not None:
+            self._leave_if_agreed(
+                battle,
+                PKPhase.OUTGOING,
+                Question(
+                    "Cancel your challenge?",
+                    f"Your challenge to {battle.host2.label} is withdrawn. The battle won't "
+                    "happen: nobody wins and no coins change hands.",
+                    "Cancel challenge",
+                    "Keep waiting",
+                ),
+                "Cancelling the challenge",
+            )
+
+    def end_early(self) -> None:
+        """Forfeit the running battle, once I have said so: the opponent wins."""
+        battle = self._battle_in(PKPhase.LIVE)
+        if battle is not None and self.state is not None:
+            opponent = battle.opponent_of(self.state.me).label
+            self._leave_if_agreed(
+                battle,
+                PKPhase.LIVE,
+                Question(
+                    "End the battle early?",
+                    f"You forfeit: {opponent} wins and gets the rewards. "
+                    "Gifts already sent stay counted.",
+                    "End battle and forfeit",
+                    "Keep battling",
+                ),
+                "Ending the battle",
+            )
+
+    def _battle_in(self, phase: PKPhase) -> Battle | None:
+        """The battle shown, if the panel is in ``phase``."""
+        return self.state.battle if self.state is not None and self.phase is phase else None
+
+    def _leave_if_agreed(
+        self, battle: Battle, phase: PKPhase, question: Question, what: str
+    ) -> None:
+        if not confirm(
+            self, question.title, question.text, question.accept_label, question.reject_label
+        ):
+            return
+        now = self._battle_in(phase)  # the answer took a while: is it still the same battle?
+        if now is not None and now.id == battle.id:
+            self.studio.tasks.spawn(self._leave(battle.id), what)
 
     def dismiss(self) -> None:
         if self.state is not None:
@@ -462,8 +549,8 @@ class PKPanel(ServerPanel):
     async def _accept(self, battle_id: str) -> None:
         await self._show(await self.studio.session.api.accept_battle(battle_id))
 
-    async def _cancel(self, battle_id: str) -> None:
-        await self._show(await self.studio.session.api.cancel_battle(battle_id))
+    async def _leave(self, battle_id: str) -> None:
+        await self._show(await self.studio.session.api.leave_battle(battle_id))
 
     async def _show(self, battle: Battle) -> None:
         if self.state is None:
@@ -507,6 +594,19 @@ class PKPanel(ServerPanel):
             else:
                 self.refresh()
 
+    def _check_live(self) -> None:
+        if self.state is not None and self.state.battle is not None:
+            self.studio.tasks.spawn(self._fetch_live(self.state.battle.id))
+
+    async def _fetch_live(self, battle_id: str) -> None:
+        """Who of the hosts is live now; a failed look is skipped (the next one comes soon)."""
+        try:
+            detail = await self.studio.session.api.battle(battle_id)
+        except (ApiError, BackendUnreachable):
+            return
+        if self.state is not None and self.state.note_live(detail):
+            self.refresh()
+
     async def _follow(self) -> None:
         """Be in the room of the battle being shown (gifts only go to the battle room)."""
         state = self.state
@@ -515,6 +615,8 @@ class PKPanel(ServerPanel):
             await self.room.follow(state.battle.id if shown and state.battle else "")
 
     async def _shutdown(self) -> None:
+        self.live_check.stop()
+        self.state = None  # nothing may show (and start playing) the battle again
         self.versus.battle_id = ""
         await self.versus.close()
         await self.versus.feeds.close()
@@ -528,6 +630,7 @@ class PKPanel(ServerPanel):
         else:
             self.versus.stop()
             self.studio.hide_stage(self.versus.stage)
+        self._keep_checking_live(state is not None and state.phase in ASKS_WHO_IS_LIVE)
         if state is None:
             self.show_page(self.signed_out)
             return
@@ -544,6 +647,13 @@ class PKPanel(ServerPanel):
         else:
             self.result_page.show_result(state)
             self.show_page(self.result_page)
+
+    def _keep_checking_live(self, wanted: bool) -> None:
+        if wanted and not self.live_check.isActive():
+            self.live_check.start()
+            self._check_live()
+        elif not wanted:
+            self.live_check.stop()
 
     def tick(self) -> None:
         state = self.state

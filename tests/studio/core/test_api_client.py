@@ -139,8 +139,9 @@ async def test_battle_lifecycle_through_typed_methods(server: LiveServer) -> Non
             await host1.send_gift(battle.id, "rose", h1.id)
         assert self_gift.value.code == "self_gift"
 
-        cancelled = await host1.cancel_battle(battle.id)
-        assert cancelled.status == "cancelled"
+        forfeited = await host1.leave_battle(battle.id)
+        assert (forfeited.status, forfeited.end_reason) == ("ended", "forfeit")
+        assert (forfeited.winner, forfeited.forfeited_by) == (h2.id, h1.id)
     finally:
         for api in (host1, host2, fan):
             await api.aclose()
@@ -150,7 +151,7 @@ async def test_opponent_declines_a_challenge(server: LiveServer) -> None:
     host1, host2 = await _signed_in(server), await _signed_in(server)
     try:
         battle = await host1.create_battle((await host2.me()).id, 2)
-        declined = await host2.cancel_battle(battle.id)
+        declined = await host2.leave_battle(battle.id)
         assert (declined.status, declined.end_reason) == ("cancelled", "declined")
     finally:
         await host1.aclose()

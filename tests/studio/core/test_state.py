@@ -92,6 +92,34 @@ def test_a_battle_from_challenge_to_victory() -> None:
     assert state.phase is PKPhase.IDLE and not state.feed
 
 
+def test_a_battle_the_opponent_forfeits_is_won_with_a_note_saying_so() -> None:
+    server = datetime.now(UTC)
+    forfeited = _battle(
+        "ended",
+        server,
+        winner="me",
+        endReason="forfeit",
+        forfeitedBy="them",
+        rewards={"me": {"coins": 50, "xp": 100}, "them": {"coins": 0, "xp": 40}},
+    )
+    event = {"battleId": "b1", "reason": "forfeit", "forfeitedBy": "them", "battle": forfeited}
+    for me, outcome, note in (
+        ("me", "won", "Them ended the battle early"),
+        ("them", "lost", "You ended the battle early"),
+    ):
+        state = PKState(me)
+        state.apply(ServerEvent(PK.STARTED, {"battle": _battle("active", server)}))
+        assert state.apply(ServerEvent(PK.ENDED, event))
+        assert state.result is not None
+        assert (state.result.outcome, state.result.note) == (outcome, note)
+    timed_out = PKState("me")
+    timed_out.apply(ServerEvent(PK.STARTED, {"battle": _battle("active", server)}))
+    timed_out.apply(
+        ServerEvent(PK.ENDED, {"battleId": "b1", "battle": {**forfeited, "endReason": "time"}})
+    )
+    assert timed_out.result is not None and timed_out.result.note == ""
+
+
 def test_an_incoming_challenge_declined() -> None:
     state = PKState("them")
     server = datetime.now(UTC)

@@ -5,24 +5,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from studio.ui.confirm import DIALOG_NAME
+from studio.ui.confirm import DIALOG_NAME, Question
 
 POLL_MS = 20
-
-
-@dataclass(frozen=True)
-class Question:
-    """What a confirmation asked, as the person saw it."""
-
-    title: str
-    text: str
-    accept_label: str
-    reject_label: str
 
 
 @contextmanager

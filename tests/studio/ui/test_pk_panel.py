@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from contextlib import AbstractAsyncContextManager
+
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from studio.core.publisher import PublisherState
 from studio.core.state import PKPhase
+from studio.ui.confirm import Question
 from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import UserSearch
 from studio.ui.panels.pk import PKPanel
-from tests.helpers_media import loopback_ice  # noqa: F401
+from tests.backend.api_helpers import Listener
+from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
-from tests.studio.ui.conftest import StudioFactory, make_account
+from tests.studio.ui.conftest import Account, StudioFactory, make_account
+from tests.studio.ui.dialogs import answering
 
 WAIT = 15_000
 
@@ -38,14 +45,24 @@ def pk_panel(window: MainWindow) -> PKPanel:
     return panel
 
 
+Duel = tuple[
+    tuple[Account, Account, Account], tuple[MainWindow, MainWindow], tuple[PKPanel, PKPanel]
+]
+
+
+def open_duel(server: LiveServer, studio: StudioFactory, fan_coins: int) -> Duel:
+    """Alice and Bob, each in a studio window, and a fan with ``fan_coins`` to gift."""
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    fan = make_account(server.url, coins=fan_coins, display="Big Fan")
+    left, right = studio(server.url, alice), studio(server.url, bob)
+    return (alice, bob, fan), (left, right), (pk_panel(left), pk_panel(right))
+
+
 def test_two_studios_battle_with_gifts_and_a_result(
     server: LiveServer, studio: StudioFactory, qtbot: QtBot
 ) -> None:
-    alice = make_account(server.url, display="Alice Live")
-    bob = make_account(server.url, display="Bob Streams")
-    fan = make_account(server.url, coins=5_000, display="Big Fan")
-    left, right = studio(server.url, alice), studio(server.url, bob)
-    a, b = pk_panel(left), pk_panel(right)
+    (alice, bob, fan), (left, right), (a, b) = open_duel(server, studio, fan_coins=5_000)
     qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE and b.phase is PKPhase.IDLE, timeout=WAIT)
 
     # Alice finds Bob and challenges him.
@@ -157,3 +174,140 @@ def test_battle_shows_both_streams_side_by_side(
     qtbot.waitUntil(lambda: not a.versus.feeds.users and a.versus.player is None, timeout=WAIT)
     qtbot.waitUntil(lambda: not b.versus.feeds.users and b.versus.player is None, timeout=WAIT)
     assert not any("failed" in m for m in left.toasts.messages + right.toasts.messages)
+
+
+def test_ending_a_battle_early_asks_first_then_forfeits_it(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    (alice, bob, fan), (left, right), (a, b) = open_duel(server, studio, fan_coins=100)
+    start_battle(a, b, bob.username, qtbot)
+    assert a.state is not None and a.state.battle is not None
+    path = f"/api/pk-battles/{a.state.battle.id}"
+    star = {"giftId": "star", "quantity": 3, "toHost": alice.id}
+    fan.call(server.url, "POST", f"{path}/gift", json=star)
+    qtbot.waitUntil(lambda: a.live_page.bar.mine == 30, timeout=WAIT)
+
+    # Alice leads 30 to 0, presses "End battle early" and keeps battling after all.
+    tasks_before = left.tasks.busy
+    with answering(False) as asked:
+        a.live_page.forfeit.click()
+    assert asked == [
+        Question(
+            "End the battle early?",
+            "You forfeit: Bob Streams wins and gets the rewards. Gifts already sent stay counted.",
+            "End battle and forfeit",
+            "Keep battling",
+        )
+    ]
+    assert left.tasks.busy == tasks_before  # nothing was sent
+    assert a.phase is PKPhase.LIVE
+    fan.call(server.url, "POST", f"{path}/gift", json=star)  # still running: gifts go through
+    qtbot.waitUntil(lambda: a.live_page.bar.mine == 60, timeout=WAIT)
+
+    # She presses it again and means it: Bob wins despite the score, both are paid.
+    with answering(True):
+        a.live_page.forfeit.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT and b.phase is PKPhase.RESULT, timeout=WAIT)
+    assert (a.result_page.headline.text(), a.result_page.note.text()) == (
+        "Defeat",
+        "You ended the battle early",
+    )
+    assert (b.result_page.headline.text(), b.result_page.note.text()) == (
+        "Victory!",
+        "Alice Live ended the battle early",
+    )
+    assert "60 : 0" in a.result_page.score.text()  # the gifts stay counted
+    assert b.result_page.rewards.text() == "+56 coins   +100 XP"  # 50 + 10% of 60
+    assert a.result_page.rewards.text() == "+40 XP"
+    battle = bob.call(server.url, "GET", path)
+    assert isinstance(battle, dict)
+    assert (battle["winner"], battle["forfeitedBy"]) == (bob.id, alice.id)
+    assert not any("failed" in m for m in left.toasts.messages + right.toasts.messages)
+
+
+def test_cancelling_a_challenge_says_what_it_means_and_can_be_taken_back(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    alice = make_account(server.url, display="Alice Live")
+    bob = make_account(server.url, display="Bob Streams")
+    window = studio(server.url, alice)
+    a = pk_panel(window)
+    qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE, timeout=WAIT)
+    find_user(a.challenge_page.finder, bob.username, qtbot)
+    a.challenge_page.challenge.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.OUTGOING, timeout=WAIT)
+
+    with answering(False) as asked:
+        a.invite_page.cancel.click()
+    assert asked[0].title == "Cancel your challenge?"
+    assert asked[0].text == (
+        "Your challenge to Bob Streams is withdrawn. The battle won't happen: "
+        "nobody wins and no coins change hands."
+    )
+    assert a.phase is PKPhase.OUTGOING
+    with answering(True):
+        a.invite_page.cancel.click()
+    qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT, timeout=WAIT)
+    assert a.result_page.headline.text() == "Battle cancelled"
+    assert not a.result_page.note.isVisible()
+
+
+async def hold_open(context: AbstractAsyncContextManager[object], until: asyncio.Event) -> None:
+    async with context:
+        await until.wait()
+
+
+@pytest.mark.usefixtures("loopback_ice")
+def test_the_finder_puts_live_streamers_first_and_battle_cards_say_who_is_live(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    alice = make_account(server.url, display="Alice Live")
+    offline = make_account(server.url, display=f"Abe {tag}")
+    online = make_account(server.url, display=f"Carol {tag}")
+    streamer = make_account(server.url, display=f"Zed {tag}")
+    done = asyncio.Event()
+    holds = [
+        asyncio.ensure_future(hold_open(Listener(server.ws_url, online.token), done)),
+        asyncio.ensure_future(
+            hold_open(
+                live_publisher(server.url, streamer.username, streamer.token, size=(256, 144)),
+                done,
+            )
+        ),
+    ]
+    try:
+        window = studio(server.url, alice)
+        a = pk_panel(window)
+        qtbot.waitUntil(lambda: a.phase is PKPhase.IDLE, timeout=WAIT)
+        media = server.app.state.media
+        qtbot.waitUntil(
+            lambda: any(s.live for s in media.streams.values()), timeout=2 * WAIT
+        )  # the streamer is publishing
+
+        finder = a.challenge_page.finder
+        finder.search.setText(tag)
+        qtbot.waitUntil(lambda: finder.results.count() == 3, timeout=WAIT)
+        shown = [finder.results.item(row).text() for row in range(3)]
+        assert shown == [
+            f"Zed {tag}   @{streamer.username}   Live",
+            f"Carol {tag}   @{online.username}   Online",
+            f"Abe {tag}   @{offline.username}   Offline",
+        ]
+
+        # Alice challenges the live streamer; the cards say who of the two is live.
+        finder.results.setCurrentRow(0)
+        a.challenge_page.challenge.click()
+        qtbot.waitUntil(lambda: a.phase is PKPhase.OUTGOING, timeout=WAIT)
+        qtbot.waitUntil(lambda: a.invite_page.live.text() == "● Live", timeout=WAIT)
+        assert a.state is not None and a.state.battle is not None
+        streamer.call(server.url, "POST", f"/api/pk-battles/{a.state.battle.id}/accept")
+        qtbot.waitUntil(lambda: a.phase is PKPhase.LIVE, timeout=WAIT)
+        qtbot.waitUntil(lambda: a.live_page.them.live.text() == "● Live", timeout=WAIT)
+        assert a.live_page.me.live.text() == "Not live"  # Alice has not gone live
+        streamer.call(server.url, "DELETE", f"/api/pk-battles/{a.state.battle.id}")
+        qtbot.waitUntil(lambda: a.phase is PKPhase.RESULT, timeout=WAIT)
+        qtbot.waitUntil(lambda: a.versus.player is None, timeout=WAIT)  # stopped playing Zed
+    finally:
+        done.set()
+        qtbot.waitUntil(lambda: all(hold.done() for hold in holds), timeout=WAIT)
