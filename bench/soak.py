@@ -182,6 +182,9 @@ async def soak(
         samples = await _drive_and_sample(window, go_live, viewer, minutes, every_s, on_sample)
     finally:
         await viewer.stop()
+        go_live = window.findChild(GoLive)
+        if isinstance(go_live, GoLive):
+            await go_live.stop()  # so closing has nothing to ask about
         window.close()
         await window.shutdown()
         window.deleteLater()

@@ -283,6 +283,7 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
     shot("shopping")
 
     for studio in (leo, window):
+        studio.end_guards.clear()  # still live: close without asking
         studio.close()
         await studio.shutdown()
 

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_PROBE_DELAY_S = 8.0
 BALANCE_DELAY_MS = 600
 OPEN_FILE = "open-file"
+SIDE_AREAS = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
+PREVIEW_SHARE = 0.5  # docks give way (down to their minimum) until the preview has this share
 
 
 class MainWindow(QMainWindow):
@@ -290,6 +292,35 @@ class MainWindow(QMainWindow):
         super().resizeEvent(event)
         self.toasts.relayout()
         self._layout_changed()
+        if event.size().width() < event.oldSize().width() or event.oldSize().width() < 0:
+            QTimer.singleShot(0, self.make_room_for_preview)  # once the docks are laid out
+
+    def make_room_for_preview(self) -> None:
+        """Narrow the side docks, each in proportion to what it can give, until the preview
+        has ``PREVIEW_SHARE`` of the window's width (a 1280 px window left it 380 px)."""
+        wanted = int(self.width() * PREVIEW_SHARE) - self.centre.width()
+        sides = self._side_docks()
+        spare = {dock: max(0, dock.width() - dock.minimumSizeHint().width()) for dock in sides}
+        total = sum(spare.values())
+        if wanted <= 0 or total <= 0:
+            return
+        give = min(1.0, wanted / total)
+        widths = [dock.width() - int(spare[dock] * give) for dock in sides]
+        self.resizeDocks(sides, widths, Qt.Orientation.Horizontal)
+
+    def _side_docks(self) -> list[QDockWidget]:
+        """One shown, docked panel for each side area that has one."""
+        sides: dict[Qt.DockWidgetArea, QDockWidget] = {}
+        for dock in self.docks.values():
+            area = self.dockWidgetArea(dock)
+            if (
+                area in SIDE_AREAS
+                and area not in sides
+                and dock.isVisible()
+                and not dock.isFloating()
+            ):
+                sides[area] = dock
+        return list(sides.values())
 
     def moveEvent(self, event: QMoveEvent) -> None:
         super().moveEvent(event)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -34,11 +35,24 @@ def test_the_studio_stays_live_and_steady_for_minutes(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "bench.soak", "--minutes", str(MINUTES)]
     command += ["--every", str(EVERY_S), "--json", str(samples_file)]
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run(
-        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=MINUTES * 60 + 200
+    # A session of its own, so a soak that hangs is killed with the backend it started.
+    soak = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
     )
-    output = (done.stdout + done.stderr)[-4000:]
-    assert done.returncode == 0, f"the soak ended with {done.returncode}:\n{output}"
+    try:
+        output, _ = soak.communicate(timeout=MINUTES * 60 + 200)
+    except subprocess.TimeoutExpired:
+        os.killpg(soak.pid, signal.SIGKILL)
+        output, _ = soak.communicate()
+        pytest.fail(f"the soak did not finish:\n{output[-4000:]}")
+    output = output[-4000:]
+    assert soak.returncode == 0, f"the soak ended with {soak.returncode}:\n{output}"
     samples = json.loads(samples_file.read_text(encoding="utf-8"))
     assert len(samples) >= int(MINUTES * 60 / EVERY_S) - 1, output
     first, last = samples[0], samples[-1]

@@ -21,6 +21,7 @@ from studio.core.profiles import Profile
 from studio.core.settings_store import SettingsStore, StudioSettings
 from studio.ui.app import build_window, qt_application
 from studio.ui.main_window import MainWindow
+from tests.studio.ui.dialogs import no_question_left_open
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 PASSWORD = "correct horse"
@@ -32,6 +33,13 @@ of CPU a window): Auto then publishes 720p30, the sample clip's own size."""
 @pytest.fixture(scope="session")
 def qapp() -> QApplication:
     return qt_application()
+
+
+@pytest.fixture(autouse=True)
+def questions_are_answered(qapp: QApplication) -> Iterator[None]:
+    """A question nobody answers fails its test instead of hanging the run."""
+    with no_question_left_open():
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -127,6 +135,7 @@ def studio(loop: qasync.QEventLoop, qtbot: QtBot, tmp_path: Path) -> Iterator[St
 
     yield open_window
     for window in windows:
+        window.end_guards.clear()  # the test is over: close without asking what to end
         if window.isVisible():
             window.close()
         task = asyncio.ensure_future(window.shutdown())

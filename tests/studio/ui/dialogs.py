@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from studio.ui.confirm import DIALOG_NAME, Question
 
 POLL_MS = 20
+UNANSWERED_MS = 5_000  # a question open this long with nobody answering it hangs the test
+_answering = 0  # answering() blocks open now
 
 
 @contextmanager
@@ -41,13 +43,46 @@ def answering(*answers: bool) -> Iterator[list[Question]]:
             unexpected.append(question)
         (accept if left and left.popleft() else reject).click()
 
+    global _answering
     timer = QTimer()
     timer.setInterval(POLL_MS)
     timer.timeout.connect(answer)
     timer.start()
+    _answering += 1
     try:
         yield asked
     finally:
+        _answering -= 1
         timer.stop()
     assert not unexpected, f"questions nobody expected: {unexpected}"
     assert not left, f"expected questions were not asked; answers left: {list(left)}"
+
+
+@contextmanager
+def no_question_left_open() -> Iterator[None]:
+    """Fail, instead of hanging for ever, when a question opens outside :func:`answering`.
+
+    A modal dialog runs a loop of its own in which pytest's timeout cannot interrupt the test,
+    so one nobody answers would stop the whole run. It is dismissed (its safe answer) after
+    ``UNANSWERED_MS`` and the test fails, naming it.
+    """
+    left_open: list[str] = []
+    timer = QTimer()
+    timer.setSingleShot(True)
+
+    def watch() -> None:
+        box = QApplication.activeModalWidget()
+        if _answering or not isinstance(box, QMessageBox) or box.objectName() != DIALOG_NAME:
+            timer.start(UNANSWERED_MS)
+            return
+        left_open.append(f"{box.windowTitle()}: {box.accessibleDescription()}")
+        box.escapeButton().click()  # type: ignore[union-attr]
+        timer.start(UNANSWERED_MS)
+
+    timer.timeout.connect(watch)
+    timer.start(UNANSWERED_MS)
+    try:
+        yield
+    finally:
+        timer.stop()
+    assert not left_open, f"questions asked outside answering(), left open: {left_open}"

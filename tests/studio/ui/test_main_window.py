@@ -100,3 +100,14 @@ def test_unreachable_backend_shows_a_banner_and_recovers(
         dialog.submit.click()
         qtbot.waitUntil(lambda: window.session.signed_in, timeout=WAIT)
         window.close()
+
+
+def test_the_docks_give_way_so_the_preview_keeps_half_a_small_window(
+    server: LiveServer, studio: StudioFactory, qtbot: QtBot
+) -> None:
+    window = studio(server.url)
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.preview.width() >= 1280 * 0.45, timeout=WAIT)
+    for dock in window.docks.values():
+        if dock.isVisible():
+            assert dock.width() >= dock.minimumSizeHint().width()
