@@ -43,7 +43,8 @@ bench: bootstrap
 screenshots: bootstrap
 	$(PY) scripts/render_effects.py
 	$(PY) scripts/screenshots.py
-	QT_QPA_PLATFORM=xcb xvfb-run -a $(PY) scripts/studio_screenshots.py
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) scripts/studio_screenshots.py
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) scripts/studio_screenshots.py --size 1280x720 --suffix -1280
 
 # The standalone bundle: dist/onair/ (run dist/onair/onair) and a tarball of it.
 package: bootstrap

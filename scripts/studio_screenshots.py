@@ -55,7 +55,9 @@ async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
+async def scenes(
+    live: LiveServer, config: Path, only: set[str], size: tuple[int, int], suffix: str
+) -> None:
     from filters.presets import builtin
     from studio.core.settings_store import SettingsStore, StudioSettings
     from studio.core.state import PKPhase
@@ -84,18 +86,21 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
         store = SettingsStore(config / username)
         store.save(StudioSettings(backend_url=base, username=username, token=token))
         studio = build_window(store=store)
-        studio.resize(1600, 940)
+        studio.resize(*size)
         studio.show()
         studio.start()
         return studio
 
     window = open_studio("mia", alice_token)
     await until(lambda: window.preview.frames_shown > 5 and window.session.signed_in)
+    mia_button = window.toolbar.findChild(GoLive)
+    assert isinstance(mia_button, GoLive)
+    await until(lambda: mia_button.output_menu.measuring is None, timeout=60)  # first start
     await asyncio.sleep(1.0)
 
     def shot(name: str, widget: object = window) -> None:
         if not only or name in only:
-            path = OUT / f"studio-{name}.png"
+            path = OUT / f"studio-{name}{suffix}.png"
             widget.grab().save(str(path))  # type: ignore[attr-defined]
             print("saved", path.relative_to(ROOT))
 
@@ -291,7 +296,10 @@ async def scenes(live: LiveServer, config: Path, only: set[str]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("only", nargs="*", help="scene names to save (default: all)")
+    parser.add_argument("--size", default="1920x1080", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--suffix", default="", help="added to each file name: studio-pk-1280")
     args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
     import qasync
 
     from studio.ui.app import qt_application
@@ -309,7 +317,9 @@ def main() -> int:
             port=0,
         )
         with running_server(settings) as live, loop:
-            loop.run_until_complete(scenes(live, Path(tmp), set(args.only)))
+            loop.run_until_complete(
+                scenes(live, Path(tmp), set(args.only), (width, height), args.suffix)
+            )
     return 0
 
 

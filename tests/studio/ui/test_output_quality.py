@@ -24,6 +24,7 @@ from studio.ui.panels.effects import EffectsPanel
 from tests.backend.api_helpers import Listener
 from tests.servers import LiveServer
 from tests.studio.ui.conftest import StudioFactory, make_account
+from tests.studio.ui.dialogs import answering
 
 WAIT = 30_000
 SHOTS = Path("/tmp/onair-output-shots")
@@ -150,7 +151,8 @@ def test_the_keep_up_banner_lowers_the_quality_or_turns_effects_off(
     assert banner.isVisible()  # not recovered yet: a moment of good frames is not enough
     report(button, 30.0, 5)
     assert not banner.isVisible()  # recovered: hidden, and no nagging while it lasts
-    button.click()
+    with answering(True):
+        button.click()
     qtbot.waitUntil(lambda: button.publisher is None, timeout=WAIT)
 
 
@@ -192,6 +194,7 @@ def test_the_health_strip_shows_live_time_and_viewers(
     run(qtbot, leave(room, player))
     qtbot.waitUntil(lambda: health.viewers.text() == "0 viewers", timeout=WAIT)
 
-    button.click()
+    with answering(True):
+        button.click()
     qtbot.waitUntil(lambda: button.publisher is None, timeout=WAIT)
     assert not health.elapsed.isVisible() and not health.viewers.isVisible()

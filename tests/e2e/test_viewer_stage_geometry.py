@@ -1,21 +1,27 @@
 """What the studio shows is what viewers see: for every co-host layout and host count, the
-viewer page's tiles (measured in Debian's Chromium) sit where the studio's stage draws them."""
+viewer page's tiles (measured in Debian's Chromium) sit where the studio's stage draws them.
+
+It lives with the browser tests, not the Qt ones: it is a pytest-asyncio test, and those cannot
+run once the Qt tests' qasync loop is running.
+"""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import httpx
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from studio.core.models import CohostLayout
 from studio.core.state import layout_tiles
+from studio.ui.app import qt_application
 from studio.ui.stage import CohostStage
 from tests.backend.api_helpers import ApiUser, register
 from tests.e2e.viewer_helpers import chromium, open_viewer
 from tests.servers import LiveServer
 
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytestmark = pytest.mark.timeout(240)
 LAYOUTS = [("grid", "2x2"), ("grid", "3x3"), ("spotlight", None), ("sidebar", None), ("pip", None)]
 COUNTS = (1, 2, 3, 4, 5, 9)
@@ -53,9 +59,8 @@ def studio_boxes(snapshot: dict[str, Any], size: tuple[int, int]) -> dict[str, l
     return boxes
 
 
-async def test_viewer_tiles_match_the_studio_stage_in_every_layout(
-    server: LiveServer, qapp: QApplication
-) -> None:
+async def test_viewer_tiles_match_the_studio_stage_in_every_layout(server: LiveServer) -> None:
+    qt_application()  # the studio's stage is a widget
     async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
         users = [await register(client) for _ in range(max(COUNTS))]
         primary: ApiUser = users[0]
