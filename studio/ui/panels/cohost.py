@@ -191,13 +191,18 @@ class HostRow(QWidget):
             lambda: panel.set_media(self.user_id, video=not self.host.video_enabled)
         )
         self.remove.clicked.connect(lambda: panel.remove(self.user_id))
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 2, 0, 2)
-        row.addWidget(self.avatar)
-        row.addLayout(texts, 1)
-        row.addWidget(self.mic)
-        row.addWidget(self.camera)
-        row.addWidget(self.remove)
+        who = QHBoxLayout()
+        who.addWidget(self.avatar)
+        who.addLayout(texts, 1)
+        controls = QHBoxLayout()  # a line of its own: the name keeps the panel's width
+        controls.addStretch()
+        for button in (self.mic, self.camera, self.remove):
+            controls.addWidget(button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 2, 0, 2)
+        column.setSpacing(4)
+        column.addLayout(who)
+        column.addLayout(controls)
         self.show_host(host, state)
 
     def show_host(self, host: CohostMember, state: CohostState) -> None:
