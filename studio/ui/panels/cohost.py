@@ -280,7 +280,12 @@ class SessionPage(QWidget):
         self.requests_title = section("Requests to join")
         self.requests = QVBoxLayout()
         self.invite_title = section("Invite co-hosts")
-        self.finder = UserSearch(panel.studio, "Search streamers to invite…", min_height=90)
+        self.finder = UserSearch(
+            panel.studio,
+            "Search streamers to invite…",
+            min_height=90,
+            exclude=lambda: {h.user_id for h in panel.session.hosts} if panel.session else set(),
+        )
         self.invite = QPushButton("Send invitation")
         self.invite.setEnabled(False)
         self.finder.selection_changed.connect(

@@ -4,7 +4,7 @@ room, and the panel frame (a page per state, a signed-out page, a clock for coun
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import lru_cache
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
@@ -62,9 +62,16 @@ class UserSearch(QWidget):
     chosen = Signal(object)  # User, on double-click
     selection_changed = Signal()
 
-    def __init__(self, studio: MainWindow, placeholder: str, min_height: int = 160) -> None:
+    def __init__(
+        self,
+        studio: MainWindow,
+        placeholder: str,
+        min_height: int = 160,
+        exclude: Callable[[], Collection[str]] = frozenset,
+    ) -> None:
         super().__init__()
         self.studio = studio
+        self.exclude = exclude  # ids not to offer (the hosts already in a session)
         self.search = QLineEdit()
         self.search.setPlaceholderText(placeholder)
         self.search.setClearButtonEnabled(True)
@@ -99,8 +106,10 @@ class UserSearch(QWidget):
         if query != self.search.text().strip():
             return  # a newer search is on its way
         self.results.clear()
+        left_out = self.exclude()
         for user in users:
-            self.results.addItem(self._item(user))
+            if user.id not in left_out:
+                self.results.addItem(self._item(user))
         self.results.set_placeholder("No streamers match." if query else "No streamers yet.")
 
     @staticmethod

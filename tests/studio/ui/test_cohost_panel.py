@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -74,6 +75,10 @@ def test_two_studios_cohost_with_video_layouts_and_removal(
     qtbot.waitUntil(lambda: a.stage.frame_counts.get(bob.id, 0) > 3, timeout=WAIT)
     qtbot.waitUntil(lambda: b.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
     assert [t.width for t in a.stage.tiles] == [0.5, 0.5]
+    page.finder.search.setText(bob.username)
+    searched = asyncio.ensure_future(page.finder._search(bob.username))
+    qtbot.waitUntil(searched.done, timeout=WAIT)
+    assert page.finder.results.count() == 0  # a host already: not offered again
     bob_row = page.host_row(bob.id)
     assert bob_row is not None and bob_row.remove.isVisible()
     own_row = b.session_page.host_row(bob.id)
