@@ -98,11 +98,15 @@ async def leave(battle_id: str, user: CurrentUser, services: ServicesDep) -> dic
 
 
 async def gift_lean(request: LeanRequest) -> dict[str, Any]:
-    """``gift`` for the gift storm: the same arguments, resolved without FastAPI's machinery."""
+    """``gift`` for the gift storm: the same arguments, resolved without FastAPI's machinery.
+
+    Who is asking is settled before the body is read: a stranger's malformed gift is 401, not
+    422 (nothing about the body is told to someone who may not send one)."""
+    user = await request.signed_in()
     return await gift(
         request.params["battle_id"],
         request.json(SendGift),
-        await request.signed_in(),
+        user,
         request.services,
         request.header(b"idempotency-key"),
     )

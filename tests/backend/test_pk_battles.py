@@ -163,6 +163,8 @@ async def test_permissions_and_state_rules(client: httpx.AsyncClient) -> None:
     assert battle["id"] not in [b["id"] for b in active]
     no_auth = await client.get(f"/api/pk-battles/{battle['id']}")
     assert no_auth.status_code == 401
+    stranger = await client.post(f"/api/pk-battles/{battle['id']}/gift", json={"quantity": "x"})
+    assert stranger.status_code == 401  # who asks is checked before the body
 
 
 async def test_a_pending_challenge_is_cancelled_or_declined_and_nobody_is_paid(
