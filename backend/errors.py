@@ -43,11 +43,6 @@ class InsufficientFunds(Conflict):
     code = "insufficient_funds"
 
 
-class TooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"

@@ -37,7 +37,6 @@ class PK:
     GIFT = "pk-battle:gift"
     ENDED = "pk-battle:ended"
     CANCELLED = "pk-battle:cancelled"
-    DECLINED = "pk-battle:declined"
 
 
 class MultiHost:

@@ -373,9 +373,6 @@ class MultiHostService:
             return False
         return True
 
-    def is_host(self, session_id: str, user_id: str) -> bool:
-        return self._host(session_id, user_id) is not None
-
     def active(self, viewer_id: str, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.db.all(
             "SELECT * FROM multihost_sessions WHERE status = 'live'"

@@ -132,14 +132,6 @@ class EventClient:
         """Skip the rest of the backoff wait and try to connect again."""
         self._wake.set()
 
-    def set_token(self, token: str) -> None:
-        """Use a new token (after signing in again); reconnects if running."""
-        self.token = token
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-            self.start()
-
     # ---- the connection loop --------------------------------------------------------
     async def _run(self) -> None:
         delay = self.min_backoff

@@ -186,7 +186,7 @@ class PKState:
             self.scores = {"host1": gift.scores["host1"], "host2": gift.scores["host2"]}
             self.supporters = gift.top_supporters
             return True
-        if event.name in (PK.ENDED, PK.CANCELLED, PK.DECLINED):
+        if event.name in (PK.ENDED, PK.CANCELLED):
             battle = Battle.from_wire(data["battle"])
             self._finish(battle, str(data.get("reason") or battle.end_reason or "cancelled"))
             return True

@@ -49,10 +49,6 @@ class PreviewView(QWidget):
         self._after: np.ndarray | None = None
         self._before: np.ndarray | None = None
 
-    @property
-    def has_frame(self) -> bool:
-        return self._after is not None
-
     def show_frame(
         self, after: np.ndarray, before: np.ndarray | None = None, ready_at: float | None = None
     ) -> None:
