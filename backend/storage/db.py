@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from backend.storage.schema import ALL
 
 Row = dict[str, Any]
@@ -118,7 +116,6 @@ class Database:
         self.conn.execute("PRAGMA busy_timeout=10000")
         # Checkpoints (with their fsyncs) run in a thread, not inside a COMMIT on the event loop.
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
-        self.utils = sqlite_utils.Database(self.conn)
         self._lock = threading.RLock()
         self._depth = 0
         self._after_commit: list[Callable[[], None]] = []
