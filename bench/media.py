@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import aioice.ice
 import av
 import httpx
 import numpy as np
@@ -48,6 +47,7 @@ from aiortc import (
 from fastapi import FastAPI, Request, Response
 from numpy.typing import NDArray
 
+from rtc.loopback import use_loopback_for_ice
 from studio.core.quality import Condition, QualityController
 
 SUBSCRIBERS = (1, 10, 25, 50)
@@ -61,10 +61,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def prioritize() -> None:
     with contextlib.suppress(PermissionError):
         os.setpriority(os.PRIO_PROCESS, 0, -5)
-
-
-def loopback_ice() -> None:
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
 
 
 def free_port() -> int:
@@ -207,7 +203,7 @@ def serve(port: int, mode: str, data_dir: Path) -> None:
     from backend.app import create_app
     from backend.settings import Settings
 
-    loopback_ice()
+    use_loopback_for_ice()
     app: FastAPI
     if mode == "sfu":
         settings = Settings(
@@ -232,7 +228,7 @@ async def subscribe(url: str, token: str, count: int) -> None:
     from rtc import aiortc_hooks
     from studio.core.subscriber import WhepPlayer
 
-    loopback_ice()
+    use_loopback_for_ice()
     aiortc_hooks.install()
     players = []
     drains: list[asyncio.Task[None]] = []
@@ -474,7 +470,7 @@ async def sfu_cost(counts: tuple[int, ...] = SUBSCRIBERS, with_relay: bool = Tru
 
 def main() -> None:
     prioritize()
-    loopback_ice()
+    use_loopback_for_ice()
     asyncio.run(glass_to_glass(with_filters=True))
     asyncio.run(glass_to_glass(with_filters=False))
     asyncio.run(glass_to_glass(with_filters=True, codec="h264"))  # the cheaper encoder
@@ -498,7 +494,7 @@ def _cli() -> None:
     args = parser.parse_args()
     if args.command == "sfu-cost":
         prioritize()
-        loopback_ice()
+        use_loopback_for_ice()
         asyncio.run(sfu_cost(tuple(args.counts), with_relay=not args.no_relay))
     elif args.command == "_serve":
         serve(args.port, args.mode, args.data_dir)

@@ -29,13 +29,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import aioice.ice
 import httpx
 import qasync
 from aiortc import MediaStreamTrack
 
 from bench._processes import backend_subprocess
 from filters.presets import builtin
+from rtc.loopback import use_loopback_for_ice
 from studio.core.media_config import media_config, media_url
 from studio.core.settings_store import SettingsStore, StudioSettings
 from studio.core.subscriber import WhepPlayer
@@ -267,7 +267,7 @@ def summary(samples: list[Sample]) -> str:
 def run(minutes: float, every_s: float, json_path: Path | None = None) -> list[Sample]:
     """Backend process + studio window in this process; prints samples and a summary."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
+    use_loopback_for_ice()
     app = qt_application(["onair-soak"])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

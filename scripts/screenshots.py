@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import aioice.ice
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from backend.settings import Settings  # noqa: E402
 from filters.synthetic import SyntheticFaceClip  # noqa: E402
+from rtc.loopback import use_loopback_for_ice  # noqa: E402
 from studio.core.frames import FrameFlow  # noqa: E402
 from studio.core.publisher import Publisher  # noqa: E402
 from studio.core.sources import SampleSource  # noqa: E402
@@ -212,7 +212,7 @@ FACES += [("ava", "grace_hopper", 3), ("sam", "astronaut", 4)]
 
 async def shoot(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
+    use_loopback_for_ice()
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(

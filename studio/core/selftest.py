@@ -15,13 +15,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aioice.ice
 import av
 import numpy as np
 
 from filters import registry
 from filters.context import FaceTracker
 from filters.synthetic import SyntheticFaceClip
+from rtc.loopback import use_loopback_for_ice
 from studio.core.api_client import ApiClient
 from studio.core.audio import sample_audio
 from studio.core.effects_chain import EffectsChain
@@ -165,12 +165,6 @@ async def _collect(
 
 def _timestamp(frame: av.AudioFrame | av.VideoFrame) -> int:
     return int(frame.pts or 0)
-
-
-def use_loopback_for_ice() -> None:
-    """aioice leaves out 127.0.0.1 when it gathers host candidates; a backend on this machine
-    is reached over loopback, so offer exactly that."""
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
 
 
 def run(backend: str, out: Callable[[str], None] = print) -> int:
