@@ -8,7 +8,9 @@ export PYTHONDONTWRITEBYTECODE = 1
 
 .PHONY: bootstrap system-packages run serve test lint bench screenshots package clean
 
-bootstrap: system-packages $(STAMP)
+WHIP_CLIENT := tests/e2e/whip_client/node_modules/whip-whep/whip.js
+
+bootstrap: system-packages $(STAMP) $(WHIP_CLIENT)
 
 system-packages:
 	@bash scripts/bootstrap_system.sh
@@ -18,6 +20,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
+
+# A third-party WHIP client for the stream-key test, from the npm registry (pinned, locked).
+$(WHIP_CLIENT): tests/e2e/whip_client/package.json tests/e2e/whip_client/package-lock.json
+	npm ci --prefix tests/e2e/whip_client --no-audit --no-fund
+	@touch $(WHIP_CLIENT)
 
 run: bootstrap
 	$(VENV)/bin/onair run
@@ -35,7 +42,7 @@ test: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=20
 
 bench: bootstrap
 	$(VENV)/bin/onair bench
@@ -43,6 +50,7 @@ bench: bootstrap
 screenshots: bootstrap
 	$(PY) scripts/render_effects.py
 	$(PY) scripts/screenshots.py
+	$(PY) scripts/home_screenshots.py
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) scripts/studio_screenshots.py
 	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) scripts/studio_screenshots.py --size 1280x720 --suffix -1280
 

@@ -10,9 +10,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-BENCHMARKS = ("backend", "filters", "media")  # `onair bench` with no suite runs these
-LONG_BENCHMARKS = ("soak",)  # only when named
+if TYPE_CHECKING:
+    from backend.services.admin import AccountFlag
+
+# `onair bench` with no suite runs these
+BENCHMARKS = ("backend", "filters", "media", "scenes", "outputs")
+LONG_BENCHMARKS = ("soak", "studio")  # only when named
 DEMO_STREAMER, DEMO_PASSWORD = "alice", "onair-demo"
 
 
@@ -24,7 +29,21 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     serve.add_argument("--demo", action="store_true", help="seed demo users, coins and gifts")
     serve.add_argument("--allow-topup", action="store_true", help="enable the dev coin top-up")
     serve.add_argument("--workers", type=int, default=1)
+    _verbose_flag(serve)
     serve.add_argument("--redis-url", default=os.environ.get("ONAIR_REDIS_URL", ""))
+    serve.add_argument(
+        "--database-url",
+        default=os.environ.get("ONAIR_DATABASE_URL", ""),
+        help="PostgreSQL URL (postgresql://user:password@host/db) shared by several nodes "
+        "(default: the SQLite file of --db)",
+    )
+    serve.add_argument(
+        "--node-url",
+        default=os.environ.get("ONAIR_NODE_URL", ""),
+        help="with --database-url: where the other nodes reach this one, e.g. "
+        "http://10.0.0.11:8765 (default: http://HOST:PORT); media requests for a stream "
+        "published here are forwarded to it",
+    )
     serve.add_argument(
         "--whip-url",
         default=os.environ.get("ONAIR_WHIP_URL", ""),
@@ -41,6 +60,54 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=[o for o in os.environ.get("ONAIR_CORS_ORIGINS", "").split(",") if o],
         help="an origin whose pages may call this server (a media node: the backend's origin)",
     )
+    serve.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[p for p in os.environ.get("ONAIR_TRUSTED_PROXIES", "").split(",") if p],
+        help="a reverse proxy's address or network whose X-Forwarded-For names the client "
+        "(repeatable; default: 127.0.0.1 and ::1, a proxy on this machine)",
+    )
+
+
+def _admin_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = sub.add_parser(
+        "admin",
+        help="account roles (grant, revoke); account flags (flags, resolve-flag); copy a SQLite"
+        " database to PostgreSQL",
+    )
+    actions = admin.add_subparsers(dest="action", required=True)
+    for action in ("grant", "revoke"):
+        role = actions.add_parser(action, help=f"{action} administrator rights")
+        role.add_argument("username")
+        _database_flags(role)
+    flags = actions.add_parser(
+        "flags", help="accounts that need a look, e.g. a refund that found the coins spent"
+    )
+    flags.add_argument("--all", action="store_true", help="resolved flags too")
+    _database_flags(flags)
+    resolve = actions.add_parser("resolve-flag", help="close a flag, saying what was done")
+    resolve.add_argument("flag_id")
+    resolve.add_argument("--note", required=True, help="what was done about it (kept)")
+    _database_flags(resolve)
+    move = actions.add_parser(
+        "migrate-to-postgres",
+        help="copy a SQLite database into an empty PostgreSQL database and verify the totals",
+    )
+    move.add_argument("--from", dest="source", type=Path, required=True, help="SQLite file")
+    move.add_argument("--to", dest="target", required=True, help="postgresql://user@host/db")
+
+
+def _database_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: data dir)")
+    parser.add_argument("--database-url", default=os.environ.get("ONAIR_DATABASE_URL", ""))
+
+
+def _verbose_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log everything, ICE checks and each request included (ONAIR_LOG_LEVEL=debug)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="backend with demo data plus the studio (headless: URLs)")
     run.add_argument("--port", type=int, default=8765)
     run.add_argument("--db", type=Path, default=None)
+    _verbose_flag(run)
     studio = sub.add_parser("studio", help="the desktop studio")
     studio.add_argument(
         "--backend", default=None, help="backend URL (default: the profile's last one)"
@@ -60,10 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a profile keeps its own sign-in and settings (a second account on one machine)",
     )
-    admin = sub.add_parser("admin", help="account roles: grant or revoke administrator rights")
-    admin.add_argument("action", choices=("grant", "revoke"))
-    admin.add_argument("username")
-    admin.add_argument("--db", type=Path, default=None, help="SQLite file (default: user data dir)")
+    _admin_parser(sub)
+    push = sub.add_parser("push", help="(started by the studio) one output's push process")
+    push.add_argument("parent", help="the studio's process id")
     sub.add_parser(
         "selftest",
         help="headless check: effects on the sample source, publish and play back on loopback",
@@ -76,6 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--minutes", type=float, default=60.0, help="soak: how long the studio stays live"
+    )
+    bench.add_argument(
+        "--baseline",
+        default=None,
+        metavar="REV",
+        help="backend: also measure gifts/s of this git revision's backend, in the same run",
+    )
+    bench.add_argument(
+        "--chat-only", action="store_true", help="backend: only the chat fan-out (and --baseline)"
     )
     return parser
 
@@ -136,40 +212,101 @@ def _settings_from(args: argparse.Namespace) -> object:
         allow_topup=getattr(args, "allow_topup", False) or getattr(args, "demo", True),
         ice_servers=ice_servers_from_env(),
         metrics_token=os.environ.get("ONAIR_METRICS_TOKEN", ""),
+        # Nodes on separate machines sign tokens with one shared secret (else: a file by --db).
+        jwt_secret=os.environ.get("ONAIR_JWT_SECRET", ""),
     )
     if args.db is not None:
         settings = settings.with_overrides(db_path=args.db)
     if getattr(args, "redis_url", ""):
         settings = settings.with_overrides(redis_url=args.redis_url)
+    if getattr(args, "database_url", ""):
+        from backend.storage.engines import check_database_url
+
+        try:
+            check_database_url(args.database_url)
+        except ValueError as exc:
+            raise SystemExit(f"onair serve: {exc}") from None
+        settings = settings.with_overrides(database_url=args.database_url)
     media = {
         "whip_url_template": getattr(args, "whip_url", ""),
         "whep_url_template": getattr(args, "whep_url", ""),
+        "node_url": getattr(args, "node_url", ""),
         "cors_origins": tuple(getattr(args, "cors_origin", None) or ()),
+        "trusted_proxies": tuple(getattr(args, "trusted_proxy", None) or ()),
     }
-    try:  # Settings checks the templates; a mistake is a message, not a traceback.
-        settings = settings.with_overrides(**{k: v for k, v in media.items() if v})
+    coins = {  # the coin shop (README: Coins)
+        "coins_provider": os.environ.get("ONAIR_COINS_PROVIDER", ""),
+        "coin_packages": os.environ.get("ONAIR_COIN_PACKAGES", ""),
+        "coin_currency": os.environ.get("ONAIR_COIN_CURRENCY", "").lower(),
+        "stripe_secret_key": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "stripe_webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+        "public_url": os.environ.get("ONAIR_PUBLIC_URL", "").rstrip("/"),  # checkouts return here
+    }
+    try:  # Settings checks templates, proxies, coins; a mistake is a message, not a traceback.
+        settings = settings.with_overrides(**{k: v for k, v in {**media, **coins}.items() if v})
     except ValueError as exc:
         raise SystemExit(f"onair serve: {exc}") from None
     return settings
 
 
+def _migrate_to_postgres(args: argparse.Namespace) -> int:
+    from backend.storage.copy import CopyRefused, copy_sqlite_to_postgres
+    from backend.storage.engines import check_database_url
+
+    try:
+        check_database_url(args.target)
+        report = copy_sqlite_to_postgres(args.source, args.target)
+    except (CopyRefused, ValueError) as exc:
+        print(f"onair admin migrate-to-postgres: {exc}")
+        return 1
+    for table, rows in report.rows.items():
+        print(f"  {table:<28} {rows:>9} rows")
+    for name, (before, after) in report.totals.items():
+        print(f"  {name:<40} SQLite {before:>12}  PostgreSQL {after:>12}")
+    if not report.ok:
+        print("The copy does not match:\n  " + "\n  ".join(report.mismatches))
+        return 1
+    print("Copied; every table's rows and every total match.")
+    return 0
+
+
 def _admin(args: argparse.Namespace) -> int:
     from backend.errors import DomainError
-    from backend.services.admin import set_role
+    from backend.services.admin import account_flags, resolve_flag, set_role
     from backend.settings import Settings
-    from backend.storage.db import Database
+    from backend.storage.engines import open_database
 
-    db = Database(args.db or Settings().db_path)
+    if args.action == "migrate-to-postgres":
+        return _migrate_to_postgres(args)
+    db = open_database(args.db or Settings().db_path, args.database_url)
     try:
-        set_role(db, args.username, "admin" if args.action == "grant" else "user")
+        if args.action == "flags":
+            _print_flags(account_flags(db, include_resolved=args.all))
+        elif args.action == "resolve-flag":
+            flag = resolve_flag(db, args.flag_id, args.note)
+            print(f"Resolved {flag.id} ({flag.username}, {flag.reason}): {flag.resolution}")
+        else:
+            set_role(db, args.username, "admin" if args.action == "grant" else "user")
+            state = "now" if args.action == "grant" else "no longer"
+            print(f"{args.username} is {state} an administrator.")
     except DomainError as exc:
         print(f"onair admin: {exc.message}")
         return 1
     finally:
         db.close()
-    state = "now" if args.action == "grant" else "no longer"
-    print(f"{args.username} is {state} an administrator.")
     return 0
+
+
+def _print_flags(flags: list[AccountFlag]) -> None:
+    if not flags:
+        print("No account flags need a look.")
+        return
+    for flag in flags:
+        state = f"resolved {flag.resolved_at}: {flag.resolution}" if flag.resolved_at else "open"
+        print(
+            f"{flag.id}  {flag.created_at}  {flag.username}  {flag.reason}  "
+            f"{flag.coins} coins  ref {flag.ref_id}  [{state}]\n    {flag.note}"
+        )
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> bool:
@@ -213,6 +350,8 @@ def _run_everything(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "verbose", False):
+        os.environ["ONAIR_LOG_LEVEL"] = "debug"  # the backend `run` starts inherits it
     if args.command == "serve":
         from backend.server import serve
 
@@ -227,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _admin(args)
     if args.command == "selftest":
         return _selftest()
+    if args.command == "push":
+        return int(importlib.import_module("studio.core.push_child").main([args.parent]))
     if args.command == "bench":
         unknown = sorted(set(args.suites) - set(BENCHMARKS + LONG_BENCHMARKS))
         if unknown:
@@ -234,9 +375,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         for suite in args.suites or BENCHMARKS:
             module = importlib.import_module(f"bench.{suite}")
-            module.main(["--minutes", str(args.minutes)]) if suite == "soak" else module.main()
+            suite_options = _suite_options(suite, args)
+            module.main(suite_options) if suite_options else module.main()
         return 0
     return 2
+
+
+def _suite_options(suite: str, args: argparse.Namespace) -> list[str]:
+    if suite == "soak":
+        return ["--minutes", str(args.minutes)]
+    if suite == "backend":
+        baseline = ["--baseline", args.baseline] if args.baseline else []
+        return baseline + (["--chat-only"] if args.chat_only else [])
+    return []
 
 
 if __name__ == "__main__":

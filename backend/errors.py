@@ -39,6 +39,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unprocessable(DomainError):
+    """Well-formed but cannot be done as asked (an Idempotency-Key reused for another body, a
+    chat message that cannot be sent as written)."""
+
+    status = 422
+    code = "unprocessable"
+
+
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
 
@@ -50,3 +58,23 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Busy(RateLimited):
+    """The server cannot take this now (a full queue); answered at once with Retry-After."""
+
+    status = 503
+    code = "busy"
+
+
+class TooManyAttempts(RateLimited):
+    """Wrong passwords: this account or address waits before it may try again."""
+
+    code = "too_many_attempts"
+
+
+class ProviderUnavailable(DomainError):
+    """A service we depend on (the payment provider) failed to answer; trying again may work."""
+
+    status = 502
+    code = "payment_provider_unavailable"

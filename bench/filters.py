@@ -8,6 +8,9 @@ runs its graphs on threads of its own, which ``thread_time`` would miss); on a s
 machine it is the figure to compare, as it excludes waiting for the CPU. Frames come from
 the synthetic face clip. Per-filter rows exclude face tracking and segmentation (shown on
 their own rows); chain rows are the whole ``Pipeline.process`` including them.
+The "look" rows compare a 3D LUT's table lookup with the atlas remap it replaced and
+with one ``cv2.LUT`` pass, in the same run; the "refined model" rows the refined landmark
+model in LiteRT with the MediaPipe graph it replaced, on the same crops.
 ``ONAIR_BENCH_FRAMES`` sets the frames per measurement (default 40).
 """
 
@@ -21,15 +24,28 @@ import cv2
 import numpy as np
 
 from filters import presets, registry
+from filters.attention_mesh import AttentionMeshModel
 from filters.base import VideoFilter
 from filters.context import FaceTracker, FrameContext, PersonSegmenter
+from filters.face_mesh import FaceMesh, FaceRegion, LandmarkModel, RefinedMeshModel
 from filters.pipeline import Pipeline
 from filters.synthetic import SyntheticFaceClip
 from filters.types import Image
+from filters.video.chat_overlay import ChatOverlay
+from filters.video.color import look_path
+from filters.video.lut import atlas_lut, compile_lut, read_cube
 
 RESOLUTIONS = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 WARMUP = 5
 DEFAULT_PRESET = "Natural beauty"
+SAMPLE_CHAT = [
+    ("Noah", "hello from Lisbon!"),
+    ("Mia", "that lighting looks great today"),
+    ("", "Noah sent 5× Rose"),
+    ("Ava", "what camera is that?"),
+    ("Liam", "first time here, love the vibe"),
+    ("Mia", "can you show the new lamp again?"),
+]
 
 
 def _frames() -> int:
@@ -48,11 +64,19 @@ def _row(label: str, samples: Samples) -> None:
     print(f"  {label:<34} {median:8.2f} {p99:8.2f} {cpu_median:8.2f} {fps:9.1f}")
 
 
-def _timed(run: Callable[[int], object], count: int) -> Samples:
+def _timed(
+    run: Callable[[int], object],
+    count: int,
+    before: Callable[[int], object] = lambda _: None,
+) -> Samples:
+    """Wall and CPU time of ``run(index)``, ``count`` times after a warm-up; ``before(index)``
+    runs first each time, untimed (what stands in for another part's work)."""
     for index in range(WARMUP):
+        before(index)
         run(index)
     wall, cpu = [], []
     for index in range(WARMUP, WARMUP + count):
+        before(index)
         started, started_cpu = time.perf_counter(), time.process_time()
         run(index)
         wall.append(time.perf_counter() - started)
@@ -64,9 +88,10 @@ def _calibration() -> None:
     frame = np.random.default_rng(0).integers(0, 256, (720, 1280, 3), dtype=np.uint8)
     table = np.arange(256, dtype=np.uint8)
     wall, cpu = _timed(lambda _: cv2.LUT(frame, table), 50)
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(
         f"machine: cv2.LUT on a 720p frame takes {np.median(wall) * 1000:.2f} ms "
-        f"({np.median(cpu) * 1000:.2f} ms CPU)"
+        f"({np.median(cpu) * 1000:.2f} ms CPU); load average {load}"
     )
 
 
@@ -78,6 +103,7 @@ def _per_filter(clip: SyntheticFaceClip, frames: list[Image], count: int) -> Non
     contexts = [FrameContext(f, index=i, time=i / clip.fps, tracker=tracker, segmenter=segmenter)
                 for i, f in enumerate(frames)]  # fmt: skip
     _row("face tracking (refined FaceMesh)", _timed(lambda i: tracker.detect(frames[i]), count))
+    _refined_model_rows(frames, count)
     _row("person mask (selfie seg.)", _timed(lambda i: segmenter.mask(frames[i]), count))
     for ctx in contexts:
         _ = ctx.faces, ctx.person_mask()
@@ -85,6 +111,8 @@ def _per_filter(clip: SyntheticFaceClip, frames: list[Image], count: int) -> Non
         if not issubclass(cls, VideoFilter):
             continue
         effect = cls()
+        if isinstance(effect, ChatOverlay):
+            effect.set_lines(SAMPLE_CHAT)
 
         def run(i: int, effect: VideoFilter = effect) -> Image:
             ctx = contexts[i]
@@ -94,8 +122,58 @@ def _per_filter(clip: SyntheticFaceClip, frames: list[Image], count: int) -> Non
             return out
 
         _row(cls.id, _timed(run, count))
+    _chat_arriving(frames, count)
     tracker.close()
     segmenter.close()
+
+
+def _refined_model_rows(frames: list[Image], count: int) -> None:
+    """The refined landmark model alone on the same crops two ways: in LiteRT, cut around its
+    custom operations (now), and through MediaPipe's ``FaceLandmarkCpu`` graph (before)."""
+    mesh = FaceMesh(max_faces=1, max_side=640, static=True, refined=True)
+    region = FaceRegion.of_landmarks(mesh.landmarks(frames[0])[0])
+    mesh.close()
+    models: list[tuple[str, LandmarkModel]] = [("graph (before)", RefinedMeshModel())]
+    try:
+        models.insert(0, ("LiteRT (now)", AttentionMeshModel()))
+    except ImportError:
+        print("  refined model: LiteRT is not installed here")
+    for label, model in models:
+        _row(f"refined model: {label}", _timed(lambda i, m=model: m.run(frames[i], region), count))
+        model.close()
+
+
+def _chat_arriving(frames: list[Image], count: int) -> None:
+    """The chat overlay when a message arrives every frame (its box is drawn again each time;
+    the ``overlay.chat`` row is the steady cost between messages)."""
+    overlay = ChatOverlay()
+
+    def run(i: int) -> Image:
+        overlay.set_lines([*SAMPLE_CHAT[1:], ("Viewer", f"message number {i}")])
+        return overlay.process(frames[i], FrameContext(frames[i], index=i))
+
+    _row("overlay.chat, a message every frame", _timed(run, count))
+
+
+COMPARED_LOOK = "cinematic"
+
+
+def _look_rows(frames: list[Image], count: int) -> None:
+    """A 3D LUT look three ways in the same run: one ``cv2.LUT`` pass (what a per-channel
+    look costs, the floor), the baked table of every colour (now) and the trilinear atlas
+    remap it replaced (before, the same pixels), at full and half intensity."""
+    cube = read_cube(look_path(COMPARED_LOOK))
+    table, atlas = compile_lut(cube), atlas_lut(cube)
+    identity = np.arange(256, dtype=np.uint8)
+    _row("look: one cv2.LUT pass (floor)", _timed(lambda i: cv2.LUT(frames[i], identity), count))
+    _row("look: table lookup (now)", _timed(lambda i: table.apply(frames[i]), count))
+    _row("look: atlas remap (before)", _timed(lambda i: atlas.remap(frames[i]), count))
+    _row("look 50%: mixed table (now)", _timed(lambda i: table.apply(frames[i], 0.5), count))
+
+    def remap_and_mix(i: int) -> Image:
+        return cv2.addWeighted(atlas.remap(frames[i]), 0.5, frames[i], 0.5, 0.0)
+
+    _row("look 50%: remap + mix (before)", _timed(remap_and_mix, count))
 
 
 def _chain(label: str, filters: list[VideoFilter], frames: list[Image], count: int) -> None:
@@ -126,6 +204,7 @@ def main() -> None:
         frames = [clip.frame(i) for i in range(WARMUP + count)]
         print(f"\n{name} ({width}x{height})" + " " * 17 + "median ms   p99 ms   CPU ms       fps")
         _per_filter(clip, frames, count)
+        _look_rows(frames, count)
         _chains(frames, count)
 
 

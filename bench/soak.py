@@ -164,7 +164,7 @@ async def soak(
     samples: list[Sample] = []
     try:
         async with asyncio.timeout(LIVE_TIMEOUT_S):
-            while not (window.session.signed_in and window.feed.flow is not None):
+            while not (window.session.signed_in and window.broadcast.flow is not None):
                 await asyncio.sleep(0.1)
         effects = window.docks["effects"].widget()
         assert isinstance(effects, EffectsPanel)
@@ -178,7 +178,7 @@ async def soak(
             await publisher.wait_live()
         config = await media_config(window.session.api)
         guest = httpx.post(f"{backend_url}/api/auth/guest", timeout=10).json()["data"]["token"]
-        await viewer.start(media_url(backend_url, config["whep"], username), guest)
+        await viewer.start(media_url(backend_url, config.whep, username), guest)
         samples = await _drive_and_sample(window, go_live, viewer, minutes, every_s, on_sample)
     finally:
         await viewer.stop()
@@ -218,7 +218,7 @@ async def _drive_and_sample(
                 preview_fps=(window.preview.frames_shown - shown) / (now - last),
                 publish_fps=status.fps if status is not None else 0.0,
                 viewer_fps=(viewer.frames - seen) / (now - last),
-                effects_ms=window.chain.costs().get("total", 0.0),
+                effects_ms=window.broadcast.chain.costs().get("total", 0.0),
                 bitrate_kbps=status.bitrate_kbps if status is not None else 0.0,
                 state=status.state.value if status is not None else "ended",
                 actions=done,

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
+from numpy.typing import ArrayLike
 
-from filters.types import Image
+from filters.types import Image, Vectors
 
 SUPERSAMPLE = 4
 Canvas = Image
@@ -25,7 +26,7 @@ def _finish(canvas: Canvas) -> Image:
     return cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA)
 
 
-def _poly(canvas: Canvas, points: np.ndarray, bgra: tuple[int, int, int, int]) -> None:
+def _poly(canvas: Canvas, points: ArrayLike, bgra: tuple[int, int, int, int]) -> None:
     pts = np.round(np.asarray(points) * SUPERSAMPLE).astype(np.int32)
     cv2.fillPoly(canvas, [pts], bgra, cv2.LINE_AA)
 
@@ -47,7 +48,7 @@ def _vertical_gradient(
     canvas[..., :3] = np.where(painted, colors.astype(np.uint8), canvas[..., :3])
 
 
-def heart_points(size: float, cx: float, cy: float) -> np.ndarray:
+def heart_points(size: float, cx: float, cy: float) -> Vectors:
     t = np.linspace(0, 2 * np.pi, 120, endpoint=False)
     x = 16 * np.sin(t) ** 3
     y = -(13 * np.cos(t) - 5 * np.cos(2 * t) - 2 * np.cos(3 * t) - np.cos(4 * t))
@@ -58,14 +59,14 @@ def heart_points(size: float, cx: float, cy: float) -> np.ndarray:
 def heart(size: int = 128, color: tuple[int, int, int] = (92, 60, 255)) -> Image:
     canvas = _canvas(size, size)
     _poly(canvas, heart_points(size * 0.95, size / 2, size / 2), (*color, 255))
-    light = tuple(min(255, c + 90) for c in color)
-    _vertical_gradient(canvas, light, color)  # type: ignore[arg-type]
+    blue, green, red = (min(255, c + 90) for c in color)
+    _vertical_gradient(canvas, (blue, green, red), color)
     _circle(canvas, (size * 0.33, size * 0.33), size * 0.08, (255, 255, 255, 200))
     return _finish(canvas)
 
 
 def star_points(cx: float, cy: float, outer: float, inner: float, tips: int = 5,
-                rotation: float = -np.pi / 2) -> np.ndarray:  # fmt: skip
+                rotation: float = -np.pi / 2) -> Vectors:  # fmt: skip
     angles = rotation + np.arange(tips * 2) * np.pi / tips
     radii = np.where(np.arange(tips * 2) % 2 == 0, outer, inner)
     return np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], axis=1)
@@ -133,7 +134,7 @@ def sunglasses(width: int = 512, height: int = 180) -> Image:
     return _finish(canvas)
 
 
-def _ellipse_points(cx: float, cy: float, rx: float, ry: float, squash: float = 0.0) -> np.ndarray:
+def _ellipse_points(cx: float, cy: float, rx: float, ry: float, squash: float = 0.0) -> Vectors:
     t = np.linspace(0, 2 * np.pi, 90, endpoint=False)
     y = np.sin(t) * (1 - squash * (np.sin(t) < 0))
     return np.stack([cx + rx * np.cos(t), cy + ry * y], axis=1)
@@ -178,7 +179,8 @@ def confetti(size: int = 48, hue: int = 0) -> Image:
     canvas = _canvas(size, size)
     color = cv2.cvtColor(np.array([[[hue, 200, 255]]], np.uint8), cv2.COLOR_HSV2BGR)[0, 0]
     rect = np.array([[0.3, 0.15], [0.7, 0.15], [0.7, 0.85], [0.3, 0.85]]) * size
-    _poly(canvas, rect, (*(int(c) for c in color), 255))  # type: ignore[arg-type]
+    blue, green, red = (int(c) for c in color)
+    _poly(canvas, rect, (blue, green, red, 255))
     return _finish(canvas)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from filters.params import Param, ParamError
+from filters.params import Param, ParamError, ParamValue
 from filters.types import ColourMap, Image
 
 if TYPE_CHECKING:
@@ -26,7 +26,61 @@ class Category(StrEnum):
     VOICE = "voice"
 
 
-class Effect:
+class Parameterised:
+    """Declared parameters and one set of current values: what effects and scene sources
+    share, so the studio builds the controls of both from the declarations."""
+
+    params: ClassVar[tuple[Param, ...]] = ()
+
+    def __init__(self, **values: object) -> None:
+        self._values: dict[str, ParamValue] = {param.name: param.default for param in self.params}
+        self.update(**values)
+
+    @classmethod
+    def param(cls, name: str) -> Param:
+        for declared in cls.params:
+            if declared.name == name:
+                return declared
+        owner = getattr(cls, "id", cls.__name__)  # an effect's id, else the class's name
+        raise ParamError(f"{owner}: unknown parameter {name!r}")
+
+    @classmethod
+    def validate(cls, values: Mapping[str, object]) -> dict[str, ParamValue]:
+        """Every parameter value, ``values`` coerced and checked, defaults for the rest."""
+        out = {param.name: param.default for param in cls.params}
+        for name, value in values.items():
+            out[name] = cls.param(name).coerce(value)
+        return out
+
+    @property
+    def values(self) -> dict[str, ParamValue]:
+        return dict(self._values)
+
+    def update(self, **values: object) -> None:
+        """Change some parameter values (validated; on error nothing changes)."""
+        checked = {name: self.param(name).coerce(value) for name, value in values.items()}
+        self._values.update(checked)
+        if checked:
+            self.changed(set(checked))
+
+    def changed(self, names: set[str]) -> None:
+        """Hook: parameters ``names`` changed (rebuild cached tables, sprites...)."""
+
+    def number(self, name: str) -> float:
+        return float(self._values[name])
+
+    def fraction(self, name: str) -> float:
+        """A 0..100 % parameter as 0..1."""
+        return float(self._values[name]) / 100.0
+
+    def text(self, name: str) -> str:
+        return str(self._values[name])
+
+    def flag(self, name: str) -> bool:
+        return bool(self._values[name])
+
+
+class Effect(Parameterised):
     """Metadata, declared parameters and current values shared by video and voice effects.
 
     Subclasses set the class attributes; an instance holds one set of parameter values.
@@ -40,7 +94,6 @@ class Effect:
     tags: ClassVar[tuple[str, ...]] = ()
     premium: ClassVar[bool] = False
     price_coins: ClassVar[int] = 0
-    params: ClassVar[tuple[Param, ...]] = ()
     needs: ClassVar[tuple[str, ...]] = ()
     """What the effect reads from the frame context: ``"face"`` (landmarks), ``"refined"``
     (landmarks from FaceMesh's attention model: precise lips and eyes, and the irises; the
@@ -58,27 +111,8 @@ class Effect:
         if len(set(names)) != len(names):
             raise TypeError(f"{cls.id}: duplicate parameter names")
 
-    def __init__(self, **values: Any) -> None:
-        self._values: dict[str, Any] = {param.name: param.default for param in self.params}
-        self.update(**values)
-
     @classmethod
-    def param(cls, name: str) -> Param:
-        for declared in cls.params:
-            if declared.name == name:
-                return declared
-        raise ParamError(f"{cls.id}: unknown parameter {name!r}")
-
-    @classmethod
-    def validate(cls, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Every parameter value, ``values`` coerced and checked, defaults for the rest."""
-        out = {param.name: param.default for param in cls.params}
-        for name, value in values.items():
-            out[name] = cls.param(name).coerce(value)
-        return out
-
-    @classmethod
-    def neutral_values(cls) -> dict[str, Any]:
+    def neutral_values(cls) -> dict[str, ParamValue]:
         """Values at which the effect leaves its input unchanged."""
         return {p.name: p.neutral for p in cls.params if p.neutral is not None}
 
@@ -98,37 +132,10 @@ class Effect:
             "parameters": [param.describe() for param in cls.params],
         }
 
-    @property
-    def values(self) -> dict[str, Any]:
-        return dict(self._values)
-
-    def update(self, **values: Any) -> None:
-        """Change some parameter values (validated; on error nothing changes)."""
-        checked = {name: self.param(name).coerce(value) for name, value in values.items()}
-        self._values.update(checked)
-        if checked:
-            self.changed(set(checked))
-
-    def changed(self, names: set[str]) -> None:
-        """Hook: parameters ``names`` changed (rebuild cached tables, sprites...)."""
-
     def is_neutral(self) -> bool:
         """True when the current values have no effect (the pipeline then skips the effect)."""
         neutral = self.neutral_values()
         return bool(neutral) and all(self._values[name] == v for name, v in neutral.items())
-
-    def number(self, name: str) -> float:
-        return float(self._values[name])
-
-    def fraction(self, name: str) -> float:
-        """A 0..100 % parameter as 0..1."""
-        return float(self._values[name]) / 100.0
-
-    def text(self, name: str) -> str:
-        return str(self._values[name])
-
-    def flag(self, name: str) -> bool:
-        return bool(self._values[name])
 
 
 class VideoFilter(Effect, ABC):

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from filters import landmarks as lm
 from filters.face_mesh import FaceMesh
 from filters.imaging import reduced_rgb
 from filters.one_euro import OneEuroFilter
 from filters.selfie import selfie_model
-from filters.types import ColourMap, Image, Mask, Points
+from filters.types import ColourMap, Image, Mask, Points, Vectors
 
 # A generic head (x right, y down, z away from the camera, arbitrary units ~0.2 mm) at six
 # FaceMesh landmarks: nose tip, chin, eye outer corners, mouth corners.
@@ -28,6 +29,8 @@ POSE_MODEL = np.array(
 )  # fmt: skip
 NO_DISTORTION = np.zeros(4, np.float64)
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class HeadPose:
@@ -38,21 +41,21 @@ class HeadPose:
     the frame.
     """
 
-    rvec: np.ndarray
-    tvec: np.ndarray
-    camera: np.ndarray
+    rvec: NDArray[np.float64]
+    tvec: NDArray[np.float64]
+    camera: NDArray[np.float64]
     yaw: float
     pitch: float
     roll: float
 
-    def project(self, points: np.ndarray) -> Points:
+    def project(self, points: Vectors) -> Points:
         projected, _ = cv2.projectPoints(
             np.asarray(points, np.float64), self.rvec, self.tvec, self.camera, NO_DISTORTION
         )
         return projected.reshape(-1, 2).astype(np.float32)
 
 
-def camera_matrix(width: int, height: int) -> np.ndarray:
+def camera_matrix(width: int, height: int) -> NDArray[np.float64]:
     """A pinhole camera with a ~53° horizontal field of view, centred."""
     return np.array([[width, 0, width / 2], [0, width, height / 2], [0, 0, 1]], np.float64)
 
@@ -71,7 +74,14 @@ def solve_pose(points: Points, width: int, height: int, guess: HeadPose | None) 
         raise RuntimeError("head pose did not converge")
     rotation, _ = cv2.Rodrigues(rvec)
     pitch, yaw, roll = cv2.RQDecomp3x3(rotation)[0]
-    return HeadPose(rvec, tvec, camera, float(yaw), float(pitch), float(roll))
+    return HeadPose(
+        np.asarray(rvec, np.float64),
+        np.asarray(tvec, np.float64),
+        camera,
+        float(yaw),
+        float(pitch),
+        float(roll),
+    )
 
 
 IRIS_POINTS = 478
@@ -92,7 +102,7 @@ class Face:
     relative depth."""
 
     points: Points
-    depth: np.ndarray
+    depth: NDArray[np.float32]
     frame_size: tuple[int, int]
     track: PoseTrack = field(default_factory=PoseTrack, repr=False)
 
@@ -161,9 +171,9 @@ class FaceTracker:
     """Face landmarks in frame pixels, tracked between detections (``filters.face_mesh``).
 
     With ``refined`` the attention model: 478 points, lips and eyes refined, and the ten
-    iris points. Without, the 468-point base mesh: under half the cost, its points ~2.1-2.4
-    px (median, 720p) from the refined model's, most of all on the eyes, so it serves chains
-    whose filters do not declare ``"refined"``.
+    iris points. Without, the 468-point base mesh: cheaper (no lips, eyes and irises heads;
+    both run in LiteRT), its points ~2.1-2.4 px (median, 720p) from the refined model's, most
+    of all on the eyes, so it serves chains whose filters do not declare ``"refined"``.
 
     Detection sees the frame downscaled so its longer side is at most ``max_side``; the
     landmark models crop each face from the full-resolution frame.
@@ -216,7 +226,7 @@ class PersonSegmenter:
         self.max_side = max_side
         self.refresh_every = refresh_every
         self._model = selfie_model()
-        self._last: tuple[Mask, int, np.ndarray | None] | None = None
+        self._last: tuple[Mask, int, Vectors | None] | None = None
 
     def mask(self, frame: Image) -> Mask:
         """Person probability, float32 0..1, at the reduced resolution (the model's own
@@ -236,13 +246,13 @@ class PersonSegmenter:
         self._model.close()
 
 
-def _face_anchor(ctx: FrameContext) -> np.ndarray | None:
+def _face_anchor(ctx: FrameContext) -> Vectors | None:
     """The first face's landmark centroid, if this frame's faces are already known."""
     faces = ctx.known_faces
     return faces[0].points.mean(axis=0) if faces else None
 
 
-def _follow(mask: Mask, anchor: np.ndarray | None, ctx: FrameContext) -> Mask:
+def _follow(mask: Mask, anchor: Vectors | None, ctx: FrameContext) -> Mask:
     """``mask`` shifted by the face's motion from ``anchor`` to its place in ``ctx``."""
     now = _face_anchor(ctx)
     if anchor is None or now is None:
@@ -346,11 +356,11 @@ class FrameContext:
             self._masks[size] = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)
         return self._masks[size]
 
-    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
         """Per-frame memo for data several filters derive from the landmarks (skin masks)."""
         if key not in self._cache:
             self._cache[key] = compute()
-        return self._cache[key]
+        return cast(T, self._cache[key])  # a key is always computed by the same function
 
     def writable(self, frame: Image) -> Image:
         """A copy of ``frame`` to write into; with ``reuse_buffers`` (the pipeline's

@@ -13,10 +13,11 @@ model's 192 × 192 input, and the rules the graph applies are plain numpy:
 * a face whose presence score falls under one half is dropped (and detection looks for faces
   again); a detected face overlapping a tracked one is the same face.
 
-Two models: the 468-point base mesh (``face_landmark.tflite``) runs in LiteRT; the refined
-one (478 points: irises, finer lips and eyes; ``face_landmark_with_attention.tflite``) needs
-MediaPipe's custom operations and the merging of its refinements, so it runs through
-MediaPipe's own ``FaceLandmarkCpu`` subgraph, alone in a graph of one node.
+Two models, both in LiteRT: the 468-point base mesh (``face_landmark.tflite``) and the
+refined one (478 points: irises, finer lips and eyes; ``face_landmark_with_attention.tflite``),
+whose MediaPipe custom operations run in numpy between the two parts it is cut into
+(``filters.attention_mesh``). Without LiteRT, the refined model runs through MediaPipe's own
+``FaceLandmarkCpu`` subgraph, alone in a graph of one node.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from filters.imaging import reduced_rgb
 from filters.litert import LiteModel, litert_or
-from filters.types import Image, Points
+from filters.types import Affine, Image, Points
 
 CROP_SIZE = 192
 """The landmark model's input: a square, 192 pixels a side."""
@@ -69,7 +70,7 @@ class FaceRegion:
         x1, y1 = points[:, :2].max(axis=0)
         return cls.around((x0, y0, x1, y1), points[list(EYE_LINE), :2])
 
-    def crop_to_frame(self) -> np.ndarray:
+    def crop_to_frame(self) -> Affine:
         """The 2 × 3 affine map from crop pixels to frame pixels (crop pixel 0 and
         ``CROP_SIZE`` lie on the region's edges, as in MediaPipe's ``ImageToTensor``)."""
         cos, sin = np.cos(self.rotation), np.sin(self.rotation)
@@ -106,7 +107,7 @@ class LandmarkModel(Protocol):
     def close(self) -> None: ...
 
 
-def _crop(frame: Image, region: FaceRegion) -> tuple[Image, np.ndarray]:
+def crop_region(frame: Image, region: FaceRegion) -> tuple[Image, Affine]:
     """The region as the models' RGB input, and the crop-to-frame map."""
     to_frame = region.crop_to_frame()
     crop = cv2.warpAffine(
@@ -116,7 +117,7 @@ def _crop(frame: Image, region: FaceRegion) -> tuple[Image, np.ndarray]:
     return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), to_frame
 
 
-def _to_frame(in_crop: Points, to_frame: np.ndarray, region: FaceRegion) -> Points:
+def points_in_frame(in_crop: Points, to_frame: Affine, region: FaceRegion) -> Points:
     """Landmarks in crop pixels (depth too) mapped to frame pixels."""
     points = np.empty_like(in_crop, dtype=np.float32)
     points[:, :2] = in_crop[:, :2] @ to_frame[:, :2].T + to_frame[:, 2]
@@ -133,12 +134,12 @@ class BaseMeshModel(LandmarkModel):
         self._model = LiteModel("face_landmark/face_landmark.tflite")
 
     def run(self, frame: Image, region: FaceRegion) -> Points | None:
-        crop, to_frame = _crop(frame, region)
+        crop, to_frame = crop_region(frame, region)
         self._model.run(crop)
         if float(self._model.output("conv2d_31").reshape(-1)[0]) < 0.0:  # presence under 1/2
             return None
         raw = self._model.output("conv2d_21").reshape(-1, 3)
-        return _to_frame(raw, to_frame, region)
+        return points_in_frame(raw, to_frame, region)
 
     def close(self) -> None:
         return None
@@ -190,7 +191,7 @@ class RefinedMeshModel(LandmarkModel):
         self._timestamp = 0
 
     def run(self, frame: Image, region: FaceRegion) -> Points | None:
-        crop, to_frame = _crop(frame, region)
+        crop, to_frame = crop_region(frame, region)
         self._timestamp += 1
         image = self._packets.create_image_frame(image_format=self._rgb, data=crop)
         self._graph.add_packet_to_input_stream("image", image.at(self._timestamp))
@@ -199,7 +200,7 @@ class RefinedMeshModel(LandmarkModel):
         if not self._found:
             return None
         normalized = landmark_array(self._found.pop())
-        return _to_frame(normalized * CROP_SIZE, to_frame, region)
+        return points_in_frame(normalized * CROP_SIZE, to_frame, region)
 
     def close(self) -> None:
         self._graph.close()
@@ -225,7 +226,9 @@ def landmark_array(marks: Any) -> Points:
             and (records["y_tag"] == 0x15).all()
             and (records["z_tag"] == 0x1D).all()
         ):
-            return np.stack([records["x"], records["y"], records["z"]], axis=1).astype(np.float32)
+            stacked = np.stack([records["x"], records["y"], records["z"]], axis=1)
+            points: Points = stacked.astype(np.float32)
+            return points
     return np.array([(p.x, p.y, p.z) for p in marks.landmark], np.float32)
 
 
@@ -267,11 +270,10 @@ class FaceMesh:
         self.max_faces = max_faces
         self.max_side = max_side
         self.static = static
-        # Without LiteRT the refined model stands in: its first 468 points are the base mesh's.
-        self._model: LandmarkModel = (
-            RefinedMeshModel()
-            if refined
-            else litert_or(BaseMeshModel, RefinedMeshModel, "tracking faces")
+        # Without LiteRT MediaPipe's graph runs the refined model, which also stands in for
+        # the base one: its first 468 points are the base mesh's.
+        self._model: LandmarkModel = litert_or(
+            _attention_model if refined else BaseMeshModel, RefinedMeshModel, "tracking faces"
         )
         self._detector = FaceDetector(MIN_DETECTION)
         self._regions: list[FaceRegion] = []
@@ -299,3 +301,10 @@ class FaceMesh:
     def close(self) -> None:
         self._detector.close()
         self._model.close()
+
+
+def _attention_model() -> LandmarkModel:
+    # filters.attention_mesh builds on this module's regions and crops.
+    from filters.attention_mesh import AttentionMeshModel
+
+    return AttentionMeshModel()

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from filters.types import Image
 
@@ -32,17 +33,23 @@ def model_path(name: str) -> Path:
 
 
 class LiteModel:
-    """One of MediaPipe's models (``name`` under its ``modules`` folder) in LiteRT."""
+    """One of MediaPipe's models (``name`` under its ``modules`` folder) in LiteRT, or the
+    flatbuffer ``content`` of a model (a part cut from one, ``filters.attention_mesh``)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, content: bytes | None = None) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
-        self._interpreter = Interpreter(model_path=str(model_path(name)), num_threads=1)
+        self._interpreter = (
+            Interpreter(model_path=str(model_path(name)), num_threads=1)
+            if content is None
+            else Interpreter(model_content=content, num_threads=1)
+        )
         self._interpreter.allocate_tensors()
-        details = self._interpreter.get_input_details()[0]
-        self._input = details["index"]
-        self.input_size = (int(details["shape"][2]), int(details["shape"][1]))
-        """``(width, height)`` of the image the model takes."""
+        inputs = self._interpreter.get_input_details()
+        self._input = inputs[0]["index"]
+        self.input_size = (int(inputs[0]["shape"][2]), int(inputs[0]["shape"][1]))
+        """``(width, height)`` of the image the model takes (when its input is an image)."""
+        self._inputs = {i["name"]: i["index"] for i in inputs}
         self._outputs = {o["name"]: o["index"] for o in self._interpreter.get_output_details()}
 
     def run(self, rgb: Image) -> None:
@@ -52,9 +59,16 @@ class LiteModel:
         self._interpreter.set_tensor(self._input, tensor[None])
         self._interpreter.invoke()
 
-    def output(self, name: str) -> np.ndarray:
+    def run_on(self, tensors: dict[str, NDArray[np.float32]]) -> None:
+        """Run the model on float32 input tensors, by name."""
+        for name, tensor in tensors.items():
+            self._interpreter.set_tensor(self._inputs[name], tensor)
+        self._interpreter.invoke()
+
+    def output(self, name: str) -> NDArray[np.float32]:
         """The named output tensor of the last run (valid until the next run)."""
-        return self._interpreter.get_tensor(self._outputs[name])
+        tensor: NDArray[np.float32] = self._interpreter.get_tensor(self._outputs[name])
+        return tensor
 
 
 def litert_or(lite: Callable[[], Model], graph: Callable[[], Model], what: str) -> Model:

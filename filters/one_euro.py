@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from filters.types import Points
+from filters.types import Points, Vectors
 
 MIN_CUTOFF_HZ = 3.0
 SPEED_COEFFICIENT = 40.0
@@ -19,7 +19,7 @@ SPEED_COEFFICIENT = 40.0
 SPEED_CUTOFF_HZ = 1.0
 
 
-def _smoothing(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
+def _smoothing(cutoff: Vectors | float, dt: float) -> Vectors | float:
     """The exponential smoothing factor of a first-order low-pass at ``cutoff`` Hz."""
     tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff))
     return 1.0 / (1.0 + tau / dt)
@@ -50,6 +50,8 @@ class OneEuroFilter:
         velocity = np.linalg.norm(points - previous, axis=1) / (dt * max(scale, 1.0))
         self._speed = self._speed + _smoothing(self.speed_cutoff, dt) * (velocity - self._speed)
         alpha = _smoothing(self.min_cutoff + self.beta * self._speed, dt)
-        filtered = (previous + np.asarray(alpha)[:, None] * (points - previous)).astype(np.float32)
+        filtered: Points = (previous + np.asarray(alpha)[:, None] * (points - previous)).astype(
+            np.float32
+        )
         self._points, self._time = filtered, time
         return filtered

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias
 
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+ParamValue: TypeAlias = float | int | bool | str
+"""A parameter's value: a number, a flag, or text (a colour, a choice, a file)."""
 
 
 class ParamError(ValueError):
@@ -36,14 +41,14 @@ class Param:
 
     name: str
     type: ParamType
-    default: Any
+    default: ParamValue
     label: str = ""
     min: float | None = None
     max: float | None = None
     step: float | None = None
     unit: str = ""
     choices: tuple[str, ...] = ()
-    neutral: Any = None
+    neutral: ParamValue | None = None
     help: str = ""
     max_length: int = 200
     extensions: tuple[str, ...] = ()
@@ -53,7 +58,7 @@ class Param:
         if self.neutral is not None:
             self.coerce(self.neutral)
 
-    def coerce(self, value: Any) -> Any:
+    def coerce(self, value: object) -> ParamValue:
         """``value`` converted to this parameter's type, or ``ParamError``."""
         coercer = _COERCERS[self.type]
         return coercer(self, value)
@@ -82,7 +87,7 @@ class Param:
         return out
 
 
-def _number(param: Param, value: Any, kind: type) -> float:
+def _number(param: Param, value: object, kind: type) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParamError(f"{param.name}: expected a number, got {value!r}")
     try:
@@ -100,33 +105,33 @@ def _number(param: Param, value: Any, kind: type) -> float:
     return float(value)
 
 
-def _float(param: Param, value: Any) -> float:
+def _float(param: Param, value: object) -> float:
     return _number(param, value, float)
 
 
-def _int(param: Param, value: Any) -> int:
+def _int(param: Param, value: object) -> int:
     return int(_number(param, value, int))
 
 
-def _bool(param: Param, value: Any) -> bool:
+def _bool(param: Param, value: object) -> bool:
     if not isinstance(value, bool):
         raise ParamError(f"{param.name}: expected true or false, got {value!r}")
     return value
 
 
-def _color(param: Param, value: Any) -> str:
+def _color(param: Param, value: object) -> str:
     if not isinstance(value, str) or not _COLOR.match(value):
         raise ParamError(f"{param.name}: expected a colour like '#ff3366', got {value!r}")
     return value.lower()
 
 
-def _choice(param: Param, value: Any) -> str:
+def _choice(param: Param, value: object) -> str:
     if value not in param.choices:
         raise ParamError(f"{param.name}: {value!r} is not one of {list(param.choices)}")
     return str(value)
 
 
-def _text(param: Param, value: Any) -> str:
+def _text(param: Param, value: object) -> str:
     if not isinstance(value, str):
         raise ParamError(f"{param.name}: expected text, got {value!r}")
     if len(value) > param.max_length:
@@ -134,7 +139,7 @@ def _text(param: Param, value: Any) -> str:
     return value
 
 
-def _file(param: Param, value: Any) -> str:
+def _file(param: Param, value: object) -> str:
     text = _text(param, value)
     has_suffix = "." in text.rsplit("/", 1)[-1]
     if has_suffix and param.extensions and not text.lower().endswith(param.extensions):
@@ -142,7 +147,7 @@ def _file(param: Param, value: Any) -> str:
     return text
 
 
-_COERCERS = {
+_COERCERS: dict[ParamType, Callable[[Param, object], ParamValue]] = {
     ParamType.FLOAT: _float,
     ParamType.INT: _int,
     ParamType.BOOL: _bool,

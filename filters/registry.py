@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from filters.base import Category, Effect
-from filters.params import ParamError
+from filters.params import ParamError, ParamValue
 
 EFFECT_MODULES = (
     "filters.video.beauty",
@@ -19,6 +20,7 @@ EFFECT_MODULES = (
     "filters.video.color",
     "filters.video.background",
     "filters.video.overlay",
+    "filters.video.chat_overlay",
     "filters.audio.voice",
 )
 CATEGORY_ORDER = tuple(Category)
@@ -63,12 +65,12 @@ def get(filter_id: str) -> type[Effect]:
         raise UnknownFilter(filter_id) from None
 
 
-def create(filter_id: str, params: dict[str, Any] | None = None) -> Effect:
+def create(filter_id: str, params: Mapping[str, object] | None = None) -> Effect:
     """A new effect instance with ``params`` (validated; ``ParamError`` if out of range)."""
     return get(filter_id)(**(params or {}))
 
 
-def validate(filter_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def validate(filter_id: str, params: Mapping[str, object]) -> dict[str, ParamValue]:
     """All parameter values of ``filter_id`` with ``params`` applied; raises
     ``UnknownFilter`` or ``ParamError`` (a ``ValueError`` naming the parameter)."""
     return get(filter_id).validate(params)

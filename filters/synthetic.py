@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from filters.assets import asset
-from filters.types import Affine, Image, Mask
+from filters.types import Affine, Image, Mask, Vectors
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ def _background(width: int, height: int, rng: np.random.Generator) -> Image:
 
 def _hsv_to_bgr(hue: float, sat: float, val: float) -> NDArray[np.float32]:
     pixel = np.array([[[hue, sat, val]]], np.uint8)
-    return cv2.cvtColor(pixel, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
+    bgr: NDArray[np.float32] = cv2.cvtColor(pixel, cv2.COLOR_HSV2BGR)[0, 0].astype(np.float32)
+    return bgr
 
 
 class SyntheticFaceClip:
@@ -140,11 +141,12 @@ class SyntheticFaceClip:
         matrix[1, 2] += cy - self._anchor[1]
         return np.asarray(matrix, np.float64)
 
-    def map_points(self, points: NDArray[np.floating], index: int) -> Affine:
+    def map_points(self, points: Vectors, index: int) -> NDArray[np.float64]:
         """Map ``(N, 2)`` still-image points to frame ``index`` coordinates."""
         matrix = self.transform(index)
         pts = np.asarray(points, np.float64)
-        return pts @ matrix[:, :2].T + matrix[:, 2]
+        mapped: NDArray[np.float64] = pts @ matrix[:, :2].T + matrix[:, 2]
+        return mapped
 
     def frame(self, index: int) -> Image:
         """Frame ``index`` as a fresh BGR uint8 array."""

@@ -23,6 +23,16 @@ Points: TypeAlias = NDArray[np.float32]
 Affine: TypeAlias = NDArray[np.float64]
 """A 2x3 affine transform."""
 
+Transform: TypeAlias = NDArray[np.float64]
+"""A 2x3 affine or a 3x3 perspective transform."""
+
+Vectors: TypeAlias = NDArray[np.floating[Any]]
+"""Real coordinates, float32 or float64: a point ``(2,)``, a set ``(N, 2)`` or a profile
+``(N,)`` along a landmark chain."""
+
+Table: TypeAlias = NDArray[np.uint8]
+"""A ``cv2.LUT`` table of the 256 levels: ``(256,)`` or ``(256, 1, channels)``."""
+
 
 class ColourMap(Protocol):
     """A colour look as a function of each pixel alone: ``image`` graded, written into

@@ -22,12 +22,14 @@ Packet forwarding needs these things aiortc does not offer publicly:
   serialises them and awaits four coroutines down to the socket for each. :func:`forward_with`
   replaces a sender's loop with one that takes each frame's payloads from the fanout (split once
   for every subscriber), writes the headers from a template (``rtp_writer``), protects them with
-  the DTLS transport's SRTP session and hands a frame's packets to the nominated ICE pair's
-  socket together (``udp_gso``: one system call where UDP GSO allows). It keeps what the stock
-  loop keeps: the packet history that NACKs are answered from (through the stock
-  ``_retransmit``, so RTX works as before), the packet/octet counts and timestamps of RTCP
-  sender reports and ``getStats``, the transport's byte counts, the ``_enabled`` switch, and
-  the end on a closed transport or track.
+  the DTLS transport's SRTP session (``srtp_frames``: back to back in one buffer a thread) and
+  hands a frame's packets to the nominated ICE pair's socket together (``udp_gso``: one
+  system call where UDP GSO allows). It keeps what the stock loop keeps: the packet history
+  that NACKs are answered from (through the stock ``_retransmit``, so RTX works as before),
+  the packet/octet counts and timestamps of RTCP sender reports and ``getStats``, the
+  transport's byte counts, the ``_enabled`` switch, and the end on a closed transport or
+  track. A track that offers it (:class:`DirectTrack`) gets the loop's send function and calls
+  it with each frame as it arrives, so no task is woken per subscriber and frame.
 * a cheaper clock: aiortc computes ``clock.current_ntp_time()`` through ``datetime``
   arithmetic. :func:`install` swaps in :func:`current_ntp_time`, which gives the same value
   from ``time.time_ns()``.
@@ -47,7 +49,7 @@ import time
 import weakref
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import av
 from aioice.ice import Connection, StunProtocol
@@ -67,9 +69,18 @@ from aiortc.rtcdtlstransport import State
 from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket
 from aiortc.utils import random32
+from pylibsrtp import Session
 
+from rtc import srtp_frames
 from rtc.rtp_writer import ExtensionTemplate, RtpWriter
 from rtc.udp_gso import DatagramSender
+
+if TYPE_CHECKING:
+    from av.stream import Stream
+
+    EncodedFrame: TypeAlias = av.Packet[Stream]
+    """An encoded frame as aiortc hands it on: an ``av.Packet`` of no container stream (PyAV
+    types a packet by its stream; subscripting it works only for the type checker)."""
 
 _WORKER_PARAMS = ["loop", "input_q", "output_q", "decode_error"]
 _NTP_EPOCH_OFFSET_US = 2_208_988_800 * 1_000_000  # 1900-01-01 to 1970-01-01
@@ -83,7 +94,16 @@ class Packer(Protocol):
     """Where a forwarding sender gets a frame's RTP payloads and timestamp (``Fanout.pack``,
     an aiortc ``Encoder.pack`` shared by every subscriber)."""
 
-    def pack(self, packet: av.Packet) -> tuple[list[bytes], int]: ...
+    def pack(self, packet: EncodedFrame) -> tuple[list[bytes], int]: ...
+
+
+@runtime_checkable
+class DirectTrack(Protocol):
+    """A track that can hand its frames to a function the moment they exist instead of
+    queueing them for ``recv`` (``ForwardedTrack``): a forwarding sender then sends each
+    frame within the fanout's own loop, with no task of its own to wake per frame."""
+
+    def send_with(self, sink: Callable[[EncodedFrame], None]) -> None: ...
 
 
 class AiortcChanged(RuntimeError):
@@ -153,6 +173,8 @@ def check_compatible() -> None:
     track = rtcrtpreceiver.RemoteStreamTrack(kind="video")
     if not isinstance(getattr(track, "_queue", None), asyncio.Queue):
         raise AiortcChanged("RemoteStreamTrack has no asyncio.Queue named _queue")
+    if not srtp_frames.has_session_handle(Session()):
+        raise AiortcChanged("pylibsrtp.Session no longer keeps libsrtp's handle as _srtp")
     if "JitterBuffer(" not in inspect.getsource(RTCRtpReceiver.__init__):
         raise AiortcChanged("RTCRtpReceiver no longer builds its JitterBuffer by name")
     buffer = JitterBuffer(capacity=4, is_video=True)
@@ -274,12 +296,10 @@ class _ForwardingLoop:
                 if track is None:
                     await asyncio.sleep(0.02)
                     continue
+                if isinstance(track, DirectTrack):
+                    track.send_with(self._deliver)  # recv() now returns only at the end
                 frame = await track.recv()
-                if not sender._enabled:
-                    continue
-                payloads, timestamp = self._packer.pack(frame)
-                if payloads:
-                    self._send(self._writer, payloads, timestamp)
+                self._deliver(frame)
         except (ConnectionError, MediaStreamError):
             pass
         except Exception:
@@ -291,6 +311,14 @@ class _ForwardingLoop:
                 sender._RTCRtpSender__track = None
             sender._RTCRtpSender__rtp_exited.set()
 
+    def _deliver(self, frame: EncodedFrame) -> None:
+        sender: Any = self._sender
+        if not sender._enabled or self._writer is None:
+            return
+        payloads, timestamp = self._packer.pack(frame)
+        if payloads:
+            self._send(self._writer, payloads, timestamp)
+
     def _send(self, writer: RtpWriter, payloads: list[bytes], timestamp: int) -> None:
         sender: Any = self._sender
         dtls: Any = sender.transport
@@ -301,8 +329,7 @@ class _ForwardingLoop:
             raise ConnectionError("Cannot send data, not connected")
         ntp = current_ntp_time()
         packets = writer.frame(payloads, timestamp, (ntp >> 14) & 0xFFFFFF)
-        protect = dtls._tx_srtp.protect
-        datagrams = [protect(packet) for packet in packets]
+        datagrams = srtp_frames.shared().protect(dtls._tx_srtp, packets)
         self._datagrams.send(pair.protocol.transport, datagrams, pair.remote_addr)
         sender._RTCRtpSender__ntp_timestamp = ntp
         sender._RTCRtpSender__rtp_timestamp = writer.timestamp
@@ -341,7 +368,7 @@ def _forward_encoded(
 ) -> None:
     while True:
         task = input_q.get()
-        item: av.Packet | None = None
+        item: EncodedFrame | None = None
         if task is not None:
             codec, encoded_frame = task
             item = av.Packet(encoded_frame.data)

@@ -27,12 +27,14 @@ SOL_UDP = 17
 UDP_SEGMENT = 103  # linux/udp.h
 MAX_SEGMENTS = 64  # the kernel's UDP_MAX_SEGMENTS (raised to 128 only in recent kernels)
 MAX_BYTES = 65000  # one UDP datagram's payload is at most 65,507 bytes (IPv4)
+Datagram = bytes | memoryview
+"""A datagram's bytes, or a view of them in a buffer that is reused after the send."""
 
 
-def segment_runs(datagrams: Sequence[bytes]) -> list[Sequence[bytes]]:
+def segment_runs(datagrams: Sequence[Datagram]) -> list[Sequence[Datagram]]:
     """Consecutive datagrams grouped so that each group can go as one GSO send: all of the
     first one's size but the last, which may be shorter, within the kernel's limits."""
-    runs: list[Sequence[bytes]] = []
+    runs: list[Sequence[Datagram]] = []
     start = 0
     while start < len(datagrams):
         size = len(datagrams[start])
@@ -63,7 +65,7 @@ class DatagramSender:
         self._socket: socket.socket | None = None
 
     def send(
-        self, transport: asyncio.DatagramTransport, datagrams: Sequence[bytes], address: Any
+        self, transport: asyncio.DatagramTransport, datagrams: Sequence[Datagram], address: Any
     ) -> None:
         sock = self._gso_socket(transport) if len(datagrams) > 1 else None
         if sock is None:
@@ -72,7 +74,7 @@ class DatagramSender:
         runs = segment_runs(datagrams)
         for index, run in enumerate(runs):
             if len(run) == 1:
-                transport.sendto(run[0], address)
+                transport.sendto(bytes(run[0]), address)
             elif not self._send_run(sock, run, address):
                 for rest in runs[index:]:
                     _send_each(transport, rest, address)
@@ -94,7 +96,7 @@ class DatagramSender:
             return None
         return self._socket
 
-    def _send_run(self, sock: socket.socket, run: Sequence[bytes], address: Any) -> bool:
+    def _send_run(self, sock: socket.socket, run: Sequence[Datagram], address: Any) -> bool:
         segment = len(run[0]).to_bytes(2, sys.byteorder)
         try:
             sock.sendmsg([b"".join(run)], [(SOL_UDP, UDP_SEGMENT, segment)], 0, address)
@@ -108,10 +110,12 @@ class DatagramSender:
 
 
 def _send_each(
-    transport: asyncio.DatagramTransport, datagrams: Sequence[bytes], address: Any
+    transport: asyncio.DatagramTransport, datagrams: Sequence[Datagram], address: Any
 ) -> None:
+    # Copies: the datagrams may be views of a buffer that is reused (``srtp_frames``), and a
+    # transport keeps what it cannot send at once.
     for datagram in datagrams:
-        transport.sendto(datagram, address)
+        transport.sendto(bytes(datagram), address)
 
 
 def _buffered(transport: asyncio.BaseTransport) -> int:

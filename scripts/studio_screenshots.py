@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -26,6 +29,27 @@ from backend.settings import Settings  # noqa: E402
 from tests.servers import LiveServer, running_server  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/lib/chromium/chromium"
+SCREEN_PAGE = """<!doctype html><meta charset="utf-8"><title>demo.py</title>
+<style>
+body { margin: 0; background: #1e1f29; color: #d8dae5; font: 28px/1.6 DejaVu Sans Mono; }
+header { background: #16171f; padding: 14px 32px; color: #8b8fa8; }
+pre { margin: 0; padding: 36px 48px; font: inherit; }
+k { color: #ff79c6; } s { color: #f1fa8c; text-decoration: none; } f { color: #50fa7b; }
+c { color: #6272a4; } n { color: #bd93f9; }
+</style>
+<header>demo.py — live coding: a tiny web server</header>
+<pre><k>import</k> asyncio
+<k>from</k> aiohttp <k>import</k> web
+
+<k>async def</k> <f>hello</f>(request):
+    name = request.query.get(<s>"name"</s>, <s>"chat"</s>)
+    <k>return</k> web.Response(text=<s>f"Hello, {name}!"</s>)
+
+app = web.Application()
+app.router.add_get(<s>"/"</s>, hello)
+<c># next: stream the answer with server-sent events</c>
+web.run_app(app, port=<n>8080</n>)</pre>"""
 
 
 PASSWORD = "screenshot-pass"
@@ -58,12 +82,17 @@ async def until(check: Callable[[], bool], timeout: float = 20.0) -> None:
 async def scenes(
     live: LiveServer, config: Path, only: set[str], size: tuple[int, int], suffix: str
 ) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
     from filters.presets import builtin
     from studio.core.settings_store import SettingsStore, StudioSettings
     from studio.core.state import PKPhase
     from studio.ui.app import build_window
     from studio.ui.go_live import GoLive
+    from studio.ui.live_details import LiveDetailsDialog
     from studio.ui.main_window import MainWindow
+    from studio.ui.panels.chat import ChatPanel
     from studio.ui.panels.cohost import CohostPanel
     from studio.ui.panels.effects import EffectsPanel
     from studio.ui.panels.pk import PKPanel
@@ -106,9 +135,30 @@ async def scenes(
 
     shot("main")
 
-    async def go_live(studio: MainWindow) -> None:
+    # Scenes: "Screen + camera" (a browser on the captured X11 screen), the camera selected
+    # on the preview with its handles, the Scenes and Sources docks under it.
+    await scene_editor(window, config, shot)
+    await audio_mixer(window, config, shot)
+    if only and only <= {"main", "scenes", "scenes-text", "mixer"}:  # nothing further asked for
+        window.close()
+        await window.shutdown()
+        return
+
+    async def go_live(studio: MainWindow, title: str = "", category: str = "") -> None:
+        """Press Go Live and answer its question (the live's title and category), as typed."""
         button = studio.toolbar.findChild(GoLive)
         assert isinstance(button, GoLive)
+
+        def answer() -> None:
+            question = QApplication.activeModalWidget()
+            assert isinstance(question, LiveDetailsDialog), "Go Live asked nothing"
+            if title:  # typed in, and shown as a streamer sees the question
+                question.title.setText(title)
+                question.category.setCurrentText(category)
+                shot("go-live", question)
+            question.go_button.click()
+
+        QTimer.singleShot(500, answer)  # the question is open by then: click() waits on it
         button.click()
         await until(
             lambda: "LIVE" in button.health.state.text() and "fps" in button.health.numbers.text(),
@@ -125,11 +175,12 @@ async def scenes(
         numbers = button.health.numbers
         await until(lambda: "fps" in numbers.text() and " 0 fps" not in numbers.text(), 30)
 
-    await go_live(window)
+    await go_live(window, "Glazing day at the pottery wheel", "Art")
     button = window.toolbar.findChild(GoLive)
     assert isinstance(button, GoLive)
     await asyncio.sleep(3.0)
     shot("live")
+    await outputs_scene(window, config, shot)
 
     # Leo, Mia's opponent and co-host: a second studio, live too, with another look.
     leo = open_studio("leo", bob_token)
@@ -154,8 +205,8 @@ async def scenes(
     )
     for voice_id in ("voice.pitch", "voice.echo"):
         effects.cards[voice_id].enable.setChecked(True)
-    window.voice.set_value("voice.pitch", "semitones", -3.0)
-    effects.cards["voice.pitch"].show_state(True, window.voice.values("voice.pitch"))
+    window.broadcast.voice.set_value("voice.pitch", "semitones", -3.0)
+    effects.cards["voice.pitch"].show_state(True, window.broadcast.voice.values("voice.pitch"))
     await asyncio.sleep(1.5)
     shot("effects-voice", effects)
     effects.tabs.setCurrentIndex(0)
@@ -287,10 +338,171 @@ async def scenes(
     await flowing()
     shot("shopping")
 
+    # Chat: the dock with viewers' messages, one pinned, and the on-stream chat overlay.
+    chat = window.docks["chat"].widget()
+    assert isinstance(chat, ChatPanel)
+    window.docks["chat"].raise_()
+    window.broadcast.chain.set_enabled("overlay.chat", True)
+    said = (
+        (fans[0], "hi Mia! the glow serum looks amazing"),
+        (fans[1], "first time here, love the vibe"),
+        (fans[2], "what shade is the lip tint?"),
+        (fans[3], "can you show the ring light again?"),
+        (fans[0], "just ordered 2 🎉"),
+    )
+    for (_, token), text in said:
+        call(base, token, "POST", "/api/streams/mia/chat", json={"text": text})
+        await asyncio.sleep(0.3)
+    listing = chat.chat_page.messages
+    await until(
+        lambda: sum("Sofia R." in listing.item(i).text() for i in range(listing.count())) == 2
+    )
+    shade = next(i for i in range(listing.count()) if "shade" in listing.item(i).text())
+    listing.setCurrentRow(shade)
+    chat.chat_page.pin.click()
+    await until(lambda: chat.chat_page.pinned_card.isVisible())
+    listing.setCurrentRow(listing.count() - 2)
+    await asyncio.sleep(1.0)
+    await flowing()
+    shot("chat")
+
     for studio in (leo, window):
         studio.end_guards.clear()  # still live: close without asking
         studio.close()
         await studio.shutdown()
+
+
+@contextlib.contextmanager
+def page_on_screen(folder: Path) -> Iterator[None]:
+    """Chromium showing :data:`SCREEN_PAGE` full screen on the X11 display (if there is one:
+    without one the screen layer shows why it cannot capture)."""
+    if not os.environ.get("DISPLAY"):
+        yield
+        return
+    import mss
+
+    page = folder / "demo.html"
+    page.write_text(SCREEN_PAGE, encoding="utf-8")
+    with mss.MSS() as screens:
+        screen = screens.monitors[1]
+    flags = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--kiosk"]
+    flags += ["--window-position=0,0", f"--window-size={screen['width']},{screen['height']}"]
+    browser = subprocess.Popen(
+        [CHROMIUM, *flags, f"--user-data-dir={folder / 'chromium'}", page.as_uri()],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        browser.terminate()
+        browser.wait(timeout=10)
+
+
+async def scene_editor(window: object, folder: Path, shot: Callable[..., None]) -> None:
+    from studio.ui.main_window import MainWindow
+    from studio.ui.panels.scenes import ScenesPanel
+
+    assert isinstance(window, MainWindow)
+    panel = window.docks["scenes"].widget()
+    assert isinstance(panel, ScenesPanel)
+    editor = panel.editor
+    first = editor.current_scene
+    with page_on_screen(folder):
+        editor.switch_to(next(row.key for row in editor.scenes() if row.name == "Screen + camera"))
+        editor.select(next(row.key for row in editor.layers() if row.kind_label == "Camera"))
+        await asyncio.sleep(6.0)  # the browser starts and draws; the fade ends
+        shot("scenes")
+    # The properties of a text layer, generated from the text source's declared parameters.
+    editor.switch_to(next(row.key for row in editor.scenes() if row.name == "Starting soon"))
+    editor.select(next(row.key for row in editor.layers() if row.name == "Starting soon"))
+    await asyncio.sleep(1.0)
+    shot("scenes-text", window.docks["sources"])
+    editor.switch_to(first)
+    await asyncio.sleep(0.5)
+
+
+def music_clip(folder: Path, seconds: float = 20.0) -> Path:
+    """A video with a beat: a chord whose loudness swells and falls twice a second, so the
+    meters move (made by Debian's ffmpeg)."""
+    path = folder / "intro-music.mp4"
+    chord = "(sin(2*PI*220*t)+sin(2*PI*277*t)+sin(2*PI*330*t))/3"
+    beat = f"0.5*{chord}*(0.35+0.65*exp(-5*mod(t\\,0.5)))"  # \\, : not a filter break
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-y",
+            "-f", "lavfi", "-i", f"gradients=size=640x360:rate=30:duration={seconds}",
+            "-f", "lavfi", "-i", f"aevalsrc={beat}|{beat}:sample_rate=48000:duration={seconds}",
+            "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(path),
+        ],
+        check=True,
+        timeout=120,
+    )  # fmt: skip
+    return path
+
+
+async def audio_mixer(window: object, folder: Path, shot: Callable[..., None]) -> None:
+    """The Audio mixer dock (Ctrl+M) with its meters moving: the sample tone as the voice, a
+    music clip on air turned down a little, a second clip on air muted."""
+    from studio.core.scenes.model import Transform
+    from studio.ui.main_window import MainWindow
+    from studio.ui.panels.audio_mixer import AudioMixerPanel
+
+    assert isinstance(window, MainWindow)
+    scenes, mixer = window.broadcast.scenes, window.broadcast.mixer
+    panel = window.docks["mixer"].widget()
+    assert scenes is not None and isinstance(panel, AudioMixerPanel)
+    clip = str(music_clip(folder))
+    music = scenes.add_source("media", "Intro music", {"path": clip})
+    replay = scenes.add_source("media", "Game replay", {"path": clip})
+    for source, x in ((music, 40), (replay, 300)):
+        scenes.add_layer(scenes.current, source.id, Transform(x, 40, 240, 135))
+    mixer.set_volume(music.id, -4.5)
+    mixer.set_muted(replay.id, True)
+    window.docks["mixer"].raise_()
+    await until(lambda: panel.strips[music.id].meter.levels.peak_db > -30, timeout=30)
+    await asyncio.sleep(2.0)
+    shot("mixer", window.docks["mixer"])
+    for source in (music, replay):
+        scenes.remove_source(source.id)
+    window.docks["pk"].raise_()  # as on a first run
+
+
+async def outputs_scene(window: object, config: Path, shot: Callable[..., None]) -> None:
+    """The Outputs dock while live: one destination live (a real nginx RTMP server), one
+    reconnecting (nothing listens), one waiting for its server URL; a recording running."""
+    from bench._rtmp_server import rtmp_server
+    from studio.core.destinations import Destination
+    from studio.ui.main_window import MainWindow
+    from studio.ui.panels.outputs import OutputsPanel
+
+    assert isinstance(window, MainWindow)
+    panel = window.docks["outputs"].widget()
+    assert isinstance(panel, OutputsPanel)
+    deck = panel.deck
+    panel.set_recordings_folder(str(config / "recordings"))
+    with rtmp_server(config / "rtmp") as rtmp:
+        small = {"resolution": "640x360", "speed": "ultrafast"}
+        youtube = Destination.from_preset("youtube").with_values(server=rtmp.url, **small)
+        twitch = Destination.from_preset("twitch").with_values(
+            server="rtmp://127.0.0.1:9/app", **small
+        )
+        deck.add(youtube, "youtube-key")
+        deck.add(twitch, "twitch-key")
+        deck.add(Destination.from_preset("tiktok"), "tiktok-key")  # live: they start at once
+        await deck.start_recording()
+        window.docks["outputs"].raise_()
+        card, retrying = panel.cards[youtube.id].status, panel.cards[twitch.id].status
+        await until(lambda: card.text().startswith("Live"), timeout=30)
+        await until(lambda: panel.indicator.text().startswith("● REC 0:00:05"), timeout=30)
+        await until(lambda: "Reconnecting in" in retrying.text(), timeout=30)
+        shot("outputs", panel)
+        panel.edit(youtube.id)
+        await asyncio.sleep(0.5)
+        shot("outputs-destination", panel.dialog)
+        panel.dialog.reject()
+        await deck.stop_recording()
+        await deck.stop_all()
 
 
 def main() -> int:

@@ -31,6 +31,17 @@ def stream_room(stream_id: str) -> str:
     return f"stream:{stream_id}"
 
 
+def chat_mod_room(stream_id: str) -> str:
+    """The room of a stream's host and moderators: reports, held messages, the action log."""
+    return f"chat-mod:{stream_id}"
+
+
+def chat_rooms(stream: str) -> tuple[str, str]:
+    """Where a stream's public chat events go: its viewers' room and its moderators' room (the
+    streamer's studio follows the chat there without counting as a viewer)."""
+    return stream_room(stream), chat_mod_room(stream)
+
+
 class PK:
     CREATED = "pk-battle:created"
     STARTED = "pk-battle:started"
@@ -71,6 +82,38 @@ class StreamFilters:
 
 class Stream:
     VIEWERS = "stream:viewers"  # {"stream", "viewers"}: to the stream's room and its owner
+    LIKES = "stream:likes"  # the live's likes so far: to the stream's room and its owner
+    GIFT = "stream:gift"  # a gift outside a PK battle: to the stream's room and the recipient
+
+
+class Follow:
+    FOLLOWERS = "follow:followers"  # to a streamer's user room: someone followed or left
+
+
+class Notify:
+    """A signed-in user's notifications, to their user room."""
+
+    ADDED = "notification:added"
+    READ = "notification:read"  # marked read (on another page, say): the new unread count
+
+
+class Chat:
+    """A stream's live chat: public events go to ``stream_room``, the rest to ``chat_mod_room``."""
+
+    MESSAGE = "chat:message"
+    DELETED = "chat:deleted"
+    PINNED = "chat:pinned"
+    UNPINNED = "chat:unpinned"
+    CLEARED = "chat:cleared"
+    USER_TIMED_OUT = "chat:user-timed-out"
+    USER_BANNED = "chat:user-banned"
+    SETTINGS = "chat:settings"
+    MODERATORS = "chat:moderators"
+    # to chat_mod_room only
+    REPORT = "chat:report"  # a new report, or one resolved (status says which)
+    HELD = "chat:held"  # a message waits for review
+    HELD_DECIDED = "chat:held-decided"
+    ACTION = "chat:action"  # a line of the moderation log
 
 
 class Hub:

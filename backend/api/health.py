@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 
 from backend.api.deps import ServicesDep
 from backend.api.responses import ok
+from wire.base import Ok
+from wire.health import Health
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/api/health")
-async def health(request: Request, services: ServicesDep) -> dict[str, Any]:
+async def health(request: Request, services: ServicesDep) -> Ok[Health]:
     hub = request.app.state.hub
     return ok(
-        {
-            "status": "ok",
-            "schemaVersion": services.db.schema_version,
-            "connections": len(hub.connections),
-        }
+        Health(
+            status="ok",
+            schema_version=services.db.schema_version,
+            connections=len(hub.connections),
+        )
     )

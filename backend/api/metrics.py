@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import hmac
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,16 +25,19 @@ from backend.errors import Forbidden
 from backend.identity import AuthUser
 from backend.realtime.hub import Hub
 from backend.services.analytics import PREFIX
+from wire.analytics import Analytics, RealtimeFigures
+from wire.base import Ok
 
 ADMIN_ROLE = "admin"
 
 
-def realtime_stats(hub: Hub) -> dict[str, int]:
-    return {
-        "connections": len(hub.connections),
-        "rooms": len(hub.rooms),
-        "slowClientsDropped": hub.dropped_slow,
-    }
+def realtime_stats(hub: Hub) -> RealtimeFigures:
+    return RealtimeFigures(
+        connections=len(hub.connections),
+        rooms=len(hub.rooms),
+        slow_clients_dropped=hub.dropped_slow,
+        binary_frames_refused=hub.binary_frames_refused,
+    )
 
 
 class _HubCollector(Collector):
@@ -44,16 +47,21 @@ class _HubCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         stats = realtime_stats(self.hub)
         yield GaugeMetricFamily(
-            f"{PREFIX}_ws_connections", "Open WebSocket connections.", stats["connections"]
+            f"{PREFIX}_ws_connections", "Open WebSocket connections.", stats.connections
         )
-        yield GaugeMetricFamily(f"{PREFIX}_ws_rooms", "Rooms with members.", stats["rooms"])
+        yield GaugeMetricFamily(f"{PREFIX}_ws_rooms", "Rooms with members.", stats.rooms)
         yield GaugeMetricFamily(
             f"{PREFIX}_asyncio_tasks", "Tasks on the event loop.", len(asyncio.all_tasks())
         )
         yield CounterMetricFamily(
             f"{PREFIX}_ws_slow_clients_dropped",
             "Connections dropped because their send queue filled up.",
-            stats["slowClientsDropped"],
+            stats.slow_clients_dropped,
+        )
+        yield CounterMetricFamily(
+            f"{PREFIX}_ws_binary_frames_refused",
+            "Connections closed with 1003 because they sent a binary frame.",
+            stats.binary_frames_refused,
         )
 
 
@@ -96,5 +104,7 @@ async def metrics(services: ServicesDep) -> Response:
 
 
 @router.get("/api/admin/analytics")
-async def analytics(admin: Admin, services: ServicesDep, request: Request) -> dict[str, Any]:
-    return ok({**services.analytics.report(), "realtime": realtime_stats(request.app.state.hub)})
+async def analytics(admin: Admin, services: ServicesDep, request: Request) -> Ok[Analytics]:
+    figures = services.analytics.report()
+    realtime = realtime_stats(request.app.state.hub)
+    return ok(Analytics.model_validate({**dict(figures), "realtime": realtime}))

@@ -1,28 +1,19 @@
-"""ASGI middleware: request body size limit, per-user / per-IP rate limiting, lean routes."""
+"""ASGI middleware: request body size limit, per-user / per-IP rate limiting."""
 
 from __future__ import annotations
 
 import json
 import math
-import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, TypeVar
 
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api.deps import any_viewer, signed_in
-from backend.api.responses import domain_failure, validation_failure
-from backend.errors import DomainError
-from backend.identity import AuthUser
+from backend.api.client_address import ClientAddress
 from backend.services.auth import AuthService
-from backend.services.container import Services
+from backend.settings import Settings
 
 
 async def _send_error(
@@ -54,7 +45,30 @@ class _BodyTooLarge(HTTPException):
         super().__init__(413, f"Request body is over {max_bytes} bytes.")
 
 
+def header(scope: Scope, name: bytes) -> bytes | None:
+    """The first value of the (lower-case) header ``name``."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """The body's length as its Content-Length frames it, or None when it is not framed so
+    (chunked, or no usable Content-Length): then it is counted as it arrives."""
+    declared = None
+    for key, value in scope["headers"]:
+        if key == b"transfer-encoding":
+            return None
+        if key == b"content-length" and declared is None and value.isdigit():
+            declared = int(value)
+    return declared
+
+
 class BodySizeLimit:
+    """413 for a request body over ``max_bytes``: at once when its Content-Length says so; a
+    body without one (chunked) is counted as it arrives."""
+
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
@@ -63,9 +77,12 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        declared = _declared_length(scope)
+        if declared is not None and declared > self.max_bytes:
             await self._reject(send)
+            return
+        if declared is not None:  # the server hands the app exactly that many bytes
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = False
@@ -103,23 +120,79 @@ class _Bucket:
     stamp: float
 
 
-class RateLimit:
-    """Token buckets keyed by user (from a valid bearer token) or else by client IP."""
+class TokenBuckets:
+    """Token buckets by key, at most ``max_keys`` of them: past that the least recently seen
+    key is forgotten (a flood of new keys costs its own senders, not the clients seen now)."""
 
-    MAX_KEYS = 100_000
-
-    def __init__(self, app: ASGIApp, auth: AuthService, rate: float, burst: int) -> None:
-        self.app = app
-        self.auth = auth
+    def __init__(self, rate: float, burst: float, max_keys: int = 100_000) -> None:
         self.rate = rate
         self.burst = burst
-        self.buckets: dict[str, _Bucket] = {}
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._buckets
+
+    def take(self, key: str, now: float | None = None) -> float:
+        """Take one token: 0 if there was one, else the seconds until there is."""
+        now = time.monotonic() if now is None else now
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1.0:
+            bucket.tokens -= 1.0
+            return 0.0
+        return (1.0 - bucket.tokens) / self.rate
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """What ``RateLimit`` allows: per user (or guest token), per client address, and how many
+    guest tokens a client address may mint."""
+
+    per_user: TokenBuckets
+    per_address: TokenBuckets
+    guest_minting: TokenBuckets
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        guests_per_second = settings.guest_tokens_per_minute / 60
+        return cls(
+            TokenBuckets(settings.rate_per_second, settings.rate_burst),
+            TokenBuckets(settings.ip_rate_per_second, settings.ip_rate_burst),
+            TokenBuckets(guests_per_second, max(1.0, settings.guest_tokens_per_minute)),
+        )
+
+
+GUEST_MINT = ("POST", "/api/auth/guest")
+
+
+class RateLimit:
+    """429 with Retry-After when a client address, or the user behind a valid bearer token, is
+    over its budget; and when an address mints guest tokens faster than allowed."""
+
+    def __init__(
+        self, app: ASGIApp, auth: AuthService, limits: RateLimits, addresses: ClientAddress
+    ) -> None:
+        self.app = app
+        self.auth = auth
+        self.limits = limits
+        self.addresses = addresses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(("/api/", "/whip", "/whep")):
             await self.app(scope, receive, send)
             return
-        wait = self._take(self._key(scope))
+        wait = self._wait(scope)
         if wait > 0:
             retry = str(max(1, math.ceil(wait)))
             await _send_error(
@@ -132,126 +205,22 @@ class RateLimit:
             return
         await self.app(scope, receive, send)
 
-    def _key(self, scope: Scope) -> str:
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        scheme, _, token = header.partition(" ")
+    def _wait(self, scope: Scope) -> float:
+        address = self.addresses.of(scope)
+        wait = self.limits.per_address.take(address)
+        user = self._user(scope)
+        if user is not None:
+            wait = max(wait, self.limits.per_user.take(user))
+        if (scope["method"], scope["path"]) == GUEST_MINT:
+            wait = max(wait, self.limits.guest_minting.take(address))
+        return wait
+
+    def _user(self, scope: Scope) -> str | None:
+        authorization = (header(scope, b"authorization") or b"").decode("latin-1")
+        scheme, _, token = authorization.partition(" ")
         if scheme.lower() == "bearer" and token:
             try:
-                return "user:" + str(self.auth.decode(token.strip())["sub"])
+                return str(self.auth.decode(token.strip())["sub"])
             except Exception:
-                pass
-        client = scope.get("client")
-        return "ip:" + (client[0] if client else "unknown")
-
-    def _take(self, key: str) -> float:
-        now = time.monotonic()
-        bucket = self.buckets.get(key)
-        if bucket is None:
-            if len(self.buckets) >= self.MAX_KEYS:
-                self.buckets.clear()
-            bucket = self.buckets[key] = _Bucket(float(self.burst), now)
-        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
-        bucket.stamp = now
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / self.rate
-
-
-LeanHandler = Callable[["LeanRequest"], Awaitable[dict[str, Any]]]
-BodyModel = TypeVar("BodyModel", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class LeanRoute:
-    """A hot JSON endpoint answered by ``LeanRoutes``; ``path`` is a FastAPI path template."""
-
-    method: str
-    path: str
-    handler: LeanHandler
-
-    @cached_property
-    def pattern(self) -> re.Pattern[str]:
-        parts = re.split(r"\{(\w+)\}", self.path)  # literal, name, literal, name, ...
-        return re.compile(
-            "".join(
-                re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
-                for index, part in enumerate(parts)
-            )
-        )
-
-
-@dataclass
-class LeanRequest:
-    """What a lean handler gets: the same inputs FastAPI would inject, resolved on demand."""
-
-    scope: Scope
-    services: Services
-    params: dict[str, str]
-    body: bytes
-
-    def header(self, name: bytes) -> str | None:
-        for key, value in self.scope["headers"]:
-            if key == name:
-                return str(value.decode("latin-1"))
+                return None
         return None
-
-    async def signed_in(self) -> AuthUser:
-        return await signed_in(await any_viewer(self.services, self.header(b"authorization")))
-
-    def json(self, model: type[BodyModel]) -> BodyModel:
-        content_type = self.header(b"content-type")
-        if content_type is not None and "json" not in content_type.lower():
-            raise RequestValidationError(
-                [{"loc": ("body",), "msg": "Send the body as JSON.", "type": "json_type"}]
-            )
-        return model.model_validate_json(self.body)
-
-
-class LeanRoutes:
-    """Answers a few hot JSON endpoints without FastAPI's route table and dependency solving
-    (about half of a small request's CPU with ~90 routes). The FastAPI route of the same path
-    stays the declared contract (OpenAPI, parameters); its lean twin passes the endpoint
-    function the same arguments, so the rules live in one place. Sits inside the body-size
-    and rate limits; errors get the same envelopes as everywhere else."""
-
-    def __init__(self, app: ASGIApp, services: Services, routes: Sequence[LeanRoute]) -> None:
-        self.app = app
-        self.services = services
-        self.routes = routes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            for route in self.routes:
-                match = route.pattern.fullmatch(scope["path"])
-                if match is not None and scope["method"] == route.method:
-                    await self._answer(route, match.groupdict(), scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-    async def _answer(
-        self, route: LeanRoute, params: dict[str, str], scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        body = await _read_body(receive)
-        if body is None:
-            return  # the client went away
-        response: Response
-        try:
-            data = await route.handler(LeanRequest(scope, self.services, params, body))
-            response = JSONResponse(data)
-        except DomainError as exc:
-            response = domain_failure(exc)
-        except (ValidationError, RequestValidationError) as exc:
-            response = validation_failure(exc.errors())
-        await response(scope, receive, send)
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)

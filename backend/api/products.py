@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import Field
@@ -10,6 +10,8 @@ from pydantic import Field
 from backend.api.deps import CurrentUser, ServicesDep
 from backend.api.models import Body
 from backend.api.responses import ok
+from wire.base import Ok
+from wire.shopping import Product
 
 router = APIRouter(prefix="/api/products", tags=["products"])
 Name = Annotated[str, Field(min_length=1, max_length=120)]
@@ -35,7 +37,7 @@ class ProductChanges(Body):
 
 
 @router.post("", status_code=201)
-async def create(body: NewProduct, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+async def create(body: NewProduct, user: CurrentUser, services: ServicesDep) -> Ok[Product]:
     return ok(
         services.products.create(
             user.id, body.name, body.price, body.stock, body.description, body.imageUrl
@@ -44,17 +46,17 @@ async def create(body: NewProduct, user: CurrentUser, services: ServicesDep) -> 
 
 
 @router.get("")
-async def mine(user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+async def mine(user: CurrentUser, services: ServicesDep) -> Ok[list[Product]]:
     return ok(services.products.mine(user.id))
 
 
 @router.get("/{product_id}")
-async def detail(product_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+async def detail(product_id: str, user: CurrentUser, services: ServicesDep) -> Ok[Product]:
     return ok(services.products.get(user.id, product_id))
 
 
 @router.put("/{product_id}")
 async def update(
     product_id: str, body: ProductChanges, user: CurrentUser, services: ServicesDep
-) -> dict[str, Any]:
+) -> Ok[Product]:
     return ok(services.products.update(user.id, product_id, body.model_dump(exclude_none=True)))

@@ -1,5 +1,6 @@
 """/api/stream-filters: the spec's twelve endpoints plus removing a favourite, the custom-filter
-marketplace (list, one, delete) and one filter by id; thin over StreamFilterService.
+marketplace (list, one, delete) and one filter by id; thin over the parts of
+``backend.services.stream_filters``.
 
 Filter ids are the effect ids in code (``beauty.smooth``). Fixed paths are declared before
 ``/{filter_id}`` ones.
@@ -14,7 +15,20 @@ from pydantic import Field
 
 from backend.api.deps import AnyViewer, CurrentUser, IdempotencyKey, ServicesDep
 from backend.api.models import Body
-from backend.api.responses import ok, respond_once
+from backend.api.responses import answer_once, ok
+from wire.base import Ok
+from wire.stream_filters import (
+    CatalogFilter,
+    CustomDeleted,
+    CustomFilter,
+    Favorite,
+    FavoriteFilter,
+    FilterApplied,
+    Rated,
+    TrendingFilter,
+    Unlocked,
+    UnlockedFilter,
+)
 
 router = APIRouter(prefix="/api/stream-filters", tags=["stream-filters"])
 Category = Annotated[str | None, Query(max_length=32)]
@@ -46,23 +60,29 @@ class CreateCustom(Body):
 @router.get("")
 async def list_filters(
     viewer: AnyViewer, services: ServicesDep, category: Category = None
-) -> dict[str, Any]:
-    return ok(services.stream_filters.list_filters(viewer.id, category))
+) -> Ok[list[CatalogFilter]]:
+    return ok(services.stream_filters.catalog.listing(viewer.id, category))
 
 
 @router.get("/trending")
-async def trending(viewer: AnyViewer, services: ServicesDep, limit: Limit = 10) -> dict[str, Any]:
-    return ok(services.stream_filters.trending(viewer.id, limit))
+async def trending(
+    viewer: AnyViewer, services: ServicesDep, limit: Limit = 10
+) -> Ok[list[TrendingFilter]]:
+    return ok(services.stream_filters.catalog.trending(viewer.id, limit))
 
 
 @router.get("/featured")
-async def featured(viewer: AnyViewer, services: ServicesDep, limit: Limit = 12) -> dict[str, Any]:
-    return ok(services.stream_filters.featured(viewer.id, limit))
+async def featured(
+    viewer: AnyViewer, services: ServicesDep, limit: Limit = 12
+) -> Ok[list[CatalogFilter]]:
+    return ok(services.stream_filters.catalog.featured(viewer.id, limit))
 
 
 @router.get("/category/{category}")
-async def by_category(category: str, viewer: AnyViewer, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.by_category(viewer.id, category))
+async def by_category(
+    category: str, viewer: AnyViewer, services: ServicesDep
+) -> Ok[list[CatalogFilter]]:
+    return ok(services.stream_filters.catalog.by_category(viewer.id, category))
 
 
 @router.get("/search")
@@ -72,27 +92,27 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=100)],
     category: Category = None,
     limit: Limit = 50,
-) -> dict[str, Any]:
-    return ok(services.stream_filters.search(viewer.id, q, category, limit))
+) -> Ok[list[CatalogFilter]]:
+    return ok(services.stream_filters.search.find(viewer.id, q, category, limit))
 
 
 @router.get("/user/favorites")
-async def user_favorites(user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.favorites(user.id))
+async def user_favorites(user: CurrentUser, services: ServicesDep) -> Ok[list[FavoriteFilter]]:
+    return ok(services.stream_filters.reviews.favorites(user.id))
 
 
 @router.get("/user/unlocked")
-async def user_unlocked(user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.unlocked(user.id))
+async def user_unlocked(user: CurrentUser, services: ServicesDep) -> Ok[list[UnlockedFilter]]:
+    return ok(services.stream_filters.unlocks.unlocked(user.id))
 
 
 @router.post("/custom", status_code=201)
 async def create_custom(
     body: CreateCustom, user: CurrentUser, services: ServicesDep
-) -> dict[str, Any]:
+) -> Ok[CustomFilter]:
     entries = [entry.model_dump() for entry in body.filters]
     return ok(
-        services.stream_filters.create_custom(
+        services.stream_filters.custom.create(
             user.id, body.name, body.description, body.public, entries
         )
     )
@@ -104,30 +124,38 @@ async def custom_filters(
     services: ServicesDep,
     scope: Annotated[str, Query(max_length=16)] = "marketplace",
     limit: Limit = 50,
-) -> dict[str, Any]:
-    return ok(services.stream_filters.custom_filters(viewer.id, scope, limit))
+) -> Ok[list[CustomFilter]]:
+    return ok(services.stream_filters.custom.listing(viewer.id, scope, limit))
 
 
 @router.get("/custom/{custom_id}")
-async def custom_filter(custom_id: str, viewer: AnyViewer, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.get_custom(viewer.id, custom_id))
+async def custom_filter(
+    custom_id: str, viewer: AnyViewer, services: ServicesDep
+) -> Ok[CustomFilter]:
+    return ok(services.stream_filters.custom.get(viewer.id, custom_id))
 
 
 @router.delete("/custom/{custom_id}")
-async def delete_custom(custom_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.delete_custom(user.id, custom_id))
+async def delete_custom(
+    custom_id: str, user: CurrentUser, services: ServicesDep
+) -> Ok[CustomDeleted]:
+    return ok(services.stream_filters.custom.delete(user.id, custom_id))
 
 
 @router.get("/{filter_id}")
-async def detail(filter_id: str, viewer: AnyViewer, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.get(viewer.id, filter_id))
+async def detail(filter_id: str, viewer: AnyViewer, services: ServicesDep) -> Ok[CatalogFilter]:
+    return ok(services.stream_filters.catalog.get(viewer.id, filter_id))
 
 
 @router.post("/{filter_id}/apply")
 async def apply(
     filter_id: str, body: ApplyFilter, user: CurrentUser, services: ServicesDep
-) -> dict[str, Any]:
-    return ok(services.stream_filters.apply(user.id, filter_id, body.streamId, body.parameters))
+) -> Ok[FilterApplied]:
+    return ok(
+        services.stream_filters.applications.apply(
+            user.id, filter_id, body.streamId, body.parameters
+        )
+    )
 
 
 @router.post("/{filter_id}/unlock")
@@ -136,28 +164,30 @@ async def unlock(
     user: CurrentUser,
     services: ServicesDep,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
-    return await respond_once(
+) -> Ok[Unlocked]:
+    return await answer_once(
         services,
         user.id,
         f"filter-unlock:{filter_id}",
         idempotency_key,
-        lambda: services.stream_filters.unlock(user.id, filter_id),
+        lambda: services.stream_filters.unlocks.unlock(user.id, filter_id),
+        Unlocked,
+        None,  # no body: the key names the filter
     )
 
 
 @router.post("/{filter_id}/favorite")
-async def favorite(filter_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.set_favorite(user.id, filter_id, True))
+async def favorite(filter_id: str, user: CurrentUser, services: ServicesDep) -> Ok[Favorite]:
+    return ok(services.stream_filters.reviews.set_favorite(user.id, filter_id, True))
 
 
 @router.delete("/{filter_id}/favorite")
-async def unfavorite(filter_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    return ok(services.stream_filters.set_favorite(user.id, filter_id, False))
+async def unfavorite(filter_id: str, user: CurrentUser, services: ServicesDep) -> Ok[Favorite]:
+    return ok(services.stream_filters.reviews.set_favorite(user.id, filter_id, False))
 
 
 @router.post("/{filter_id}/rate")
 async def rate(
     filter_id: str, body: RateFilter, user: CurrentUser, services: ServicesDep
-) -> dict[str, Any]:
-    return ok(services.stream_filters.rate(user.id, filter_id, body.rating))
+) -> Ok[Rated]:
+    return ok(services.stream_filters.reviews.rate(user.id, filter_id, body.rating))

@@ -12,13 +12,14 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from pydantic import ConfigDict, Field, ValidationError
 
 from backend.api.deps import AnyViewer, CurrentUser
-from backend.api.media import get_media
+from backend.api.media import get_media, held_elsewhere
 from backend.api.models import Body
 from backend.api.responses import ok
+from backend.api.streams import live_check
 from backend.errors import DomainError, Forbidden, InvalidInput
 from backend.identity import AuthUser
 from backend.media.server import MediaServer
@@ -29,33 +30,52 @@ from backend.services.webrtc import (
     WebRTCService,
     validate_stream_name,
 )
+from wire.base import Ok
 from wire.events import WebRTC, webrtc_room
-from wire.quality import NetworkSample
+from wire.webrtc import (
+    REQUESTS,
+    BattleSetup,
+    Candidate,
+    ChangeLayout,
+    ClientMessage,
+    Delivered,
+    JoinRoom,
+    LinkReport,
+    MonitoredHealth,
+    MultihostSetup,
+    NetworkHealth,
+    PeerId,
+    PlayAnswer,
+    Relay,
+    RelayedCandidate,
+    RelayedDescription,
+    RenegotiationNeeded,
+    RoomId,
+    RoomOnly,
+    Sdp,
+    StartBattle,
+    StartMultihost,
+    StreamJoin,
+    StreamStart,
+    ToggleTrack,
+    WebRTCError,
+)
 
 ROOM_PREFIX = webrtc_room("")
-RoomId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:~-]+$")]
-PeerId = Annotated[str, Field(min_length=1, max_length=100)]
-Sdp = Annotated[str, Field(min_length=10, max_length=64 * 1024)]
 
 
 # ---- wiring ---------------------------------------------------------------------------
 def _host_lookups(services: Services) -> tuple[Any, Any]:
     def battle_hosts(battle_id: str, user_id: str) -> list[Host]:
         battle = services.pk.get(battle_id, user_id)
-        return [
-            Host(h["id"], h.get("username") or "", h.get("username") or "")
-            for h in (battle["host1"], battle["host2"])
-        ]
+        return [Host(h.id, h.username, h.username) for h in (battle.host1, battle.host2)]
 
     multihost = getattr(services, "multihost", None)
 
     def session_hosts(session_id: str, user_id: str) -> list[Host]:
         assert multihost is not None
-        session = multihost.get(session_id, user_id)
-        return [
-            Host(h["userId"], h.get("username") or "", h.get("streamId") or h.get("username") or "")
-            for h in session.get("hosts", [])
-        ]
+        session = multihost.sessions.get(session_id, user_id)
+        return [Host(h.user_id, h.username, h.stream_id or h.username) for h in session.hosts]
 
     return battle_hosts, (session_hosts if multihost is not None else None)
 
@@ -92,21 +112,10 @@ Media = Annotated[MediaServer, Depends(get_media)]
 
 
 # ---- bodies ---------------------------------------------------------------------------
-class NetworkStats(Body):
-    """A peer's link as it measures it: RTT in ms, loss in %, bitrate in kbps."""
+class NetworkStats(LinkReport):
+    """The statistics a peer posts (the ``webrtc:stats-update`` model, unknown fields refused)."""
 
-    roomId: RoomId | None = None
-    rtt: float | None = Field(None, ge=0, le=60_000)
-    packetLoss: float = Field(0.0, ge=0, le=100)
-    bitrate: float = Field(0.0, ge=0, le=1_000_000)
-    fps: float | None = Field(None, ge=0, le=240)
-    jitter: float | None = Field(None, ge=0, le=60_000)
-
-    def sample(self) -> NetworkSample:
-        return NetworkSample(self.rtt, self.packetLoss, self.bitrate)
-
-    def stats(self) -> dict[str, Any]:
-        return self.model_dump(exclude={"roomId"}, exclude_none=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class OfferBody(Body):
@@ -127,7 +136,7 @@ class AnswerBody(Body):
 class CandidateBody(Body):
     roomId: RoomId
     to: PeerId
-    candidate: dict[str, Any] | str | None
+    candidate: Candidate
 
 
 class StreamStartBody(Body):
@@ -136,98 +145,121 @@ class StreamStartBody(Body):
 
 
 # ---- REST -------------------------------------------------------------------------------
-@router.post("/offer")
-async def offer(body: OfferBody, viewer: AnyViewer, webrtc: WebRTCDep, media: Media) -> dict:
+DELIVERED = Delivered(delivered=True)
+
+
+@router.post("/offer", response_model=Ok[PlayAnswer | Delivered])
+async def offer(
+    body: OfferBody, request: Request, viewer: AnyViewer, webrtc: WebRTCDep, media: Media
+) -> Ok[PlayAnswer | Delivered] | Response:
     if body.streamId is not None:
         validate_stream_name(body.streamId)
+        if forwarded := await held_elsewhere(request, media, body.streamId):
+            return forwarded  # another node's SFU holds it: that node answers (and checks)
         live = media.streams.get(body.streamId)
         if live is not None and live.members_only and viewer.is_guest:
             raise Forbidden("Sign in to watch this stream.", code="account_required")
         session = await media.play(body.streamId, viewer.id, body.sdp)
         return ok(
-            {
-                "type": "answer",
-                "sdp": session.answer,
-                "sessionId": session.id,
-                "location": f"/whep/{body.streamId}/{session.id}",
-                "iceServers": webrtc.ice_servers(viewer.id),
-            }
+            PlayAnswer(
+                type="answer",
+                sdp=session.answer,
+                session_id=session.id,
+                location=f"/whep/{body.streamId}/{session.id}",
+                ice_servers=webrtc.ice_servers(viewer.id),
+            )
         )
     if body.roomId is None or body.to is None:
         raise InvalidInput("Give a streamId (play a stream) or a roomId and a peer 'to'.")
     _account(viewer)
-    webrtc.relay(WebRTC.OFFER, body.roomId, viewer.id, body.to, {"sdp": body.sdp, "type": "offer"})
-    return ok({"delivered": True})
+    sender = dict(webrtc.sender(body.roomId, viewer.id))
+    offered = RelayedDescription.model_validate({**sender, "sdp": body.sdp, "type": "offer"})
+    webrtc.relay(WebRTC.OFFER, body.to, offered)
+    return ok(DELIVERED)
 
 
 @router.post("/answer")
-async def answer(body: AnswerBody, user: CurrentUser, webrtc: WebRTCDep) -> dict:
-    webrtc.relay(WebRTC.ANSWER, body.roomId, user.id, body.to, {"sdp": body.sdp, "type": "answer"})
-    return ok({"delivered": True})
+async def answer(body: AnswerBody, user: CurrentUser, webrtc: WebRTCDep) -> Ok[Delivered]:
+    sender = dict(webrtc.sender(body.roomId, user.id))
+    answered = RelayedDescription.model_validate({**sender, "sdp": body.sdp, "type": "answer"})
+    webrtc.relay(WebRTC.ANSWER, body.to, answered)
+    return ok(DELIVERED)
 
 
 @router.post("/ice-candidate")
-async def ice_candidate(body: CandidateBody, user: CurrentUser, webrtc: WebRTCDep) -> dict:
-    webrtc.relay(WebRTC.ICE_CANDIDATE, body.roomId, user.id, body.to, {"candidate": body.candidate})
-    return ok({"delivered": True})
+async def ice_candidate(body: CandidateBody, user: CurrentUser, webrtc: WebRTCDep) -> Ok[Delivered]:
+    sender = dict(webrtc.sender(body.roomId, user.id))
+    candidate = RelayedCandidate.model_validate({**sender, "candidate": body.candidate})
+    webrtc.relay(WebRTC.ICE_CANDIDATE, body.to, candidate)
+    return ok(DELIVERED)
 
 
 @router.post("/stream/start")
 async def stream_start(
-    body: StreamStartBody, user: CurrentUser, webrtc: WebRTCDep, media: Media
-) -> dict:
+    body: StreamStartBody, request: Request, user: CurrentUser, webrtc: WebRTCDep
+) -> Ok[StreamStart]:
     stream = user.username + (f"~{body.label}" if body.label else "")
     urls = webrtc.stream_urls(stream)
+    whip_url = urls.whip_url
     if body.visibility == "members":
-        urls["whipUrl"] += ("&" if "?" in urls["whipUrl"] else "?") + "visibility=members"
-    live = media.streams.get(stream)
-    return ok(
-        {
-            **urls,
-            "visibility": body.visibility,
-            "live": live is not None and live.live,
-            "iceServers": webrtc.ice_servers(user.id),
-        }
-    )
+        whip_url += ("&" if "?" in whip_url else "?") + "visibility=members"
+    is_live = live_check(request)  # here or on another node
+    started = {
+        **dict(urls),
+        "whip_url": whip_url,
+        "visibility": body.visibility,
+        "live": is_live is not None and is_live(stream),
+        "ice_servers": webrtc.ice_servers(user.id),
+    }
+    return ok(StreamStart.model_validate(started))
 
 
-@router.get("/stream/{stream}/join")
-async def stream_join(stream: str, viewer: AnyViewer, webrtc: WebRTCDep, media: Media) -> dict:
+@router.get("/stream/{stream}/join", response_model=Ok[StreamJoin])
+async def stream_join(
+    stream: str, request: Request, viewer: AnyViewer, webrtc: WebRTCDep, media: Media
+) -> Ok[StreamJoin] | Response:
     validate_stream_name(stream)
+    if forwarded := await held_elsewhere(request, media, stream):
+        return forwarded  # its viewers and codecs are the holder's to tell
     live = media.streams.get(stream)
     if live is not None and live.members_only and viewer.is_guest:
         raise Forbidden("Sign in to watch this stream.", code="account_required")
-    return ok(
-        {
-            **webrtc.stream_urls(stream),
-            "live": live is not None and live.live,
-            "viewers": len(live.viewers) if live else 0,
-            "codecs": {k: c.mimeType for k, c in live.codecs.items()} if live else {},
-            "iceServers": webrtc.ice_servers(viewer.id),
-        }
-    )
+    joining = {
+        **dict(webrtc.stream_urls(stream)),
+        "live": live is not None and live.live,
+        "viewers": len(live.viewers) if live else 0,
+        "codecs": {k: c.mimeType for k, c in live.codecs.items()} if live else {},
+        "ice_servers": webrtc.ice_servers(viewer.id),
+    }
+    return ok(StreamJoin.model_validate(joining))
 
 
 @router.get("/battle/{battle_id}/setup")
-async def battle_setup(battle_id: str, user: AnyViewer, webrtc: WebRTCDep) -> dict:
-    return ok({"battleId": battle_id, **webrtc.battle_setup(battle_id, user.id)})
+async def battle_setup(battle_id: str, user: AnyViewer, webrtc: WebRTCDep) -> Ok[BattleSetup]:
+    return ok(webrtc.battle_setup(battle_id, user.id))
 
 
 @router.get("/multihost/{session_id}/setup")
-async def multihost_setup(session_id: str, user: AnyViewer, webrtc: WebRTCDep) -> dict:
-    return ok({"sessionId": session_id, **webrtc.multihost_setup(session_id, user.id)})
+async def multihost_setup(
+    session_id: str, user: AnyViewer, webrtc: WebRTCDep
+) -> Ok[MultihostSetup]:
+    return ok(webrtc.multihost_setup(session_id, user.id))
 
 
 @router.post("/quality/adapt")
-async def quality_adapt(body: NetworkStats, user: AnyViewer, webrtc: WebRTCDep) -> dict:
-    health = webrtc.adapt_quality(body.sample(), body.roomId or "", user.id)
+async def quality_adapt(
+    body: NetworkStats, user: AnyViewer, webrtc: WebRTCDep
+) -> Ok[NetworkHealth]:
+    health = webrtc.adapt_quality(body.sample(), body.room_id or "", user.id)
     return ok(health.public())
 
 
 @router.post("/connection/monitor")
-async def connection_monitor(body: NetworkStats, user: AnyViewer, webrtc: WebRTCDep) -> dict:
-    health = webrtc.monitor(body.sample(), body.stats(), body.roomId or "", user.id)
-    return ok({**health.public(), "stats": body.stats()})
+async def connection_monitor(
+    body: NetworkStats, user: AnyViewer, webrtc: WebRTCDep
+) -> Ok[MonitoredHealth]:
+    health = webrtc.monitor(body.sample(), body.stats(), body.room_id or "", user.id)
+    return ok(MonitoredHealth.model_validate({**health.fields(), "stats": body.stats()}))
 
 
 def _account(user: AuthUser) -> None:
@@ -236,51 +268,6 @@ def _account(user: AuthUser) -> None:
 
 
 # ---- real-time events ---------------------------------------------------------------------
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-
-class JoinRoom(_Event):
-    roomId: RoomId
-    streamId: str | None = None
-
-
-class RoomOnly(_Event):
-    roomId: RoomId
-
-
-class Relay(_Event):
-    roomId: RoomId
-    to: PeerId
-    sdp: Sdp | None = None
-    type: str | None = None
-    candidate: dict[str, Any] | str | None = None
-    reason: str | None = None
-
-
-class ToggleTrack(_Event):
-    roomId: RoomId
-    kind: Literal["audio", "video"]
-    enabled: bool
-
-
-class ChangeLayout(_Event):
-    roomId: RoomId
-    layout: Annotated[str, Field(min_length=1, max_length=40)]
-
-
-class StartBattle(_Event):
-    battleId: Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class StartMultihost(_Event):
-    sessionId: Annotated[str, Field(min_length=1, max_length=100)]
-
-
-class StatsEvent(NetworkStats):
-    model_config = ConfigDict(extra="ignore")
-
-
 Handler = Callable[[Connection, dict[str, Any]], Awaitable[None]]
 
 
@@ -296,7 +283,10 @@ def _register_realtime(hub: Hub, webrtc: WebRTCService) -> None:
 
     hub.leave_listeners.append(on_leave)
 
-    def handler(event: str, model: type[BaseModel]) -> Callable[[Callable[..., Any]], Handler]:
+    def handler(event: str) -> Callable[[Callable[..., Any]], Handler]:
+        """Register the action for a client's ``event``, given its ``REQUESTS`` model."""
+        model: type[ClientMessage] = REQUESTS[event]
+
         def register(action: Callable[[Connection, Any], Awaitable[None]]) -> Handler:
             async def handle(conn: Connection, data: dict[str, Any]) -> None:
                 try:
@@ -304,75 +294,83 @@ def _register_realtime(hub: Hub, webrtc: WebRTCService) -> None:
                 except ValidationError as exc:
                     error = exc.errors()[0]
                     where = ".".join(str(p) for p in error.get("loc", ()))
+                    message = f"{where}: {error['msg']}"
                     conn.send(
-                        WebRTC.ERROR, _error(event, "invalid_input", f"{where}: {error['msg']}")
+                        WebRTC.ERROR,
+                        WebRTCError(event=event, code="invalid_input", message=message),
                     )
                 except DomainError as exc:
-                    conn.send(WebRTC.ERROR, _error(event, exc.code, exc.message))
+                    conn.send(
+                        WebRTC.ERROR, WebRTCError(event=event, code=exc.code, message=exc.message)
+                    )
 
             hub.on_event(event, handle)
             return handle
 
         return register
 
-    @handler(WebRTC.JOIN_ROOM, JoinRoom)
+    @handler(WebRTC.JOIN_ROOM)
     async def join_room(conn: Connection, data: JoinRoom) -> None:
-        if not await hub.join(conn, webrtc_room(data.roomId)):
-            raise Forbidden(f"You may not join the call '{data.roomId}'.")
-        webrtc.join(data.roomId, conn.user.id, conn.user.username, conn, data.streamId or "")
+        if not await hub.join(conn, webrtc_room(data.room_id)):
+            raise Forbidden(f"You may not join the call '{data.room_id}'.")
+        webrtc.join(data.room_id, conn.user.id, conn.user.username, conn, data.stream_id or "")
 
-    @handler(WebRTC.LEAVE_ROOM, RoomOnly)
+    @handler(WebRTC.LEAVE_ROOM)
     async def leave_room(conn: Connection, data: RoomOnly) -> None:
-        hub.leave(conn, webrtc_room(data.roomId))
+        hub.leave(conn, webrtc_room(data.room_id))
 
-    for name in (WebRTC.OFFER, WebRTC.ANSWER, WebRTC.ICE_CANDIDATE):
+    for name in (WebRTC.OFFER, WebRTC.ANSWER):
 
-        @handler(name, Relay)
-        async def relay(conn: Connection, data: Relay, event: str = name) -> None:
-            payload = data.model_dump(exclude={"roomId", "to", "reason"}, exclude_none=True)
-            webrtc.relay(event, data.roomId, conn.user.id, data.to, payload)
+        @handler(name)
+        async def describe(conn: Connection, data: Relay, event: str = name) -> None:
+            sender = dict(webrtc.sender(data.room_id, conn.user.id))
+            described = {**sender, "sdp": data.sdp, "type": data.type}
+            webrtc.relay(event, data.to, RelayedDescription.model_validate(described))
 
-    @handler(WebRTC.RENEGOTIATE, Relay)
+    @handler(WebRTC.ICE_CANDIDATE)
+    async def candidate(conn: Connection, data: Relay) -> None:
+        sender = dict(webrtc.sender(data.room_id, conn.user.id))
+        candidate = RelayedCandidate.model_validate({**sender, "candidate": data.candidate})
+        webrtc.relay(WebRTC.ICE_CANDIDATE, data.to, candidate)
+
+    @handler(WebRTC.RENEGOTIATE)
     async def renegotiate(conn: Connection, data: Relay) -> None:
-        payload = {"reason": data.reason or "renegotiate"}
-        webrtc.relay(WebRTC.RENEGOTIATION_NEEDED, data.roomId, conn.user.id, data.to, payload)
+        sender = dict(webrtc.sender(data.room_id, conn.user.id))
+        asked = {**sender, "reason": data.reason or "renegotiate"}
+        webrtc.relay(
+            WebRTC.RENEGOTIATION_NEEDED, data.to, RenegotiationNeeded.model_validate(asked)
+        )
 
-    @handler(WebRTC.START_PK_BATTLE, StartBattle)
+    @handler(WebRTC.START_PK_BATTLE)
     async def start_battle(conn: Connection, data: StartBattle) -> None:
-        setup = webrtc.battle_setup(data.battleId, conn.user.id)
-        conn.send(WebRTC.PK_BATTLE_READY, {"battleId": data.battleId, **setup})
+        conn.send(WebRTC.PK_BATTLE_READY, webrtc.battle_setup(data.battle_id, conn.user.id))
 
-    @handler(WebRTC.START_MULTIHOST, StartMultihost)
+    @handler(WebRTC.START_MULTIHOST)
     async def start_multihost(conn: Connection, data: StartMultihost) -> None:
-        setup = webrtc.multihost_setup(data.sessionId, conn.user.id)
-        conn.send(WebRTC.MULTIHOST_READY, {"sessionId": data.sessionId, **setup})
+        conn.send(WebRTC.MULTIHOST_READY, webrtc.multihost_setup(data.session_id, conn.user.id))
 
-    @handler(WebRTC.TOGGLE_TRACK, ToggleTrack)
+    @handler(WebRTC.TOGGLE_TRACK)
     async def toggle_track(conn: Connection, data: ToggleTrack) -> None:
-        webrtc.toggle_track(data.roomId, conn.user.id, data.kind, data.enabled)
+        webrtc.toggle_track(data.room_id, conn.user.id, data.kind, data.enabled)
 
-    @handler(WebRTC.CHANGE_LAYOUT, ChangeLayout)
+    @handler(WebRTC.CHANGE_LAYOUT)
     async def change_layout(conn: Connection, data: ChangeLayout) -> None:
-        webrtc.change_layout(data.roomId, conn.user.id, data.layout)
+        webrtc.change_layout(data.room_id, conn.user.id, data.layout)
 
-    @handler(WebRTC.ADAPT_QUALITY, StatsEvent)
-    async def adapt_quality(conn: Connection, data: StatsEvent) -> None:
-        health = webrtc.adapt_quality(data.sample(), data.roomId or "", conn.user.id)
-        conn.send(WebRTC.QUALITY_ADAPTED, {"roomId": data.roomId, **health.public()})
+    @handler(WebRTC.ADAPT_QUALITY)
+    async def adapt_quality(conn: Connection, data: LinkReport) -> None:
+        health = webrtc.adapt_quality(data.sample(), data.room_id or "", conn.user.id)
+        conn.send(WebRTC.QUALITY_ADAPTED, health.in_room(data.room_id))
 
-    @handler(WebRTC.HEALTH_CHECK, StatsEvent)
-    async def health_check(conn: Connection, data: StatsEvent) -> None:
+    @handler(WebRTC.HEALTH_CHECK)
+    async def health_check(conn: Connection, data: LinkReport) -> None:
         health = webrtc.monitor(data.sample(), data.stats(), "", conn.user.id)
-        conn.send(WebRTC.HEALTH_STATUS, {"roomId": data.roomId, **health.public()})
+        conn.send(WebRTC.HEALTH_STATUS, health.in_room(data.room_id))
         if health.status == "poor":
-            conn.send(WebRTC.CONNECTION_WARNING, {"roomId": data.roomId, **health.public()})
+            conn.send(WebRTC.CONNECTION_WARNING, health.in_room(data.room_id))
 
-    @handler(WebRTC.STATS_UPDATE, StatsEvent)
-    async def stats_update(conn: Connection, data: StatsEvent) -> None:
-        if data.roomId is None:
+    @handler(WebRTC.STATS_UPDATE)
+    async def stats_update(conn: Connection, data: LinkReport) -> None:
+        if data.room_id is None:
             raise InvalidInput("Give the roomId the statistics belong to.")
-        webrtc.monitor(data.sample(), data.stats(), data.roomId, conn.user.id)
-
-
-def _error(event: str, code: str, message: str) -> dict[str, Any]:
-    return {"event": event, "code": code, "message": message}
+        webrtc.monitor(data.sample(), data.stats(), data.room_id, conn.user.id)

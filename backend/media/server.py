@@ -26,10 +26,17 @@ from aiortc import (
 from aiortc.sdp import SessionDescription
 
 from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
-from backend.media.codecs import negotiated_codecs, preferences_for
+from backend.media.codecs import (
+    media_directions,
+    negotiated_codecs,
+    only_codecs,
+    preferences_for,
+    without_receiver_estimates,
+)
 from backend.media.sfu import Fanout, ForwardedTrack
 from backend.media.trickle import IceFragment, IceRestartUnsupported
 from backend.settings import IceServer, ice_for_client
+from backend.storage.db import Serve
 from rtc import aiortc_hooks
 
 # Whom the media server's own TURN credentials name (coturn logs it).
@@ -52,6 +59,7 @@ class Session:
     answer: str = ""
     tracks: list[ForwardedTrack] = field(default_factory=list)
     ended: bool = False
+    key_id: str | None = None  # the stream key it was published with, if any
 
 
 @dataclass(eq=False)
@@ -71,13 +79,19 @@ class Stream:
 
 class MediaServer:
     def __init__(
-        self, ice_servers: Sequence[IceServer] = (), listener: StreamListener | None = None
+        self,
+        ice_servers: Sequence[IceServer] = (),
+        listener: StreamListener | None = None,
+        serve: Serve | None = None,
     ) -> None:
         aiortc_hooks.install()
         self.ice_servers = tuple(ice_servers)
         self.streams: dict[str, Stream] = {}
         self.sessions: dict[str, Session] = {}
         self._listener = listener
+        # Runs the end of a session its connection lost (the listener may use the database:
+        # ``Database.serve``, so its round trips do not stall the loop).
+        self._serve = serve
         self._closing: set[asyncio.Task[None]] = set()
 
     def _peer_connection(self) -> RTCPeerConnection:
@@ -85,8 +99,11 @@ class MediaServer:
         return RTCPeerConnection(RTCConfiguration(iceServers=servers))
 
     # ---- ingest (WHIP) -----------------------------------------------------------
-    async def publish(self, stream_name: str, user_id: str, offer_sdp: str) -> Session:
-        """Accept a publisher's offer; any earlier publisher of the stream is replaced."""
+    async def publish(
+        self, stream_name: str, user_id: str, offer_sdp: str, members_only: bool = False
+    ) -> Session:
+        """Accept a publisher's offer; any earlier publisher of the stream is replaced.
+        ``members_only``: guests may not play it."""
         offered = _parse_offer(offer_sdp, wanted="send")
         stream = self.streams.get(stream_name)
         if stream is not None and stream.owner_id != user_id:
@@ -117,11 +134,14 @@ class MediaServer:
             stream = self.streams[stream_name] = Stream(stream_name, user_id)
         if stream.publisher is not None:
             await self.end(stream.publisher.id)
+            # Ending the only session of a stream nobody watches forgets the stream.
+            stream = self.streams.setdefault(stream_name, stream)
         if any(stream.codecs.get(k, c).mimeType != c.mimeType for k, c in codecs.items()):
             for viewer in tuple(stream.viewers):  # they negotiated the old codec
                 await self.end(viewer.id)
         stream.codecs = codecs
         stream.publisher = session
+        stream.members_only = members_only
         for transceiver in pc.getTransceivers():
             track = transceiver.receiver.track
             if transceiver.kind in codecs and track in remote_tracks:
@@ -152,12 +172,13 @@ class MediaServer:
             transceiver = pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(preferences_for(stream.codecs[kind]))
             aiortc_hooks.on_keyframe_request(transceiver.sender, track.keyframe_requested)
-            aiortc_hooks.forward_with(transceiver.sender, stream.fanouts[kind])
+            aiortc_hooks.forward_with(transceiver.sender, track)
         if not session.tracks:
             await self._discard(session)
             raise InvalidInput("The offer receives nothing this stream has.")
+        offer = only_codecs(without_receiver_estimates(offer_sdp), stream.codecs)
         try:
-            await pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+            await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:
             await self._discard(session)
@@ -222,6 +243,12 @@ class MediaServer:
                 await fanout.close()
             del self.streams[stream.name]
 
+    async def end_published_with(self, key_id: str) -> None:
+        """End the sessions published with a stream key (it was revoked)."""
+        for session in list(self.sessions.values()):
+            if session.key_id == key_id:
+                await self.end(session.id)
+
     async def close(self) -> None:
         for session_id in list(self.sessions):
             if session_id in self.sessions:
@@ -249,7 +276,8 @@ class MediaServer:
         @session.pc.on("connectionstatechange")
         def on_state() -> None:
             if session.pc.connectionState in ("failed", "closed") and not session.ended:
-                task = asyncio.ensure_future(self._end_quietly(session.id))
+                ending = self._end_quietly(session.id)
+                task = asyncio.ensure_future(self._serve(ending) if self._serve else ending)
                 self._closing.add(task)
                 task.add_done_callback(self._closing.discard)
 
@@ -272,13 +300,13 @@ class MediaServer:
 
 
 def _parse_offer(sdp: str, wanted: Literal["send", "receive"]) -> set[str]:
-    """The media kinds an offer sends (``send``) or wants to receive (``receive``)."""
-    try:
-        description = SessionDescription.parse(sdp)
-    except Exception as exc:
-        raise InvalidInput(f"Not an SDP offer: {exc}") from exc
+    """The media kinds an offer sends (``send``) or wants to receive (``receive``), from its
+    media lines and their directions only: aiortc parses the whole offer when it takes it, and
+    a browser's offer is long (see :func:`only_codecs`)."""
+    if not sdp.startswith("v=0"):
+        raise InvalidInput("Not an SDP offer: it must start with v=0.")
     accepted = ("sendonly", "sendrecv") if wanted == "send" else ("recvonly", "sendrecv")
-    kinds = {m.kind for m in description.media if m.kind in KINDS and m.direction in accepted}
+    kinds = {kind for kind, way in media_directions(sdp) if kind in KINDS and way in accepted}
     if not kinds:
         raise InvalidInput(f"The offer has no audio or video to {wanted}.")
     return kinds

@@ -2,13 +2,24 @@
 
 A :class:`Fanout` exists per stream and media kind and outlives publisher sessions, so when a
 publisher reconnects its subscribers keep their peer connections: the new source's timestamps
-are rebased to continue the old ones and a keyframe is requested. Each subscriber has a small
-queue of its own; a subscriber that falls behind loses its backlog and waits for the next
-keyframe instead of slowing the others or growing memory.
+are rebased to continue the old ones and a keyframe is requested. Once a subscriber's sender
+runs, the fanout hands it each frame within its own loop (``ForwardedTrack.send_with``); until
+then, or for a consumer that reads ``recv``, frames wait in a small queue of the subscriber's
+own: one that falls behind loses its backlog and waits for the next keyframe instead of slowing
+the others or growing memory. A keyframe that arrives while frames wait replaces them: a
+decoder starts from it, so nothing before it is worth sending.
 
-Every subscriber's sender packetises the frames it forwards with :meth:`Fanout.pack`, which
-splits each frame once and hands all of them the same payloads (see
-``aiortc_hooks.forward_with``).
+A new video subscriber does not wait for the publisher to answer its keyframe request before it
+has a picture: it starts with the stream's latest keyframe, stamped as the newest frame, and
+then drops frames until the keyframe it asked for arrives. The deltas after the cached
+keyframe are never sent to it (they decode only on top of frames it never got), so the viewer
+shows that picture until the new keyframe, never a corrupt one. Only a frame a decoder can
+start from with nothing else (``codecs.starts_decoding``) is cached.
+
+Every subscriber's sender packetises the frames it forwards with :meth:`ForwardedTrack.pack`:
+:meth:`Fanout.pack` splits each frame once and hands every subscriber the same payloads (see
+``aiortc_hooks.forward_with``); the cached keyframe a subscriber starts with is split apart, so
+the shared VP8 picture ids the others see stay consecutive.
 """
 
 from __future__ import annotations
@@ -19,7 +30,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 from aiortc import MediaStreamTrack, RTCRtpCodecParameters
@@ -27,7 +38,10 @@ from aiortc.codecs import get_encoder
 from aiortc.codecs.base import Encoder
 from aiortc.mediastreams import MediaStreamError
 
-from backend.media.codecs import is_keyframe
+from backend.media.codecs import is_keyframe, starts_decoding
+
+if TYPE_CHECKING:
+    from rtc.aiortc_hooks import EncodedFrame
 
 log = logging.getLogger(__name__)
 
@@ -44,29 +58,78 @@ class ForwardedTrack(MediaStreamTrack):
         super().__init__()
         self.kind = fanout.kind
         self._fanout = fanout
-        self._queue: asyncio.Queue[av.Packet | None] = asyncio.Queue(_queue_size(self.kind))
+        self._queue: asyncio.Queue[EncodedFrame | None] = asyncio.Queue(_queue_size(self.kind))
         self.needs_keyframe = fanout.kind == "video"
         self.forwarded = 0
         self.dropped = 0
+        self._sink: Callable[[EncodedFrame], None] | None = None
+        self._cached: tuple[EncodedFrame, list[bytes], int] | None = None
 
-    def push(self, packet: av.Packet, keyframe: bool) -> None:
+    def send_with(self, sink: Callable[[EncodedFrame], None]) -> None:
+        """Hand every packet to ``sink`` as it arrives (the subscriber's forwarding sender,
+        ``aiortc_hooks.DirectTrack``) instead of queueing it for ``recv``, which then returns
+        only when the track ends. A sink that raises ends the track. What waits in the queue
+        (a keyframe, say, that came before the viewer's connection) goes first."""
+        backlog = []
+        while not self._queue.empty():
+            backlog.append(self._queue.get_nowait())
+        self._sink = sink
+        for packet in backlog:
+            if packet is None:
+                self._queue.put_nowait(None)
+            if packet is None or self.readyState == "ended":
+                return
+            self._send_now(sink, packet)
+
+    def push(self, packet: EncodedFrame, keyframe: bool) -> None:
         if self.needs_keyframe:
             if not keyframe:
                 self.dropped += 1
                 return
             self.needs_keyframe = False
-        if self._queue.full():
+        if self._sink is not None:
+            self._send_now(self._sink, packet)
+            return
+        if (keyframe and self.kind == "video") or self._queue.full():
             self.dropped += self._queue.qsize()
             self._drain()
-            if self.kind == "video":
-                self.needs_keyframe = not keyframe
-                if self.needs_keyframe:
-                    self._fanout.request_keyframe()
-                    self.dropped += 1
-                    return
+            if not keyframe and self.kind == "video":
+                self.dropped += 1
+                self.start_from_cached_keyframe()
+                return
         self._queue.put_nowait(packet)
 
-    async def recv(self) -> av.Packet:
+    def start_from_cached_keyframe(self) -> None:
+        """Queue the stream's latest keyframe (if there is one) as a picture to show at once,
+        then wait for the next keyframe, asked for now: the frames in between would decode only
+        on top of frames this subscriber never gets."""
+        if self.kind != "video":
+            return
+        self.needs_keyframe = True
+        self._fanout.request_keyframe()
+        self._cached = self._fanout.latest_keyframe()
+        if self._cached is not None:
+            self._queue.put_nowait(self._cached[0])
+
+    def pack(self, packet: EncodedFrame) -> tuple[list[bytes], int]:
+        """The RTP payloads and timestamp of a frame this subscriber forwards."""
+        if self._cached is not None and packet is self._cached[0]:
+            return self._cached[1], self._cached[2]
+        return self._fanout.pack(packet)
+
+    def _send_now(self, sink: Callable[[EncodedFrame], None], packet: EncodedFrame) -> None:
+        try:
+            sink(packet)
+            if self._cached is not None and packet is self._cached[0]:
+                self._cached = None  # sent: its payloads are no longer needed
+        except Exception as exc:  # a closed connection, or anything else: this viewer is done
+            if not isinstance(exc, ConnectionError):
+                log.exception("forwarding to a subscriber failed")
+            self.stop()
+            return
+        self.forwarded += 1
+
+    async def recv(self) -> EncodedFrame:
         if self.readyState != "live":
             raise MediaStreamError
         packet = await self._queue.get()
@@ -88,6 +151,7 @@ class ForwardedTrack(MediaStreamTrack):
         self._queue.put_nowait(None)
 
     def _drain(self) -> None:
+        self._cached = None
         while not self._queue.empty():
             self._queue.get_nowait()
 
@@ -109,7 +173,8 @@ class Fanout:
         self._offset = 0
         self._rebase = False
         self._packer: tuple[str, Encoder] | None = None
-        self._packed: OrderedDict[int, tuple[av.Packet, list[bytes], int]] = OrderedDict()
+        self._packed: OrderedDict[int, tuple[EncodedFrame, list[bytes], int]] = OrderedDict()
+        self._keyframe: EncodedFrame | None = None  # the latest one a decoder can start from
 
     @property
     def live(self) -> bool:
@@ -129,6 +194,7 @@ class Fanout:
     def detach(self) -> None:
         task, self._source_task = self._source_task, None
         self._request = None
+        self._keyframe = None  # the next source's stream has its own
         if task is not None:
             task.cancel()
         if self._request_task is not None:
@@ -138,13 +204,13 @@ class Fanout:
     def subscribe(self) -> ForwardedTrack:
         track = ForwardedTrack(self)
         self.subscribers.add(track)
-        self.request_keyframe()
+        track.start_from_cached_keyframe()
         return track
 
     def unsubscribe(self, track: ForwardedTrack) -> None:
         self.subscribers.discard(track)
 
-    def pack(self, packet: av.Packet) -> tuple[list[bytes], int]:
+    def pack(self, packet: EncodedFrame) -> tuple[list[bytes], int]:
         """RTP payloads and timestamp of a forwarded frame, split once for every subscriber.
 
         A VP8 picture id then counts the publisher's frames; a subscriber that skipped some
@@ -159,12 +225,26 @@ class Fanout:
             self._packed.popitem(last=False)
         return payloads, timestamp
 
+    def latest_keyframe(self) -> tuple[EncodedFrame, list[bytes], int] | None:
+        """A copy of the latest keyframe a decoder can start from, stamped as the newest frame
+        forwarded, with its RTP payloads and timestamp (split by a packer of its own, so the
+        shared VP8 picture ids stay consecutive); None before the source sent one."""
+        if self._keyframe is None or self._last_pts is None:
+            return None
+        copy = av.Packet(bytes(self._keyframe))
+        copy.pts = self._last_pts
+        copy.time_base = self._keyframe.time_base
+        payloads, timestamp = self._new_encoder().pack(copy)
+        return copy, payloads, timestamp
+
     def _encoder(self) -> Encoder:
         if self._packer is None or self._packer[0] != self.mime_type:
-            rate = 90000 if self.kind == "video" else 48000
-            codec = RTCRtpCodecParameters(mimeType=self.mime_type, clockRate=rate)
-            self._packer = (self.mime_type, get_encoder(codec))
+            self._packer = (self.mime_type, self._new_encoder())
         return self._packer[1]
+
+    def _new_encoder(self) -> Encoder:
+        rate = 90000 if self.kind == "video" else 48000
+        return get_encoder(RTCRtpCodecParameters(mimeType=self.mime_type, clockRate=rate))
 
     def request_keyframe(self) -> None:
         if self.kind != "video" or self._request is None:
@@ -188,7 +268,7 @@ class Fanout:
         except Exception:
             log.exception("forwarding %s stopped", self.kind)
 
-    def _forward(self, packet: av.Packet) -> None:
+    def _forward(self, packet: EncodedFrame) -> None:
         pts = packet.pts or 0
         if self._rebase:
             self._rebase = False
@@ -199,6 +279,8 @@ class Fanout:
         self._last_pts = packet.pts
         self.packets_in += 1
         keyframe = is_keyframe(self.mime_type, memoryview(packet))
+        if keyframe and starts_decoding(self.mime_type, memoryview(packet)):
+            self._keyframe = packet
         for subscriber in tuple(self.subscribers):
             subscriber.push(packet, keyframe)
 

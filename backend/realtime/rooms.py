@@ -29,7 +29,7 @@ def register_room_rules(hub: Hub, services: Services, presence: Presence) -> Non
     _register_multihost(hub, services, presence)
 
     def may_shop(user: AuthUser, session_id: str) -> bool:
-        return services.shopping.can_watch(session_id, user.id)
+        return services.shopping.sessions.can_watch(session_id, user.id)
 
     hub.authorize_rooms(shopping_room(""), may_shop)
 
@@ -44,20 +44,20 @@ def _register_multihost(hub: Hub, services: Services, presence: Presence) -> Non
     checks: set[asyncio.Task[None]] = set()
 
     def may_watch(user: AuthUser, session_id: str) -> bool:
-        return services.multihost.can_watch(session_id, user.id)
+        return services.multihost.sessions.can_watch(session_id, user.id)
 
     def host_back(conn: Connection, room: str) -> None:
         if room.startswith(prefix) and not conn.user.is_guest:
-            services.multihost.host_reconnected(room[len(prefix) :], conn.user.id)
+            services.multihost.sessions.host_reconnected(room[len(prefix) :], conn.user.id)
 
     async def check_still_there(room: str, user_id: str) -> None:
         if not await presence.has_user(room, user_id):
-            services.multihost.host_disconnected(room[len(prefix) :], user_id)
+            services.multihost.sessions.host_disconnected(room[len(prefix) :], user_id)
 
     def host_away(conn: Connection, room: str) -> None:
         if not room.startswith(prefix) or conn.user.is_guest:
             return
-        task = asyncio.ensure_future(check_still_there(room, conn.user.id))
+        task = asyncio.ensure_future(services.db.serve(check_still_there(room, conn.user.id)))
         checks.add(task)
         task.add_done_callback(checks.discard)
 

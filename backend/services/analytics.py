@@ -18,6 +18,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from backend.storage.db import Database
+from wire.analytics import (
+    BattleFigures,
+    CohostFigures,
+    Figures,
+    FilterFigures,
+    MediaFigures,
+    ShoppingFigures,
+)
 
 PREFIX = "onair"
 RTT_BUCKETS_MS = (10, 25, 50, 100, 150, 200, 300, 500, 1000, 2000)
@@ -82,7 +90,7 @@ class MediaMetrics:
     def reconnection(self, kind: str) -> None:
         self.reconnections.labels(kind).inc()
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> MediaFigures:
         """The same numbers as JSON: attempts, success rate, averages and counts."""
         attempts = {kind: {"success": 0, "failure": 0} for kind in CONNECTION_KINDS}
         for sample in _samples(self.connections):
@@ -90,16 +98,20 @@ class MediaMetrics:
             attempts[sample.labels["kind"]][sample.labels["result"]] = int(sample.value)
         succeeded = sum(a["success"] for a in attempts.values())
         tried = succeeded + sum(a["failure"] for a in attempts.values())
-        return {
-            "connections": attempts,
-            "connectionSuccessRate": _ratio(succeeded, tried),
-            "averageRttMs": _histogram_mean(self.rtt),
-            "averagePacketLossPercent": _histogram_mean(self.loss),
-            "qualityChanges": {
-                s.labels["level"]: int(s.value) for s in _samples(self.quality_changes)
-            },
-            "reconnections": {s.labels["kind"]: int(s.value) for s in _samples(self.reconnections)},
-        }
+        return MediaFigures.model_validate(
+            {
+                "connections": attempts,
+                "connectionSuccessRate": _ratio(succeeded, tried),
+                "averageRttMs": _histogram_mean(self.rtt),
+                "averagePacketLossPercent": _histogram_mean(self.loss),
+                "qualityChanges": {
+                    s.labels["level"]: int(s.value) for s in _samples(self.quality_changes)
+                },
+                "reconnections": {
+                    s.labels["kind"]: int(s.value) for s in _samples(self.reconnections)
+                },
+            }
+        )
 
 
 def _samples(counter: Counter) -> Iterator[Any]:
@@ -121,21 +133,21 @@ class AnalyticsService:
         self.media = MediaMetrics(self.registry)
         self.registry.register(_ReportCollector(self))
 
-    def report(self) -> dict[str, Any]:
-        return {
-            "pkBattles": self._battles(),
-            "multihost": self._multihost(),
-            "liveShopping": self._shopping(),
-            "streamFilters": self._filters(),
-            "webrtc": self.media.snapshot(),
-        }
+    def report(self) -> Figures:
+        return Figures(
+            pk_battles=self._battles(),
+            multihost=self._multihost(),
+            live_shopping=self._shopping(),
+            stream_filters=self._filters(),
+            webrtc=self.media.snapshot(),
+        )
 
     # ---- features -----------------------------------------------------------------
     def _by_status(self, table: str) -> dict[str, int]:
         rows = self.db.all(f'SELECT status, COUNT(*) AS n FROM "{table}" GROUP BY status')
         return {row["status"]: row["n"] for row in rows}
 
-    def _battles(self) -> dict[str, Any]:
+    def _battles(self) -> BattleFigures:
         ended = self.db.one(
             "SELECT COUNT(*) AS n, COALESCE(SUM(isDraw), 0) AS draws,"
             " AVG((julianday(endedAt) - julianday(startedAt)) * 86400) AS seconds"
@@ -148,20 +160,22 @@ class AnalyticsService:
         )
         viewers = self.db.scalar("SELECT COUNT(*) FROM pk_viewers")
         assert ended is not None and gifts is not None
-        return {
-            "byStatus": self._by_status("pk_battles"),
-            "ended": ended["n"],
-            "draws": ended["draws"],
-            "decided": ended["n"] - ended["draws"],
-            "averageDurationSeconds": round(ended["seconds"] or 0.0, 3),
-            "gifts": gifts["n"],
-            "giftCoins": gifts["coins"],
-            "giftCoinsPerBattle": _ratio(gifts["coins"], gifts["battles"]),
-            "giftSenders": gifts["senders"],
-            "viewers": viewers,
-        }
+        return BattleFigures.model_validate(
+            {
+                "byStatus": self._by_status("pk_battles"),
+                "ended": ended["n"],
+                "draws": ended["draws"],
+                "decided": ended["n"] - ended["draws"],
+                "averageDurationSeconds": round(ended["seconds"] or 0.0, 3),
+                "gifts": gifts["n"],
+                "giftCoins": gifts["coins"],
+                "giftCoinsPerBattle": _ratio(gifts["coins"], gifts["battles"]),
+                "giftSenders": gifts["senders"],
+                "viewers": viewers,
+            }
+        )
 
-    def _multihost(self) -> dict[str, Any]:
+    def _multihost(self) -> CohostFigures:
         seats = self.db.one(
             "SELECT COUNT(*) AS sessions, AVG(n) AS average, COALESCE(MAX(n), 0) AS most FROM"
             " (SELECT COUNT(*) AS n FROM multihost_hosts GROUP BY sessionId)"
@@ -175,15 +189,17 @@ class AnalyticsService:
             " FROM multihost_sessions GROUP BY mode"
         )
         assert seats is not None
-        return {
-            "byStatus": self._by_status("multihost_sessions"),
-            "averageHostsPerSession": round(seats["average"] or 0.0, 3),
-            "maxHostsPerSession": seats["most"],
-            "layouts": {row["mode"]: row["n"] for row in layouts},
-            "averageDurationSeconds": round(duration or 0.0, 3),
-        }
+        return CohostFigures.model_validate(
+            {
+                "byStatus": self._by_status("multihost_sessions"),
+                "averageHostsPerSession": round(seats["average"] or 0.0, 3),
+                "maxHostsPerSession": seats["most"],
+                "layouts": {row["mode"]: row["n"] for row in layouts},
+                "averageDurationSeconds": round(duration or 0.0, 3),
+            }
+        )
 
-    def _shopping(self) -> dict[str, Any]:
+    def _shopping(self) -> ShoppingFigures:
         orders = self.db.one(
             "SELECT COUNT(*) FILTER (WHERE status != 'cancelled') AS orders,"
             " COUNT(*) FILTER (WHERE status = 'cancelled') AS cancelled,"
@@ -205,25 +221,27 @@ class AnalyticsService:
             "SELECT COUNT(*) FROM shopping_sessions WHERE status != 'scheduled'"
         )
         assert orders is not None and items is not None
-        return {
-            "byStatus": self._by_status("shopping_sessions"),
-            "productsAdded": items["added"],
-            "orders": orders["orders"],
-            "cancelledOrders": orders["cancelled"],
-            "unitsSold": orders["units"],
-            "revenue": orders["revenue"],
-            "revenuePerSession": _ratio(orders["revenue"], sessions),
-            "uniqueViews": views,
-            "conversionRate": _ratio(orders["orders"], views),
-            "averageOrderValue": _ratio(orders["revenue"], orders["orders"]),
-            "flashSales": items["flash"],
-            "flashSalesSoldThrough": items["soldThrough"],
-            "flashSaleSuccessRate": _ratio(items["soldThrough"], items["flash"]),
-            "flashUnitsOffered": items["offered"],
-            "flashUnitsSold": items["flashSold"],
-        }
+        return ShoppingFigures.model_validate(
+            {
+                "byStatus": self._by_status("shopping_sessions"),
+                "productsAdded": items["added"],
+                "orders": orders["orders"],
+                "cancelledOrders": orders["cancelled"],
+                "unitsSold": orders["units"],
+                "revenue": orders["revenue"],
+                "revenuePerSession": _ratio(orders["revenue"], sessions),
+                "uniqueViews": views,
+                "conversionRate": _ratio(orders["orders"], views),
+                "averageOrderValue": _ratio(orders["revenue"], orders["orders"]),
+                "flashSales": items["flash"],
+                "flashSalesSoldThrough": items["soldThrough"],
+                "flashSaleSuccessRate": _ratio(items["soldThrough"], items["flash"]),
+                "flashUnitsOffered": items["offered"],
+                "flashUnitsSold": items["flashSold"],
+            }
+        )
 
-    def _filters(self) -> dict[str, Any]:
+    def _filters(self) -> FilterFigures:
         """Filter use and unlocks, from the catalog's tables once they exist."""
         uses_columns = self._columns(FILTER_USES_TABLE)
         unlock_columns = self._columns(FILTER_UNLOCKS_TABLE)
@@ -250,7 +268,7 @@ class AnalyticsService:
                 )
                 users = self.db.scalar(f"SELECT COUNT(DISTINCT userId) FROM {FILTER_USES_TABLE}")
                 report["unlockConversionRate"] = _ratio(unlockers, users)
-        return report
+        return FilterFigures.model_validate(report)
 
     def _columns(self, table: str) -> set[str]:
         return {row["name"] for row in self.db.all(f'PRAGMA table_info("{table}")')}
@@ -264,87 +282,89 @@ class _ReportCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         report = self.analytics.report()
-        pk, mh, shop = report["pkBattles"], report["multihost"], report["liveShopping"]
-        yield _by_label("pk_battles", "PK battles by status.", "status", pk["byStatus"])
-        yield _counter("pk_battles_ended", "PK battles ended (time or forfeit).", pk["ended"])
-        yield _counter("pk_battle_draws", "PK battles that ended in a draw.", pk["draws"])
+        pk, mh, shop = report.pk_battles, report.multihost, report.live_shopping
+        yield _by_label("pk_battles", "PK battles by status.", "status", pk.by_status)
+        yield _counter("pk_battles_ended", "PK battles ended (time or forfeit).", pk.ended)
+        yield _counter("pk_battle_draws", "PK battles that ended in a draw.", pk.draws)
         yield _gauge(
             "pk_battle_duration_seconds_average",
             "Average length of ended PK battles.",
-            pk["averageDurationSeconds"],
+            pk.average_duration_seconds,
         )
-        yield _counter("pk_gifts", "Gifts sent in PK battles.", pk["gifts"])
-        yield _counter("pk_gift_coins", "Gift revenue in PK battles, in coins.", pk["giftCoins"])
+        yield _counter("pk_gifts", "Gifts sent in PK battles.", pk.gifts)
+        yield _counter("pk_gift_coins", "Gift revenue in PK battles, in coins.", pk.gift_coins)
         yield _gauge(
             "pk_gift_coins_per_battle",
             "Average gift revenue of a battle that got gifts, in coins.",
-            pk["giftCoinsPerBattle"],
+            pk.gift_coins_per_battle,
         )
-        yield _counter("pk_battle_viewers", "Signed-in viewers who took part.", pk["viewers"])
-        yield _by_label(
-            "multihost_sessions", "Co-host sessions by status.", "status", mh["byStatus"]
-        )
+        yield _counter("pk_battle_viewers", "Signed-in viewers who took part.", pk.viewers)
+        yield _by_label("multihost_sessions", "Co-host sessions by status.", "status", mh.by_status)
         yield _gauge(
             "multihost_hosts_per_session_average",
             "Average number of hosts who joined a co-host session.",
-            mh["averageHostsPerSession"],
+            mh.average_hosts_per_session,
         )
         yield _gauge(
             "multihost_hosts_per_session_max",
             "Most hosts that joined one co-host session.",
-            mh["maxHostsPerSession"],
+            mh.max_hosts_per_session,
         )
         yield _by_label(
             "multihost_sessions_by_layout",
             "Co-host sessions by their layout.",
             "layout",
-            mh["layouts"],
+            mh.layouts,
         )
         yield _gauge(
             "multihost_session_duration_seconds_average",
             "Average length of ended co-host sessions.",
-            mh["averageDurationSeconds"],
+            mh.average_duration_seconds,
         )
-        yield _by_label(
-            "shopping_sessions", "Live-shopping sessions by status.", "status", shop["byStatus"]
-        )
-        for key, name, text in (
-            ("productsAdded", "shopping_products_added", "Products added to sessions."),
-            ("orders", "shopping_orders", "Orders placed and not cancelled."),
-            ("cancelledOrders", "shopping_orders_cancelled", "Orders cancelled."),
-            ("unitsSold", "shopping_units_sold", "Units sold."),
-            ("revenue", "shopping_revenue_coins", "Shopping revenue, in coins."),
-            ("uniqueViews", "shopping_product_views", "Unique product views."),
-            ("flashSales", "shopping_flash_sales", "Flash sales run."),
-            ("flashSalesSoldThrough", "shopping_flash_sales_sold_through", "Sold-out sales."),
-        ):
-            yield _counter(name, text, shop[key])
-        for key, name, text in (
-            ("conversionRate", "shopping_conversion_ratio", "Orders per unique product view."),
-            ("averageOrderValue", "shopping_order_value_coins_average", "Average order value."),
-            ("revenuePerSession", "shopping_revenue_per_session_coins", "Revenue per session."),
-            ("flashSaleSuccessRate", "shopping_flash_sale_success_ratio", "Sales sold through."),
-        ):
-            yield _gauge(name, text, shop[key])
-        yield from _filter_metrics(report["streamFilters"])
+        yield from _shopping_metrics(shop)
+        yield from _filter_metrics(report.stream_filters)
 
 
-def _filter_metrics(filters: dict[str, Any]) -> Iterator[Metric]:
-    if "uses" in filters:
-        yield _counter("filter_uses", "Stream filters applied.", filters["uses"])
+def _shopping_metrics(shop: ShoppingFigures) -> Iterator[Metric]:
+    yield _by_label(
+        "shopping_sessions", "Live-shopping sessions by status.", "status", shop.by_status
+    )
+    for value, name, text in (
+        (shop.products_added, "shopping_products_added", "Products added to sessions."),
+        (shop.orders, "shopping_orders", "Orders placed and not cancelled."),
+        (shop.cancelled_orders, "shopping_orders_cancelled", "Orders cancelled."),
+        (shop.units_sold, "shopping_units_sold", "Units sold."),
+        (shop.revenue, "shopping_revenue_coins", "Shopping revenue, in coins."),
+        (shop.unique_views, "shopping_product_views", "Unique product views."),
+        (shop.flash_sales, "shopping_flash_sales", "Flash sales run."),
+        (shop.flash_sales_sold_through, "shopping_flash_sales_sold_through", "Sold-out sales."),
+    ):
+        yield _counter(name, text, value)
+    for ratio, name, text in (
+        (shop.conversion_rate, "shopping_conversion_ratio", "Orders per unique product view."),
+        (shop.average_order_value, "shopping_order_value_coins_average", "Average order value."),
+        (shop.revenue_per_session, "shopping_revenue_per_session_coins", "Revenue per session."),
+        (shop.flash_sale_success_rate, "shopping_flash_sale_success_ratio", "Sales sold through."),
+    ):
+        yield _gauge(name, text, ratio)
+
+
+def _filter_metrics(filters: FilterFigures) -> Iterator[Metric]:
+    if filters.uses is not None:
+        yield _counter("filter_uses", "Stream filters applied.", filters.uses)
         yield _by_label(
-            "filter_uses_top", "Uses of the most used filters.", "filter", filters["topFilters"]
+            "filter_uses_top", "Uses of the most used filters.", "filter", filters.top_filters or {}
         )
-    if "unlocks" in filters:
-        yield _counter("filter_unlocks", "Premium filters unlocked.", filters["unlocks"])
+    if filters.unlocks is not None:
+        yield _counter("filter_unlocks", "Premium filters unlocked.", filters.unlocks)
         yield _counter(
-            "filter_unlock_coins", "Premium filter revenue, in coins.", filters["unlockRevenue"]
+            "filter_unlock_coins", "Premium filter revenue, in coins.", filters.unlock_revenue or 0
         )
-    if "unlockConversionRate" in filters:
+    if filters.unlock_conversion_rate is not None:
         yield _gauge(
             "filter_unlock_conversion_ratio",
             "Users who unlocked a filter per user who applied one.",
-            filters["unlockConversionRate"],
+            filters.unlock_conversion_rate,
         )
 
 

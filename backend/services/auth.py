@@ -7,7 +7,7 @@ import re
 import time
 import uuid
 from collections.abc import Collection
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 import jwt
 from argon2 import PasswordHasher
@@ -24,7 +24,28 @@ MAX_PASSWORD = 256
 TOKEN_CACHE_SIZE = 10_000
 
 
-def public_user(row: Row) -> dict[str, Any]:
+class PublicUser(TypedDict):
+    """What anyone may see of an account (its wire form: camelCase)."""
+
+    id: str
+    username: str
+    displayName: str
+    createdAt: str
+
+
+class Claims(TypedDict):
+    """A verified access token's claims (``sub``, ``role``, ``iat`` and ``exp`` are required
+    when decoding; ``issue_token`` writes them all)."""
+
+    sub: str
+    role: str
+    iat: int
+    exp: int
+    name: NotRequired[str]
+    jti: NotRequired[str]
+
+
+def public_user(row: Row) -> PublicUser:
     return {
         "id": row["id"],
         "username": row["username"],
@@ -34,13 +55,12 @@ def public_user(row: Row) -> dict[str, Any]:
 
 
 class AuthService:
-    def __init__(self, db: Database, secret: str, ttl_seconds: int) -> None:
+    def __init__(self, db: Database, secret: str, ttl_seconds: int, hasher: PasswordHasher) -> None:
         self.db = db
         self.secret = secret
         self.ttl_seconds = ttl_seconds
-        # Lower-cost argon2 parameters than the library default keep login snappy on 2 cores.
-        self.hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
-        self._verified: dict[str, dict[str, Any]] = {}
+        self.hasher = hasher
+        self._verified: dict[str, Claims] = {}
 
     def register(self, username: str, password: str, display_name: str | None = None) -> Row:
         if not USERNAME_PATTERN.match(username):
@@ -77,7 +97,7 @@ class AuthService:
 
     def issue_token(self, user_id: str, username: str, role: str = "user") -> str:
         now = int(time.time())
-        claims = {
+        claims: Claims = {
             "sub": user_id,
             "name": username,
             "role": role,
@@ -85,13 +105,13 @@ class AuthService:
             "exp": now + self.ttl_seconds,
             "jti": uuid.uuid4().hex,
         }
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+        return jwt.encode(dict(claims), self.secret, algorithm=ALGORITHM)
 
     def guest_token(self) -> tuple[str, AuthUser]:
         guest = AuthUser(id=f"guest-{uuid.uuid4().hex[:12]}", username="guest", role="guest")
         return self.issue_token(guest.id, guest.username, role="guest"), guest
 
-    def decode(self, token: str) -> dict[str, Any]:
+    def decode(self, token: str) -> Claims:
         """Verified claims; a token seen before is not re-verified until it expires."""
         cached = self._verified.get(token)
         if cached is not None and cached["exp"] > time.time():
@@ -102,13 +122,17 @@ class AuthService:
         self._verified[token] = claims
         return claims
 
-    def _decode(self, token: str) -> dict[str, Any]:
+    def _decode(self, token: str) -> Claims:
         try:
-            return jwt.decode(
-                token,
-                self.secret,
-                algorithms=[ALGORITHM],
-                options={"require": ["exp", "iat", "sub", "role"]},
+            # PyJWT returns a plain dict; "require" below guarantees Claims' required keys.
+            return cast(
+                Claims,
+                jwt.decode(
+                    token,
+                    self.secret,
+                    algorithms=[ALGORITHM],
+                    options={"require": ["exp", "iat", "sub", "role"]},
+                ),
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized(
@@ -122,7 +146,11 @@ class AuthService:
         role = claims["role"]
         if role == "guest":
             return AuthUser(id=str(claims["sub"]), username="guest", role="guest")
-        row = self.db.one("SELECT id, username, role FROM users WHERE id = ?", (claims["sub"],))
+        return self.account(str(claims["sub"]))
+
+    def account(self, user_id: str) -> AuthUser:
+        """The signed-in principal for an account id, as it is now (role included)."""
+        row = self.db.one("SELECT id, username, role FROM users WHERE id = ?", (user_id,))
         if row is None:
             raise Unauthorized("This account no longer exists.", code="unknown_user")
         return AuthUser(id=row["id"], username=row["username"], role=row["role"])
@@ -135,7 +163,7 @@ class AuthService:
 
     def search_users(
         self, query: str, searcher: str = "", first: Collection[str] = (), limit: int = 20
-    ) -> list[dict[str, Any]]:
+    ) -> list[PublicUser]:
         """Users other than ``searcher`` whose name contains ``query``: those in ``first`` (who
         is live) ahead of the rest, each group by username, so the limit cuts the rest first."""
         pattern = "%" + query.replace("%", "").replace("_", r"\_") + "%"

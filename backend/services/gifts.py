@@ -6,6 +6,7 @@ from typing import Any
 
 from backend.errors import InvalidInput, NotFound
 from backend.storage.db import Database, Row
+from wire.wallet import Gift
 
 DEFAULT_CATALOG: tuple[tuple[str, str, int], ...] = (
     ("rose", "Rose", 1),
@@ -40,6 +41,9 @@ class GiftService:
 
     def catalog(self) -> list[dict[str, Any]]:
         return self.db.all("SELECT id, name, coins, icon FROM gifts ORDER BY sortOrder, coins")
+
+    def presented(self) -> list[Gift]:
+        return [Gift.model_validate(row) for row in self.catalog()]
 
     def get(self, gift_id: str) -> Row:
         if not self._by_id:

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from backend.errors import InsufficientFunds
 from backend.services.wallet import WalletService
 
 
 class PaymentProvider(Protocol):
     name: str
+
+    def check_funds(self, buyer_id: str, coins: int) -> None:
+        """Refuse (``InsufficientFunds``) if the buyer could not pay ``coins`` now."""
 
     def charge(self, buyer_id: str, coins: int, order_id: str) -> str:
         """Take ``coins`` from the buyer for ``order_id``; returns the payment reference."""
@@ -32,6 +36,11 @@ class WalletPayments:
 
     def __init__(self, wallet: WalletService) -> None:
         self.wallet = wallet
+
+    def check_funds(self, buyer_id: str, coins: int) -> None:
+        have = self.wallet.balance(buyer_id)["coins"]
+        if have < coins:
+            raise InsufficientFunds(f"Not enough coins: this needs {coins}, you have {have}.")
 
     def charge(self, buyer_id: str, coins: int, order_id: str) -> str:
         self._move(buyer_id, -coins, "shop:payment", order_id)

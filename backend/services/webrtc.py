@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.errors import Forbidden, InvalidInput, NotFound
 from backend.events import EventSink
@@ -26,12 +26,36 @@ from backend.settings import (
     ice_for_client,
     media_url,
 )
+from wire.base import WireModel
 from wire.events import WebRTC, webrtc_room
+from wire.media import IceServer as ClientIceServer
 from wire.quality import LEVELS, Condition, NetworkSample, classify
+from wire.topology import topology
+from wire.webrtc import (
+    BattleSetup,
+    CallHost,
+    CallSetup,
+    ExistingPeers,
+    LayoutChanged,
+    LinkStats,
+    MultihostSetup,
+    NetworkHealth,
+    PeerHealth,
+    PeerJoined,
+    PeerLeft,
+    PeerStats,
+    QualityAdvice,
+    Relayed,
+    RenegotiationNeeded,
+    RoomHealth,
+    StreamUrls,
+    TrackKind,
+    TrackToggled,
+)
+from wire.webrtc import Peer as PeerCard
 
 STREAM_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}(~[A-Za-z0-9_-]{1,32})?$")
 ROOM_PATTERN = re.compile(r"^[A-Za-z0-9_.:~-]{1,100}$")
-MESH_LIMIT = 4
 BATTLE_PREFIX = "battle-"
 MULTIHOST_PREFIX = "multihost-"
 
@@ -47,20 +71,20 @@ def owns_stream(stream: str, username: str) -> bool:
 
 def stream_urls(
     stream: str, whip: str = DEFAULT_WHIP_TEMPLATE, whep: str = DEFAULT_WHEP_TEMPLATE
-) -> dict[str, str]:
+) -> StreamUrls:
     """Where a stream is published and played: the backend's WHIP/WHEP URL templates."""
-    return {
-        "streamId": stream,
-        "whipUrl": media_url(whip, stream),
-        "whepUrl": media_url(whep, stream),
-        "watchUrl": f"/watch/{stream}",
-    }
+    return StreamUrls(
+        stream_id=stream,
+        whip_url=media_url(whip, stream),
+        whep_url=media_url(whep, stream),
+        watch_url=f"/watch/{stream}",
+    )
 
 
 class Channel(Protocol):
     """Where a peer's events go (a hub connection)."""
 
-    def send(self, event: str, data: dict[str, Any]) -> bool: ...
+    def send(self, event: str, data: WireModel) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -82,18 +106,20 @@ class Peer:
     audio: bool = True
     video: bool = True
     quality: str = ""
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: LinkStats | None = None
     joined_at: float = field(default_factory=time.time)
 
-    def public(self, urls: Callable[[str], dict[str, str]] = stream_urls) -> dict[str, Any]:
-        return {
-            "userId": self.user_id,
-            "username": self.username,
-            **urls(self.stream_id),
-            "audio": self.audio,
-            "video": self.video,
-            "quality": self.quality,
-        }
+    def public(self, urls: Callable[[str], StreamUrls] = stream_urls) -> PeerCard:
+        return PeerCard.model_validate(
+            {
+                **dict(urls(self.stream_id)),
+                "user_id": self.user_id,
+                "username": self.username,
+                "audio": self.audio,
+                "video": self.video,
+                "quality": self.quality,
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -102,20 +128,27 @@ class Health:
     condition: Condition
     issues: list[str]
 
-    def public(self) -> dict[str, Any]:
+    def public(self) -> NetworkHealth:
+        return NetworkHealth.model_validate(self.fields())
+
+    def fields(self) -> dict[str, object]:
+        """The verdict's fields, for an answer or event that carries more beside them."""
         level = LEVELS[self.condition]
         return {
             "status": self.status,
             "quality": self.condition.name.lower(),
-            "recommended": {
-                "level": level.name,
-                "label": level.label,
-                "height": level.height,
-                "fps": level.fps,
-                "bitrate": level.bitrate,
-            },
+            "recommended": QualityAdvice(
+                level=level.name,
+                label=level.label,
+                height=level.height,
+                fps=level.fps,
+                bitrate=level.bitrate,
+            ),
             "issues": self.issues,
         }
+
+    def in_room(self, room_id: str | None) -> RoomHealth:
+        return RoomHealth.model_validate({**self.fields(), "room_id": room_id})
 
 
 def assess(sample: NetworkSample) -> Health:
@@ -153,45 +186,53 @@ class WebRTCService:
         self.rooms: dict[str, dict[str, Peer]] = {}
         self.live_streams: set[str] = set()
 
-    def ice_servers(self, user_id: str) -> list[dict[str, str]]:
+    def ice_servers(self, user_id: str) -> list[ClientIceServer]:
         """The STUN/TURN servers for this user's peer connections (TURN passwords short-lived)."""
-        return ice_for_client(self._ice_servers, user_id)
+        servers = ice_for_client(self._ice_servers, user_id)
+        return [ClientIceServer.model_validate(server) for server in servers]
 
-    def stream_urls(self, stream: str) -> dict[str, str]:
+    def stream_urls(self, stream: str) -> StreamUrls:
         return stream_urls(stream, *self.media_templates)
 
     # ---- setup -----------------------------------------------------------------------
-    def battle_setup(self, battle_id: str, user_id: str) -> dict[str, Any]:
-        return self._group_setup(self.battle_hosts, "PK battles", battle_id, user_id, BATTLE_PREFIX)
+    def battle_setup(self, battle_id: str, user_id: str) -> BattleSetup:
+        setup = self._group_setup(
+            self.battle_hosts, "PK battles", battle_id, user_id, BATTLE_PREFIX
+        )
+        return BattleSetup.model_validate({**dict(setup), "battle_id": battle_id})
 
-    def multihost_setup(self, session_id: str, user_id: str) -> dict[str, Any]:
-        return self._group_setup(
+    def multihost_setup(self, session_id: str, user_id: str) -> MultihostSetup:
+        setup = self._group_setup(
             self.session_hosts, "Multi-host sessions", session_id, user_id, MULTIHOST_PREFIX
         )
+        return MultihostSetup.model_validate({**dict(setup), "session_id": session_id})
 
     def _group_setup(
         self, lookup: HostLookup | None, what: str, group_id: str, user_id: str, prefix: str
-    ) -> dict[str, Any]:
+    ) -> CallSetup:
         if lookup is None:
             raise NotFound(f"{what} are not available on this server.")
         hosts = lookup(group_id, user_id)
         room_id = prefix + group_id
-        return {
-            "roomId": room_id,
-            "iceServers": self.ice_servers(user_id),
-            "topology": topology(len(hosts)),
-            "isHost": any(h.user_id == user_id for h in hosts),
-            "hosts": [
-                {
-                    "userId": h.user_id,
-                    "username": h.username,
-                    **self.stream_urls(h.stream_id or h.username),
-                    "live": (h.stream_id or h.username) in self.live_streams,
-                    "joined": h.user_id in self.rooms.get(room_id, {}),
-                }
-                for h in hosts
-            ],
-        }
+        return CallSetup(
+            room_id=room_id,
+            ice_servers=self.ice_servers(user_id),
+            topology=topology(len(hosts)),
+            is_host=any(h.user_id == user_id for h in hosts),
+            hosts=[self._call_host(h, room_id) for h in hosts],
+        )
+
+    def _call_host(self, host: Host, room_id: str) -> CallHost:
+        stream = host.stream_id or host.username
+        return CallHost.model_validate(
+            {
+                **dict(self.stream_urls(stream)),
+                "user_id": host.user_id,
+                "username": host.username,
+                "live": stream in self.live_streams,
+                "joined": host.user_id in self.rooms.get(room_id, {}),
+            }
+        )
 
     def may_join(self, user_id: str, is_guest: bool, room_id: str) -> bool:
         if is_guest or not ROOM_PATTERN.match(room_id):
@@ -227,24 +268,18 @@ class WebRTCService:
         others = [p for p in peers.values() if p is not peer]
         channel.send(
             WebRTC.EXISTING_PEERS,
-            {
-                "roomId": room_id,
-                "peers": [p.public(self.stream_urls) for p in others],
-                "topology": now,
-                "iceServers": self.ice_servers(user_id),
-            },
+            ExistingPeers(
+                room_id=room_id,
+                peers=[p.public(self.stream_urls) for p in others],
+                topology=now,
+                ice_servers=self.ice_servers(user_id),
+            ),
         )
+        joined = PeerJoined(room_id=room_id, peer=peer.public(self.stream_urls), topology=now)
         for other in others:
-            other.channel.send(
-                WebRTC.PEER_JOINED,
-                {"roomId": room_id, "peer": peer.public(self.stream_urls), "topology": now},
-            )
+            other.channel.send(WebRTC.PEER_JOINED, joined)
         if now != before and len(peers) > 1:
-            self._broadcast(
-                room_id,
-                WebRTC.RENEGOTIATION_NEEDED,
-                {"roomId": room_id, "reason": "topology", "topology": now},
-            )
+            self._topology_changed(room_id)
         return peer
 
     def leave(self, room_id: str, user_id: str, channel: Channel | None = None) -> bool:
@@ -259,15 +294,16 @@ class WebRTCService:
             del self.rooms[room_id]
         now = topology(len(peers))
         self._broadcast(
-            room_id, WebRTC.PEER_LEFT, {"roomId": room_id, "userId": user_id, "topology": now}
+            room_id, WebRTC.PEER_LEFT, PeerLeft(room_id=room_id, user_id=user_id, topology=now)
         )
         if now != before and peers:
-            self._broadcast(
-                room_id,
-                WebRTC.RENEGOTIATION_NEEDED,
-                {"roomId": room_id, "reason": "topology", "topology": now},
-            )
+            self._topology_changed(room_id)
         return True
+
+    def _topology_changed(self, room_id: str) -> None:
+        now = topology(len(self.rooms.get(room_id, {})))
+        changed = RenegotiationNeeded(room_id=room_id, reason="topology", topology=now)
+        self._broadcast(room_id, WebRTC.RENEGOTIATION_NEEDED, changed)
 
     def peers(self, room_id: str) -> list[Peer]:
         return list(self.rooms.get(room_id, {}).values())
@@ -279,35 +315,33 @@ class WebRTCService:
         return peer
 
     # ---- relay -----------------------------------------------------------------------
-    def relay(self, event: str, room_id: str, from_id: str, to_id: str, payload: dict) -> None:
-        """Pass an offer, answer, candidate or renegotiation request to one peer of the room."""
-        sender = self.peer(room_id, from_id)
-        target = self.rooms.get(room_id, {}).get(to_id)
-        if target is None:
-            raise NotFound("That peer is not in the room.", code="peer_not_found")
-        target.channel.send(
-            event,
-            {**payload, "roomId": room_id, "from": sender.user_id, "username": sender.username},
+    def sender(self, room_id: str, user_id: str) -> Relayed:
+        """Who a relayed message is from (the user must be a peer of the room)."""
+        peer = self.peer(room_id, user_id)
+        return Relayed.model_validate(
+            {"room_id": room_id, "from": peer.user_id, "username": peer.username}
         )
 
-    def toggle_track(self, room_id: str, user_id: str, kind: str, enabled: bool) -> None:
+    def relay(self, event: str, to_id: str, message: Relayed | RenegotiationNeeded) -> None:
+        """Pass an offer, answer, candidate or renegotiation request (from ``sender``) to one
+        peer of the room."""
+        target = self.rooms.get(message.room_id, {}).get(to_id)
+        if target is None:
+            raise NotFound("That peer is not in the room.", code="peer_not_found")
+        target.channel.send(event, message)
+
+    def toggle_track(self, room_id: str, user_id: str, kind: TrackKind, enabled: bool) -> None:
         if kind not in ("audio", "video"):
             raise InvalidInput("kind is 'audio' or 'video'.")
         peer = self.peer(room_id, user_id)
         setattr(peer, kind, enabled)
-        self._broadcast(
-            room_id,
-            WebRTC.TRACK_TOGGLED,
-            {"roomId": room_id, "userId": user_id, "kind": kind, "enabled": enabled},
-        )
+        toggled = TrackToggled(room_id=room_id, user_id=user_id, kind=kind, enabled=enabled)
+        self._broadcast(room_id, WebRTC.TRACK_TOGGLED, toggled)
 
     def change_layout(self, room_id: str, user_id: str, layout: str) -> None:
         self.peer(room_id, user_id)
-        self._broadcast(
-            room_id,
-            WebRTC.LAYOUT_CHANGED,
-            {"roomId": room_id, "userId": user_id, "layout": layout},
-        )
+        changed = LayoutChanged(room_id=room_id, user_id=user_id, layout=layout)
+        self._broadcast(room_id, WebRTC.LAYOUT_CHANGED, changed)
 
     # ---- quality and health ------------------------------------------------------------
     def adapt_quality(self, sample: NetworkSample, room_id: str = "", user_id: str = "") -> Health:
@@ -319,26 +353,24 @@ class WebRTCService:
                 peer.quality = quality
                 if self.metrics is not None:
                     self.metrics.quality_change(quality)
-                self._broadcast(
-                    room_id,
-                    WebRTC.PEER_QUALITY_CHANGED,
-                    {"roomId": room_id, "userId": user_id, **health.public()},
+                changed = PeerHealth.model_validate(
+                    {**health.fields(), "room_id": room_id, "user_id": user_id}
                 )
+                self._broadcast(room_id, WebRTC.PEER_QUALITY_CHANGED, changed)
         return health
 
     def monitor(
-        self, sample: NetworkSample, stats: dict[str, Any], room_id: str = "", user_id: str = ""
+        self, sample: NetworkSample, stats: LinkStats, room_id: str = "", user_id: str = ""
     ) -> Health:
         """Record a peer's statistics; warn the peer (and tell the room) when they are bad."""
         health = self._assess(sample)
         if room_id:
             peer = self.peer(room_id, user_id)
             peer.stats = stats
-            self._broadcast(
-                room_id, WebRTC.PEER_STATS, {"roomId": room_id, "userId": user_id, "stats": stats}
-            )
+            reported = PeerStats(room_id=room_id, user_id=user_id, stats=stats)
+            self._broadcast(room_id, WebRTC.PEER_STATS, reported)
             if health.condition <= Condition.FAIR:
-                peer.channel.send(WebRTC.CONNECTION_WARNING, {"roomId": room_id, **health.public()})
+                peer.channel.send(WebRTC.CONNECTION_WARNING, health.in_room(room_id))
         return health
 
     def _assess(self, sample: NetworkSample) -> Health:
@@ -352,9 +384,5 @@ class WebRTCService:
         else:
             self.live_streams.discard(stream)
 
-    def _broadcast(self, room_id: str, event: str, data: dict[str, Any]) -> None:
+    def _broadcast(self, room_id: str, event: str, data: WireModel) -> None:
         self.events.publish(webrtc_room(room_id), event, data)
-
-
-def topology(hosts: int) -> str:
-    return "mesh" if hosts <= MESH_LIMIT else "sfu"

@@ -104,9 +104,41 @@ CORE.append(
     )
 )
 
+CORE.append(
+    (
+        "core-003-pk-supporters-top",
+        [
+            # A battle's top supporters in rank order (coins, then who got there first): a gift
+            # reads its host's first few entries of this index, where the index on coins alone
+            # made it read and sort every supporter tied on coins.
+            "CREATE INDEX pk_supporters_top"
+            " ON pk_supporters(battleId, toHostId, coins DESC, updatedAt)",
+            "DROP INDEX pk_supporters_rank",
+        ],
+    )
+)
+
 ALL: list[Migration] = [*CORE]
 
 # Feature steps import STAMPS from here, so they are imported after it is defined.
-from backend.storage import schema_filters, schema_multihost, schema_shopping  # noqa: E402
+from backend.storage import (  # noqa: E402
+    schema_chat,
+    schema_filters,
+    schema_gifts,
+    schema_media,
+    schema_multihost,
+    schema_security,
+    schema_shopping,
+    schema_social,
+)
 
-ALL += [*schema_multihost.MIGRATIONS, *schema_shopping.MIGRATIONS, *schema_filters.MIGRATIONS]
+ALL += [
+    *schema_multihost.MIGRATIONS,
+    *schema_shopping.MIGRATIONS,
+    *schema_filters.MIGRATIONS,
+    *schema_security.MIGRATIONS,
+    *schema_chat.MIGRATIONS,
+    *schema_social.MIGRATIONS,
+    *schema_gifts.MIGRATIONS,
+    *schema_media.MIGRATIONS,
+]

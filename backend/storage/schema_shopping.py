@@ -99,3 +99,12 @@ MIGRATIONS.append(
         ["ALTER TABLE shopping_orders ADD COLUMN flashPrice INTEGER"],
     )
 )
+MIGRATIONS.append(
+    (
+        "shopping-003-voucher-holds-by-user",
+        [
+            "CREATE INDEX shopping_voucher_uses_user"
+            " ON shopping_voucher_uses(userId, status, holdUntil)"
+        ],
+    )
+)

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from filters.base import Category, Effect
 from filters.params import Param, ParamType, amount, scalar
+from filters.types import Vectors
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +82,12 @@ class PitchShifter:
         return out
 
 
-def _read(buffer: Audio, position: np.ndarray) -> Audio:
+def _read(buffer: Audio, position: Vectors) -> Audio:
     """Linear interpolation of every channel of ``buffer`` at fractional ``position``."""
     low = np.floor(position).astype(np.int64)
     frac = (position - low).astype(np.float32)
-    return buffer[:, low] * (1.0 - frac) + buffer[:, low + 1] * frac
+    mixed: Audio = buffer[:, low] * (1.0 - frac) + buffer[:, low + 1] * frac
+    return mixed
 
 
 def semitones_to_ratio(semitones: float) -> float:

@@ -7,12 +7,13 @@ from typing import ClassVar
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from filters import landmarks as lm
 from filters.base import Category, VideoFilter
 from filters.context import Face, FrameContext
 from filters.params import Param, amount, choice, color, file, flag, hex_to_bgr, scalar
-from filters.types import Image
+from filters.types import Image, Vectors
 from filters.video.sprites import (
     composite,
     frame_durations,
@@ -23,11 +24,11 @@ from filters.video.sprites import (
 )
 
 
-def _mesh_edges(connections: frozenset[tuple[int, int]]) -> np.ndarray:
+def _mesh_edges(connections: frozenset[tuple[int, int]]) -> NDArray[np.int32]:
     return np.array(sorted(connections), np.int32)
 
 
-def _connections() -> dict[str, np.ndarray]:
+def _connections() -> dict[str, NDArray[np.int32]]:
     from mediapipe.python.solutions import face_mesh_connections as fmc
 
     return {
@@ -52,7 +53,7 @@ class LandmarkView(VideoFilter):
         flag("show_pose", "Head pose axes", True),
         amount("opacity", "Opacity", 80.0),
     )
-    _edges: ClassVar[dict[str, np.ndarray]] = {}
+    _edges: ClassVar[dict[str, NDArray[np.int32]]] = {}
 
     def render(self, frame: Image, ctx: FrameContext) -> Image:
         if not ctx.faces:
@@ -138,7 +139,7 @@ class FaceMask(VideoFilter):
         out = frame
         for face in ctx.faces:
             projected = face.pose.project(quad)
-            homography = cv2.getPerspectiveTransform(corners, projected)
+            homography = np.asarray(cv2.getPerspectiveTransform(corners, projected), np.float64)
             out = composite(out, sprite, homography, self.fraction("opacity"))
         return out
 
@@ -183,7 +184,7 @@ class AnimatedSticker(VideoFilter):
             out = composite(out, sprite, matrix, self.fraction("opacity"))
         return out
 
-    def _placements(self, ctx: FrameContext) -> list[tuple[np.ndarray, float, float]]:
+    def _placements(self, ctx: FrameContext) -> list[tuple[Vectors, float, float]]:
         anchor = self.text("anchor")
         if anchor == "screen":
             center = np.array([self.number("x") * ctx.width, self.number("y") * ctx.height]) / 100

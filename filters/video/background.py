@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from filters.base import Category, VideoFilter
 from filters.context import FrameContext
@@ -174,13 +175,13 @@ class ChromaKey(VideoFilter):
         amount("opacity", "Opacity", 100.0),
     )
 
-    _table: np.ndarray | None = None
+    _table: NDArray[np.uint32] | None = None
 
     def changed(self, names: set[str]) -> None:
         if names & {"key", "similarity", "smoothness", "spill", "opacity"}:
             self._table = None
 
-    def table(self) -> np.ndarray:
+    def table(self) -> NDArray[np.uint32]:
         """The keying table for the current values (see ``_key_table``)."""
         if self._table is None:
             self._table = _key_table(
@@ -209,14 +210,15 @@ class ChromaKey(VideoFilter):
         return composite_behind(subject, scene, keep)
 
 
-def _key_chroma(bgr: tuple[int, int, int]) -> np.ndarray:
+def _key_chroma(bgr: tuple[int, int, int]) -> NDArray[np.float32]:
     pixel = cv2.cvtColor(np.array([[bgr]], np.uint8), cv2.COLOR_BGR2YCrCb)[0, 0]
-    return pixel[1:].astype(np.float32) - 128.0
+    chroma: NDArray[np.float32] = pixel[1:].astype(np.float32) - 128.0
+    return chroma
 
 
 def _key_table(
-    key: np.ndarray, similarity: float, smoothness: float, spill: float, opacity: float
-) -> np.ndarray:
+    key: NDArray[np.float32], similarity: float, smoothness: float, spill: float, opacity: float
+) -> NDArray[np.uint32]:
     """``(65536,)`` little-endian uint32 for chroma ``Cr | Cb << 8``: bytes keep (0..255),
     despilled Cr and Cb.
 
@@ -241,4 +243,5 @@ def _key_table(
     cr_out, cb_out, keep_out = (
         np.clip(np.rint(plane), 0, 255).astype("<u4") for plane in (*cleaned.T, keep)
     )
-    return keep_out | (cr_out << 8) | (cb_out << 16)
+    table: NDArray[np.uint32] = keep_out | (cr_out << 8) | (cb_out << 16)
+    return table

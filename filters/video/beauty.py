@@ -11,7 +11,7 @@ import numpy as np
 from filters.base import Category, VideoFilter
 from filters.context import Face, FrameContext
 from filters.params import Param, amount
-from filters.types import Image, Mask
+from filters.types import Image, Mask, Table
 from filters.video.common import Region, blend_u8, lift, scaled, skin_mask
 
 SMOOTH_WORK_WIDTH = 96
@@ -87,7 +87,7 @@ class Brighten(VideoFilter):
 
 
 @lru_cache(maxsize=8)
-def _lift_curve(strength: float) -> np.ndarray:
+def _lift_curve(strength: float) -> Table:
     """How much a tone curve raising mid-tones by up to ``strength`` (0..1), with fixed end
     points, raises each level (a ``(256,)`` uint8 table for ``lift``)."""
     x = np.arange(256, dtype=np.float32) / 255.0
@@ -158,10 +158,11 @@ WHITEN_LIFT = (0.42, 0.34, 0.28)
 
 
 @lru_cache(maxsize=8)
-def _whiten_curves(strength: float) -> np.ndarray:
+def _whiten_curves(strength: float) -> Table:
     """How much per-channel curves lifting values towards 255 with a soft shoulder raise
     each level: a ``(256, 1, 3)`` uint8 table for ``lift``."""
     x = np.arange(256, dtype=np.float32)
     lifts = [(255.0 - x) * share * strength * (x / 255.0) ** 0.5 for share in WHITEN_LIFT]
     curves = np.clip(x[:, None] + np.stack(lifts, axis=-1) + 0.5, 0, 255).astype(np.uint8)
-    return (curves - np.arange(256, dtype=np.uint8)[:, None])[:, None, :]
+    raise_by: Table = (curves - np.arange(256, dtype=np.uint8)[:, None])[:, None, :]
+    return raise_by

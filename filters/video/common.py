@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from filters import landmarks as lm
 from filters.context import Face, FrameContext
-from filters.types import ColourMap, Image, Mask, Points
+from filters.types import ColourMap, Image, Mask, Points, Table, Vectors
 
 SUBPIXEL_BITS = 4
 SUBPIXEL = 1 << SUBPIXEL_BITS
@@ -65,16 +65,31 @@ def feather(mask: Mask, sigma: float) -> Mask:
     """A float32 0..1 copy of ``mask`` blurred by ``sigma`` pixels (wide blurs are computed
     on a downscaled copy, which looks the same and costs a fraction)."""
     soft = mask.astype(np.float32) * (1.0 / 255.0) if mask.dtype == np.uint8 else mask
+    return _feathered(soft, sigma)
+
+
+def feather_u8(mask: Mask, sigma: float) -> Mask:
+    """``feather`` of a uint8 mask kept in uint8 (255 = 1; within a level of ``feather``),
+    for the 8-bit blends."""
+    return _feathered(mask, sigma)
+
+
+def _feathered(soft: Mask, sigma: float) -> Mask:
     if sigma <= 0:
         return soft
+    blur = gaussian_u8 if soft.dtype == np.uint8 else _gaussian
     factor = sigma / FEATHER_SIGMA_AT_FULL_SIZE
     height, width = soft.shape[:2]
     if factor <= 1.5 or min(width, height) / factor < 8:
-        return cv2.GaussianBlur(soft, (0, 0), sigma)
+        return blur(soft, sigma)
     small = (max(1, round(width / factor)), max(1, round(height / factor)))
     reduced = cv2.resize(soft, small, interpolation=cv2.INTER_AREA)
-    blurred = cv2.GaussianBlur(reduced, (0, 0), FEATHER_SIGMA_AT_FULL_SIZE)
+    blurred = blur(reduced, FEATHER_SIGMA_AT_FULL_SIZE)
     return cv2.resize(blurred, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def _gaussian(image: Image, sigma: float) -> Image:
+    return cv2.GaussianBlur(image, (0, 0), sigma)
 
 
 def gaussian_u8(image: Image, sigma: float) -> Image:
@@ -102,7 +117,7 @@ def blend_u8(base: Image, layer: Image, alpha: Mask, dst: Image | None = None) -
     return cv2.add(front, back, dst=dst)
 
 
-def lift(patch: Image, raise_by: np.ndarray, alpha: Mask) -> Image:
+def lift(patch: Image, raise_by: Table, alpha: Mask) -> Image:
     """``patch`` (written in place) mixed by the uint8 ``alpha`` (255 = all) towards a tone
     curve that never lowers a value, given as ``raise_by`` (a ``cv2.LUT`` table of curve
     minus identity): ``patch + raise_by[patch] * alpha / 255``, within one level of the
@@ -116,11 +131,6 @@ def lift(patch: Image, raise_by: np.ndarray, alpha: Mask) -> Image:
 def scaled(mask: Mask, factor: float) -> Mask:
     """A uint8 mask times ``factor`` (0..1), rounded."""
     return cv2.convertScaleAbs(mask, alpha=factor)
-
-
-def unit(mask: Mask) -> Mask:
-    """A uint8 mask as float32 0..1."""
-    return mask.astype(np.float32) * np.float32(1.0 / 255.0)
 
 
 COMPOSITE_BAND_ROWS = 60
@@ -205,17 +215,17 @@ def solid(size: tuple[int, int], bgr: tuple[int, int, int]) -> Image:
     return np.full((size[1], size[0], 3), bgr, np.uint8)
 
 
-_UNIT = np.arange(256, dtype=np.float32)[:, None] / 255.0
+_UNIT: NDArray[np.float32] = np.arange(256, dtype=np.float32)[:, None] / 255.0
 
 
-def _channel_lut(values: np.ndarray) -> np.ndarray:
+def _channel_lut(values: Vectors) -> Table:
     """A ``(256, 1, 3)`` uint8 table for ``cv2.LUT`` from ``(256, 3)`` values in 0..1."""
     return np.clip(values * 255.0 + 0.5, 0, 255).astype(np.uint8)[:, None, :]
 
 
 def soft_light(base: Image, color: tuple[int, int, int]) -> Image:
     """Soft light of a flat colour over ``base`` (keeps texture and shading)."""
-    c = np.array(color, np.float32)[None, :] / 255.0
+    c: NDArray[np.float32] = np.array(color, np.float32)[None, :] / 255.0
     return cv2.LUT(base, _channel_lut((1.0 - 2.0 * c) * _UNIT**2 + 2.0 * c * _UNIT))
 
 

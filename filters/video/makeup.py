@@ -16,7 +16,7 @@ from filters import landmarks as lm
 from filters.base import Category, VideoFilter
 from filters.context import Face, FrameContext
 from filters.params import Param, amount, choice, color, hex_to_bgr, scalar
-from filters.types import Image, Mask, Points
+from filters.types import Image, Mask, Points, Vectors
 from filters.video.beauty import face_region
 from filters.video.common import (
     SUBPIXEL,
@@ -24,13 +24,15 @@ from filters.video.common import (
     Region,
     apply_in_region,
     blend,
+    blend_u8,
     feather,
+    feather_u8,
     multiply,
     polygon_mask,
     recolor_lab,
+    scaled,
     skin_mask,
     soft_light,
-    unit,
 )
 
 
@@ -127,7 +129,8 @@ def _lid_band(lid: Points, brow: Points, height: float) -> Points:
     t_brow = np.linspace(0.0, 1.0, len(brow))
     brow_at = np.stack([np.interp(t_lid, t_brow, brow[:, i]) for i in range(2)], axis=1)
     top = lid + (brow_at - lid) * height
-    return np.concatenate([lid, top[::-1]]).astype(np.float32)
+    band: Points = np.concatenate([lid, top[::-1]]).astype(np.float32)
+    return band
 
 
 def _paint_shapes(
@@ -144,10 +147,12 @@ def _paint_shapes(
     region = Region.around(np.concatenate(shapes), pad, ctx.width, ctx.height)
     if region.empty:
         return frame
-    mask = feather(polygon_mask(region.size, [region.local(s) for s in shapes]), sigma)
+    mask = feather_u8(polygon_mask(region.size, [region.local(s) for s in shapes]), sigma)
     patch = region.crop(frame)
     layer = multiply(patch, bgr) if mode == "multiply" else soft_light(patch, bgr)
-    return apply_in_region(frame, region, blend(patch, layer, mask * intensity), ctx)
+    out = ctx.writable(frame)
+    blend_u8(patch, layer, scaled(mask, intensity), dst=region.crop(out))
+    return out
 
 
 class Eyeliner(_Makeup):
@@ -173,10 +178,12 @@ class Eyeliner(_Makeup):
         mask = np.zeros((region.size[1], region.size[0]), np.uint8)
         for stroke in strokes:
             _tapered_stroke(mask, region.local(stroke), thickness)
-        weight = feather(mask, 0.6) * self.fraction("intensity")
+        weight = scaled(feather_u8(mask, 0.6), self.fraction("intensity"))
         patch = region.crop(frame)
         ink = np.full_like(patch, hex_to_bgr(self.text("color")))
-        return apply_in_region(frame, region, blend(patch, ink, weight), ctx)
+        out = ctx.writable(frame)
+        blend_u8(patch, ink, weight, dst=region.crop(out))
+        return out
 
 
 def _liner(lid: Points, wing: float) -> Points:
@@ -192,14 +199,12 @@ def _liner(lid: Points, wing: float) -> Points:
 
 def _tapered_stroke(mask: Mask, points: Points, thickness: float) -> None:
     """Draw a polyline thickest in the middle-outer part and thin at both ends."""
-    count = len(points)
-    for i in range(count - 1):
-        t = i / max(count - 2, 1)
-        width = thickness * (0.35 + 0.65 * np.sin(np.pi * min(1.0, 0.25 + t * 0.9)))
-        x0, y0 = (int(v) for v in np.round(points[i] * SUBPIXEL))
-        x1, y1 = (int(v) for v in np.round(points[i + 1] * SUBPIXEL))
-        thick = max(1, round(float(width)))
-        cv2.line(mask, (x0, y0), (x1, y1), (255,), thick, cv2.LINE_AA, SUBPIXEL_BITS)
+    t = np.arange(len(points) - 1) / max(len(points) - 2, 1)
+    widths = thickness * (0.35 + 0.65 * np.sin(np.pi * np.minimum(1.0, 0.25 + t * 0.9)))
+    thick = np.maximum(np.round(widths), 1).astype(int).tolist()
+    ends = np.round(points * SUBPIXEL).astype(int).tolist()
+    for start, stop, width in zip(ends[:-1], ends[1:], thick, strict=True):
+        cv2.line(mask, tuple(start), tuple(stop), (255,), width, cv2.LINE_AA, SUBPIXEL_BITS)
 
 
 class Blush(_Makeup):
@@ -223,11 +228,12 @@ class Blush(_Makeup):
         )  # fmt: skip
 
 
-def _ellipse(center: np.ndarray, rx: float, ry: float, angle: float) -> Points:
+def _ellipse(center: Vectors, rx: float, ry: float, angle: float) -> Points:
     t = np.linspace(0, 2 * np.pi, 32, endpoint=False)
     local = np.stack([rx * np.cos(t), ry * np.sin(t)], axis=1)
     rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return (local @ rotation.T + center).astype(np.float32)
+    ellipse: Points = (local @ rotation.T + center).astype(np.float32)
+    return ellipse
 
 
 class Foundation(_Makeup):
@@ -247,16 +253,23 @@ class Foundation(_Makeup):
         if region.empty:
             return frame
         patch = region.crop(frame)
-        tone = cv2.GaussianBlur(
-            cv2.resize(patch, (32, 32), interpolation=cv2.INTER_AREA), (0, 0), 3
-        ).astype(np.float32)
-        shade = np.array(hex_to_bgr(self.text("shade")), np.float32)
-        # Towards an even tone: the blotchy low frequencies move to a flat tinted tone.
-        target = tone.mean(axis=(0, 1)) * 0.6 + shade * 0.4
-        delta = cv2.resize(target - tone, region.size, interpolation=cv2.INTER_LINEAR)
-        layer = cv2.add(patch, delta, dtype=cv2.CV_8U)
-        weight = unit(skin_mask(ctx, face, region)) * (self.fraction("coverage") * 0.8)
-        return apply_in_region(frame, region, blend(patch, layer, weight), ctx)
+        layer = even_tone(patch, hex_to_bgr(self.text("shade")))
+        weight = scaled(skin_mask(ctx, face, region), self.fraction("coverage") * 0.8)
+        out = ctx.writable(frame)
+        blend_u8(patch, layer, weight, dst=region.crop(out))
+        return out
+
+
+def even_tone(patch: Image, shade: tuple[int, int, int]) -> Image:
+    """``patch`` towards an even tone: its blotchy low frequencies move to a flat tone tinted
+    by ``shade``."""
+    tone = cv2.GaussianBlur(
+        cv2.resize(patch, (32, 32), interpolation=cv2.INTER_AREA), (0, 0), 3
+    ).astype(np.float32)
+    target = tone.mean(axis=(0, 1)) * 0.6 + np.array(shade, np.float32) * 0.4
+    height, width = patch.shape[:2]
+    delta = cv2.resize(target - tone, (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.add(patch, delta, dtype=cv2.CV_8U)
 
 
 class Contour(_Makeup):
@@ -290,14 +303,18 @@ class Contour(_Makeup):
         bones = [face.at((bone,)) for bone in (lm.RIGHT_CHEEKBONE, lm.LEFT_CHEEKBONE)]
         highlight = _strokes(region, [face.at(lm.NOSE_RIDGE), *bones], width)
         sigma = face.width * 0.035
-        skin = unit(skin_mask(ctx, face, region))
+        skin = skin_mask(ctx, face, region)
         intensity = self.fraction("intensity")
+        # Both masks feathered in one pass, as the two channels of one image.
+        soft_shadow, soft_highlight = cv2.split(feather_u8(cv2.merge([shadow, highlight]), sigma))
+        shadow_weight = cv2.multiply(soft_shadow, skin, scale=intensity * 0.8 / 255)
+        highlight_weight = cv2.multiply(soft_highlight, skin, scale=intensity / 255)
         patch = region.crop(frame)
-        dark = blend(patch, multiply(patch, hex_to_bgr(self.text("shadow"))),
-                     feather(shadow, sigma) * skin * intensity * 0.8)  # fmt: skip
+        dark = blend_u8(patch, multiply(patch, hex_to_bgr(self.text("shadow"))), shadow_weight)
         light = soft_light(dark, hex_to_bgr(self.text("highlight")))
-        out = blend(dark, light, feather(highlight, sigma) * skin * intensity)
-        return apply_in_region(frame, region, out, ctx)
+        out = ctx.writable(frame)
+        blend_u8(dark, light, highlight_weight, dst=region.crop(out))
+        return out
 
 
 def _strokes(region: Region, lines: list[Points], width: int) -> Mask:

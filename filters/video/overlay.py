@@ -117,19 +117,27 @@ class TextOverlay(VideoFilter):
         return paste(frame, sprite, x, y, self.fraction("opacity"))
 
     def _origin(self, sprite: Image, ctx: FrameContext) -> tuple[int, int]:
-        position = self.text("position")
         margin = self.number("margin") / 100.0 * ctx.height
         height, width = sprite.shape[:2]
-        if position.endswith("left"):
-            x = margin
-        elif position.endswith("right"):
-            x = ctx.width - width - margin
-        else:
-            x = (ctx.width - width) / 2
-        if position.startswith("top"):
-            y = margin
-        elif position.startswith("bottom"):
-            y = ctx.height - height - margin
-        else:
-            y = (ctx.height - height) / 2
-        return round(x), round(y)
+        return place(self.text("position"), (width, height), (ctx.width, ctx.height), margin)
+
+
+def place(
+    position: str, box: tuple[int, int], frame: tuple[int, int], margin: float
+) -> tuple[int, int]:
+    """Top-left corner of a ``box`` (width, height) at ``position`` (one of ``POSITIONS``) in a
+    ``frame`` (width, height), ``margin`` px from the edges it sits against."""
+    across = "start" if position.endswith("left") else "end" if position.endswith("right") else ""
+    down = "start" if position.startswith("top") else "end" if position.startswith("bottom") else ""
+    return round(_along(across, box[0], frame[0], margin)), round(
+        _along(down, box[1], frame[1], margin)
+    )
+
+
+def _along(side: str, size: int, room: int, margin: float) -> float:
+    """Where a ``size`` long span starts in ``room``: at the start, at the end, or centred."""
+    if side == "start":
+        return margin
+    if side == "end":
+        return room - size - margin
+    return (room - size) / 2

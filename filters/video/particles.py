@@ -9,13 +9,14 @@ from typing import ClassVar
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from filters import art
 from filters import landmarks as lm
 from filters.base import Category, VideoFilter
 from filters.context import FrameContext
 from filters.params import Param, amount, choice, integer, scalar
-from filters.types import Image
+from filters.types import Image, Vectors
 from filters.video.sprites import paste_into
 
 KINDS = ("hearts", "sparkles", "stars", "confetti", "bubbles")
@@ -70,14 +71,14 @@ def _sprite(base: Image, size_step: int, angle_step: int, px: int) -> Image:
 class _Particles:
     """Structure-of-arrays particle state."""
 
-    pos: np.ndarray
-    vel: np.ndarray
-    age: np.ndarray
-    life: np.ndarray
-    size: np.ndarray
-    angle: np.ndarray
-    spin: np.ndarray
-    variant: np.ndarray
+    pos: NDArray[np.float32]
+    vel: NDArray[np.float32]
+    age: NDArray[np.float32]
+    life: NDArray[np.float32]
+    size: NDArray[np.float32]
+    angle: NDArray[np.float32]
+    spin: NDArray[np.float32]
+    variant: NDArray[np.int32]
 
     @classmethod
     def empty(cls) -> _Particles:
@@ -88,7 +89,7 @@ class _Particles:
     def __len__(self) -> int:
         return len(self.age)
 
-    def keep(self, mask: np.ndarray) -> _Particles:
+    def keep(self, mask: NDArray[np.bool_]) -> _Particles:
         return _Particles(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))
 
     def extend(self, other: _Particles) -> _Particles:
@@ -161,7 +162,7 @@ class ParticleSystem(VideoFilter):
         s.angle += s.spin * dt
         self._state = s.keep(s.age < s.life)
 
-    def _origins(self, count: int, ctx: FrameContext) -> np.ndarray:
+    def _origins(self, count: int, ctx: FrameContext) -> Vectors:
         emitter = self.text("emitter")
         face = ctx.face
         rng = self._rng
@@ -172,7 +173,8 @@ class ParticleSystem(VideoFilter):
                 center, spread = face.points[lm.FOREHEAD], face.width * 0.35
             else:
                 center, spread = face.points[lm.NOSE_TIP], face.width * 0.5
-            return center + rng.normal(0, spread * 0.5, (count, 2))
+            around: Vectors = center + rng.normal(0, spread * 0.5, (count, 2))
+            return around
         if emitter == "bottom":
             xs = rng.uniform(0, ctx.width, count)
             return np.stack([xs, np.full(count, ctx.height * 1.02)], axis=1)
@@ -199,13 +201,14 @@ class ParticleSystem(VideoFilter):
         self._state = self._state.extend(fresh)
 
     def _render(self, frame: Image, ctx: FrameContext) -> Image:
+        kind = self.text("kind")
+        # Drawn on the first frame, not when the first particle appears a few frames later.
+        sprites = _sprite_set(kind, round(ctx.height * 0.07 * self.number("size")))
         s = self._state
         if not len(s):
             return frame
         out = ctx.writable(frame)
-        kind = self.text("kind")
         rotates = kind in ROTATING
-        sprites = _sprite_set(kind, round(ctx.height * 0.07 * self.number("size")))
         fade = np.minimum(1.0, np.minimum(s.age / 0.2, (s.life - s.age) / 0.5))
         opacity = self.fraction("opacity")
         for i in range(len(s)):

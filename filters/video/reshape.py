@@ -14,12 +14,13 @@ from typing import ClassVar
 
 import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 from filters import landmarks as lm
 from filters.base import Category, VideoFilter
 from filters.context import Face, FrameContext
 from filters.params import Param, amount
-from filters.types import Image, Points
+from filters.types import Image, Points, Vectors
 from filters.video.common import Region, apply_in_region
 
 GRID_STEP = 12
@@ -40,14 +41,14 @@ class WarpField:
     push_at: list[Points] = field(default_factory=list)
     push_by: list[Points] = field(default_factory=list)
     push_radius: list[float] = field(default_factory=list)
-    zooms: list[tuple[np.ndarray, float, float]] = field(default_factory=list)
+    zooms: list[tuple[NDArray[np.float32], float, float]] = field(default_factory=list)
 
     def push(self, at: Points, by: Points, radius: float) -> None:
         self.push_at.append(np.atleast_2d(at).astype(np.float32))
         self.push_by.append(np.atleast_2d(by).astype(np.float32))
         self.push_radius.extend([radius] * len(np.atleast_2d(at)))
 
-    def zoom(self, center: np.ndarray, strength: float, radius: float) -> None:
+    def zoom(self, center: Vectors, strength: float, radius: float) -> None:
         self.zooms.append((center.astype(np.float32), strength, radius))
 
     def at(self, points: Points) -> Points:
@@ -122,7 +123,7 @@ class FaceReshape(VideoFilter):
         self._eyes(face, warp)
         return warp
 
-    def _jaw(self, face: Face, warp: WarpField, right: np.ndarray, down: np.ndarray) -> None:
+    def _jaw(self, face: Face, warp: WarpField, right: Vectors, down: Vectors) -> None:
         jaw = face.at(lm.JAW)
         inward = -np.sign((jaw - face.points[lm.CHIN]) @ right)[:, None] * right
         across = _JAW_SLIM * (self.fraction("slim") * SLIM_MAX)
@@ -131,7 +132,7 @@ class FaceReshape(VideoFilter):
         shift = (across[:, None] * inward + chin[:, None] * down) * face.width
         warp.push(jaw, shift.astype(np.float32), face.width * 0.14)
 
-    def _nose(self, face: Face, warp: WarpField, right: np.ndarray) -> None:
+    def _nose(self, face: Face, warp: WarpField, right: Vectors) -> None:
         wings = face.at(lm.RIGHT_NOSE_WING + lm.LEFT_NOSE_WING)
         offset = (wings - face.points[lm.NOSE_TIP]) @ right
         shift = -offset[:, None] * right * (self.fraction("nose") * NOSE_MAX)
@@ -146,7 +147,7 @@ class FaceReshape(VideoFilter):
             warp.zoom(center, strength, eye_width * 1.1)
 
 
-def _jaw_profiles() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _jaw_profiles() -> tuple[Vectors, Vectors, Vectors]:
     """Per jaw landmark (ear to ear), the share of slimming, V-line and chin shift."""
     half = (len(lm.JAW) - 1) // 2
     t = 1.0 - np.abs(np.arange(len(lm.JAW)) - half) / half  # 0 at the ears, 1 at the chin
@@ -159,7 +160,7 @@ def _jaw_profiles() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _JAW_SLIM, _JAW_VLINE, _JAW_CHIN = _jaw_profiles()
 
 
-def _face_axes(face: Face) -> tuple[np.ndarray, np.ndarray]:
+def _face_axes(face: Face) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Unit vectors across the face (towards image right) and down the face."""
     down = face.points[lm.CHIN] - face.points[lm.NOSE_BRIDGE]
     down = down / max(float(np.linalg.norm(down)), 1e-6)
@@ -173,7 +174,7 @@ class _GridShift:
     to zero at its border: what the frame actually gets."""
 
     region: Region
-    shift: np.ndarray  # (rows, columns, 2)
+    shift: NDArray[np.float32]  # (rows, columns, 2)
     step: tuple[float, float]
 
     @classmethod
@@ -245,7 +246,7 @@ def _pixel_span(first: int, last: int, pixels_per_node: float) -> tuple[int, int
 
 
 @lru_cache(maxsize=64)
-def _taper(count: int) -> np.ndarray:
+def _taper(count: int) -> NDArray[np.float32]:
     """1 inside, falling smoothly to 0 over the outer eighth at each end (read-only)."""
     position = np.linspace(0.0, 1.0, count, dtype=np.float32)
     edge = np.minimum(position, 1.0 - position) * 8.0

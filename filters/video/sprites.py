@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from PIL import ImageSequence
 
 from filters.assets import asset
-from filters.types import Image
+from filters.types import Affine, Image, Transform, Vectors
 
 RGBA = Image
 """A BGRA uint8 sprite, ``(height, width, 4)``."""
@@ -84,7 +84,7 @@ def _sheet(sheet: RGBA, columns: int, rows: int) -> list[RGBA]:
     return cells
 
 
-def composite(frame: Image, sprite: RGBA, matrix: np.ndarray, opacity: float = 1.0) -> Image:
+def composite(frame: Image, sprite: RGBA, matrix: Transform, opacity: float = 1.0) -> Image:
     """``frame`` with ``sprite`` drawn through a 2x3 affine or 3x3 perspective ``matrix``
     (sprite pixels → frame pixels); only the covered rectangle is touched. A new array."""
     height, width = frame.shape[:2]
@@ -126,7 +126,7 @@ def paste_into(frame: Image, sprite: RGBA, x: int, y: int, opacity: float = 1.0)
 
 
 def _covered_box(
-    width: int, height: int, matrix: np.ndarray, frame_w: int, frame_h: int
+    width: int, height: int, matrix: Transform, frame_w: int, frame_h: int
 ) -> tuple[int, int, int, int] | None:
     corners = np.array([[0, 0], [width, 0], [0, height], [width, height]], np.float64)
     if matrix.shape[0] == 2:
@@ -144,9 +144,7 @@ def _covered_box(
     return int(x0), int(y0), int(x1), int(y1)
 
 
-def similarity(
-    sprite_w: int, sprite_h: int, center: np.ndarray, width: float, angle: float
-) -> np.ndarray:
+def similarity(sprite_w: int, sprite_h: int, center: Vectors, width: float, angle: float) -> Affine:
     """2x3 affine putting a sprite's centre at ``center``, ``width`` pixels wide, rotated by
     ``angle`` radians."""
     scale = width / max(sprite_w, 1)

@@ -9,29 +9,44 @@ so the UI can show its banner and retry instead of a traceback.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-from studio.core.models import (
-    AuthSession,
-    Battle,
-    CatalogEntry,
+from studio.core.net_errors import describe_failure
+from wire.base import WireBody, wire_time
+from wire.gifts import GiftIncome
+from wire.health import Health
+from wire.multihost import (
+    Approve,
+    CohostLayout,
     CohostMember,
     CohostSession,
-    Gift,
-    GiftEvent,
+    HostSettings,
     Invitation,
+    Invite,
+    JoinRequest,
+    LayoutRequest,
+    NewSession,
+)
+from wire.pk import Battle, BattleDetail, GiftReceipt, Leaderboard, Metric, Period
+from wire.shopping import (
     LiveProduct,
     Order,
+    PinResult,
+    PlacedOrder,
     Product,
     ShopAnalytics,
     ShopSession,
-    User,
     Voucher,
-    Wallet,
 )
-from studio.core.net_errors import describe_failure
+from wire.stream_filters import CatalogFilter, Unlocked
+from wire.stream_keys import NewStreamKey, StreamKeyInfo
+from wire.users import AccountSession, FoundUser, Me
+from wire.wallet import Balance, Gift, WalletView
+from wire.webrtc import MultihostSetup
 
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -121,68 +136,87 @@ class ApiClient:
     # ---- auth -----------------------------------------------------------------------
     async def register(
         self, username: str, password: str, display_name: str | None = None
-    ) -> AuthSession:
+    ) -> AccountSession:
         body: dict[str, Any] = {"username": username, "password": password}
         if display_name:
             body["displayName"] = display_name
         data = await self.request("POST", "/api/auth/register", json=body, auth=False)
         return self._signed_in(data)
 
-    async def login(self, username: str, password: str) -> AuthSession:
+    async def login(self, username: str, password: str) -> AccountSession:
         body = {"username": username, "password": password}
         data = await self.request("POST", "/api/auth/login", json=body, auth=False)
         return self._signed_in(data)
 
-    async def me(self) -> User:
-        return User.from_wire(await self.request("GET", "/api/auth/me"))
+    async def me(self) -> Me:
+        return Me.model_validate(await self.request("GET", "/api/auth/me"))
 
-    async def search_users(self, query: str) -> list[User]:
+    # ---- stream keys (what an encoder such as OBS publishes with) ---------------------
+    async def stream_keys(self, stream: str) -> list[StreamKeyInfo]:
+        data = await self.request("GET", f"/api/streams/{quote(stream, safe='')}/keys")
+        return [StreamKeyInfo.model_validate(item) for item in data]
+
+    async def create_stream_key(self, stream: str, label: str = "") -> NewStreamKey:
+        path = f"/api/streams/{quote(stream, safe='')}/keys"
+        return NewStreamKey.model_validate(await self.request("POST", path, json={"label": label}))
+
+    async def revoke_stream_key(self, stream: str, key_id: str) -> None:
+        await self.request("DELETE", f"/api/streams/{quote(stream, safe='')}/keys/{key_id}")
+
+    async def search_users(self, query: str) -> list[FoundUser]:
         data = await self.request("GET", "/api/auth/users", params={"q": query})
-        return [User.from_wire(u) for u in data]
+        return [FoundUser.model_validate(u) for u in data]
 
-    async def health(self) -> dict[str, Any]:
-        data: dict[str, Any] = await self.request("GET", "/api/health", auth=False)
-        return data
+    async def health(self) -> Health:
+        return Health.model_validate(await self.request("GET", "/api/health", auth=False))
 
-    def _signed_in(self, data: dict[str, Any]) -> AuthSession:
-        self.token = str(data["token"])
-        return AuthSession(User.from_wire(data["user"]), self.token)
+    def _signed_in(self, data: dict[str, Any]) -> AccountSession:
+        session = AccountSession.model_validate(data)
+        self.token = session.token
+        return session
 
     # ---- wallet and gifts -----------------------------------------------------------
-    async def wallet(self) -> Wallet:
-        return Wallet.from_wire(await self.request("GET", "/api/wallet"))
+    async def wallet(self) -> WalletView:
+        return WalletView.model_validate(await self.request("GET", "/api/wallet"))
 
-    async def topup(self, coins: int) -> Wallet:
+    async def topup(self, coins: int) -> Balance:
         data = await self.request("POST", "/api/wallet/topup", json={"coins": coins})
-        return Wallet.from_wire(data)
+        return Balance.model_validate(data)
 
     async def gifts(self) -> list[Gift]:
-        return [Gift.from_wire(g) for g in await self.request("GET", "/api/gifts")]
+        return [Gift.model_validate(g) for g in await self.request("GET", "/api/gifts")]
+
+    async def gift_income(self, since: datetime) -> GiftIncome:
+        """What I received in gifts since ``since`` (battle gifts included), top gifters."""
+        data = await self.request("GET", "/api/gifts/income", params={"since": wire_time(since)})
+        return GiftIncome.model_validate(data)
 
     # ---- PK battles -----------------------------------------------------------------
     async def create_battle(self, opponent_id: str, duration: int, title: str = "") -> Battle:
         body = {"opponent": opponent_id, "duration": duration, "title": title}
-        return Battle.from_wire(await self.request("POST", "/api/pk-battles", json=body))
+        return Battle.model_validate(await self.request("POST", "/api/pk-battles", json=body))
 
     async def accept_battle(self, battle_id: str) -> Battle:
         data = await self.request("POST", f"/api/pk-battles/{battle_id}/accept")
-        return Battle.from_wire(data)
+        return Battle.model_validate(data)
 
     async def leave_battle(self, battle_id: str) -> Battle:
         """Cancel a waiting challenge (the invited opponent declines with it), or end a running
         battle early, which forfeits it: the opponent wins."""
-        return Battle.from_wire(await self.request("DELETE", f"/api/pk-battles/{battle_id}"))
+        return Battle.model_validate(await self.request("DELETE", f"/api/pk-battles/{battle_id}"))
 
-    async def battle(self, battle_id: str) -> Battle:
-        return Battle.from_wire(await self.request("GET", f"/api/pk-battles/{battle_id}"))
+    async def battle(self, battle_id: str) -> BattleDetail:
+        """The battle with its top supporters and which of its hosts is live now."""
+        data = await self.request("GET", f"/api/pk-battles/{battle_id}")
+        return BattleDetail.model_validate(data)
 
     async def active_battles(self) -> list[Battle]:
         data = await self.request("GET", "/api/pk-battles/active/list")
-        return [Battle.from_wire(b) for b in data]
+        return [Battle.model_validate(b) for b in data]
 
     async def user_battles(self, user_id: str) -> list[Battle]:
         data = await self.request("GET", f"/api/pk-battles/user/{user_id}")
-        return [Battle.from_wire(b) for b in data["battles"]]
+        return [Battle.model_validate(b) for b in data["battles"]]
 
     async def send_gift(
         self,
@@ -191,7 +225,7 @@ class ApiClient:
         to_host: str,
         quantity: int = 1,
         idempotency_key: str | None = None,
-    ) -> GiftEvent:
+    ) -> GiftReceipt:
         body = {"giftId": gift_id, "quantity": quantity, "toHost": to_host}
         data = await self.request(
             "POST",
@@ -199,46 +233,46 @@ class ApiClient:
             json=body,
             idempotency_key=idempotency_key or uuid.uuid4().hex,
         )
-        return GiftEvent.from_wire(data)
+        return GiftReceipt.model_validate(data)
 
     # ---- effects catalog ------------------------------------------------------------
-    async def filter_catalog(self) -> dict[str, CatalogEntry]:
+    async def filter_catalog(self) -> dict[str, CatalogFilter]:
         """Every catalog filter by id, with its price and whether it is locked for me."""
         data = await self.request("GET", "/api/stream-filters")
-        return {entry.id: entry for entry in map(CatalogEntry.from_wire, data)}
+        return {entry.id: entry for entry in map(CatalogFilter.model_validate, data)}
 
-    async def unlock_filter(self, filter_id: str) -> Wallet:
-        """Buy a premium filter with coins (once; a retry does not charge again)."""
+    async def unlock_filter(self, filter_id: str) -> Balance:
+        """Buy a premium filter with coins (once; a retry does not charge again); the balance
+        after paying."""
         data = await self.request(
             "POST",
             f"/api/stream-filters/{filter_id}/unlock",
             idempotency_key=f"unlock-{filter_id}",
         )
-        return Wallet.from_wire(data["balance"])
+        return Unlocked.model_validate(data).balance
 
     async def leaderboard(
-        self, period: str = "all-time", metric: str = "wins", limit: int = 20
-    ) -> list[dict[str, Any]]:
+        self, period: Period = "all-time", metric: Metric = "wins", limit: int = 20
+    ) -> Leaderboard:
         params = {"period": period, "metric": metric, "limit": limit}
         data = await self.request("GET", "/api/pk-battles/leaderboard/rankings", params=params)
-        entries: list[dict[str, Any]] = data["entries"]
-        return entries
+        return Leaderboard.model_validate(data)
 
     # ---- co-host sessions -----------------------------------------------------------
     async def create_cohost_session(
         self, title: str, session_type: str, layout: str = "grid", grid: str | None = None
     ) -> CohostSession:
-        body: dict[str, Any] = {"title": title, "type": session_type, "layout": layout}
-        if grid:
-            body["grid"] = grid
-        return CohostSession.from_wire(await self.request("POST", "/api/multihost", json=body))
+        body = NewSession(title=title, type=session_type, layout=layout, grid=grid or None)
+        data = await self.request("POST", "/api/multihost", json=body.to_body())
+        return CohostSession.model_validate(data)
 
     async def cohost_session(self, session_id: str) -> CohostSession:
-        return CohostSession.from_wire(await self.request("GET", f"/api/multihost/{session_id}"))
+        data = await self.request("GET", f"/api/multihost/{session_id}")
+        return CohostSession.model_validate(data)
 
     async def user_cohost_sessions(self, user_id: str) -> list[CohostSession]:
         data = await self.request("GET", f"/api/multihost/user/{user_id}")
-        return [CohostSession.from_wire(s) for s in data]
+        return [CohostSession.model_validate(s) for s in data]
 
     async def start_cohost_session(self, session_id: str) -> CohostSession:
         return await self._cohost("POST", session_id, "start")
@@ -255,20 +289,23 @@ class ApiClient:
     async def invite_cohost(
         self, session_id: str, user_id: str, can_manage: bool = False, message: str = ""
     ) -> Invitation:
-        body = {"userId": user_id, "canManage": can_manage, "message": message}
-        data = await self.request("POST", f"/api/multihost/{session_id}/invite", json=body)
-        return Invitation.from_wire(data)
+        body = Invite(user_id=user_id, can_manage=can_manage, message=message)
+        path = f"/api/multihost/{session_id}/invite"
+        data = await self.request("POST", path, json=body.to_body())
+        return Invitation.model_validate(data)
 
     async def request_to_cohost(self, session_id: str, message: str = "") -> Invitation:
-        body = {"message": message}
-        data = await self.request("POST", f"/api/multihost/{session_id}/request", json=body)
-        return Invitation.from_wire(data)
+        body = JoinRequest(message=message)
+        path = f"/api/multihost/{session_id}/request"
+        data = await self.request("POST", path, json=body.to_body())
+        return Invitation.model_validate(data)
 
     async def answer_cohost_request(
         self, session_id: str, user_id: str, approve: bool
     ) -> CohostSession:
-        body = {"userId": user_id, "approve": approve}
-        return await self._cohost("POST", session_id, "approve", body)
+        return await self._cohost(
+            "POST", session_id, "approve", Approve(user_id=user_id, approve=approve)
+        )
 
     async def remove_cohost(self, session_id: str, user_id: str) -> CohostSession:
         return await self._cohost("DELETE", session_id, f"hosts/{user_id}")
@@ -282,54 +319,57 @@ class ApiClient:
         video: bool | None = None,
     ) -> CohostMember:
         """Change my own audio/video (or, as a manager, turn another host's off)."""
-        body: dict[str, Any] = {"userId": user_id, "audioEnabled": audio, "videoEnabled": video}
-        body = {k: v for k, v in body.items() if v is not None}
-        data = await self.request("PUT", f"/api/multihost/{session_id}/settings", json=body)
-        return CohostMember.from_wire(data)
+        body = HostSettings(user_id=user_id, audio_enabled=audio, video_enabled=video)
+        path = f"/api/multihost/{session_id}/settings"
+        data = await self.request("PUT", path, json=body.to_body())
+        return CohostMember.model_validate(data)
 
     async def change_cohost_layout(
         self, session_id: str, mode: str, grid: str | None = None, main_host: str | None = None
-    ) -> None:
-        body: dict[str, Any] = {"mode": mode, "grid": grid, "mainHostId": main_host}
-        body = {k: v for k, v in body.items() if v is not None}
-        await self.request("PUT", f"/api/multihost/{session_id}/layout", json=body)
+    ) -> CohostLayout:
+        body = LayoutRequest(mode=mode, grid=grid, main_host_id=main_host)
+        path = f"/api/multihost/{session_id}/layout"
+        data = await self.request("PUT", path, json=body.to_body())
+        return CohostLayout.model_validate(data)
 
     async def cohost_room(self, session_id: str) -> str:
         """The ``webrtc:*`` room id of a session's call (``/api/webrtc/multihost/:id/setup``)."""
         data = await self.request("GET", f"/api/webrtc/multihost/{session_id}/setup")
-        return str(data["roomId"])
+        return MultihostSetup.model_validate(data).room_id
 
     async def _cohost(
-        self, method: str, session_id: str, action: str, body: dict[str, Any] | None = None
+        self, method: str, session_id: str, action: str, body: WireBody | None = None
     ) -> CohostSession:
-        data = await self.request(method, f"/api/multihost/{session_id}/{action}", json=body)
-        return CohostSession.from_wire(data)
+        path = f"/api/multihost/{session_id}/{action}"
+        data = await self.request(method, path, json=body.to_body() if body else None)
+        return CohostSession.model_validate(data)
 
     # ---- products and live shopping -------------------------------------------------
     async def products(self) -> list[Product]:
-        return [Product.from_wire(p) for p in await self.request("GET", "/api/products")]
+        return [Product.model_validate(p) for p in await self.request("GET", "/api/products")]
 
     async def create_product(
         self, name: str, price: int, stock: int, description: str = ""
     ) -> Product:
         body = {"name": name, "price": price, "stock": stock, "description": description}
-        return Product.from_wire(await self.request("POST", "/api/products", json=body))
+        return Product.model_validate(await self.request("POST", "/api/products", json=body))
 
     async def create_shop_session(self, title: str, description: str = "") -> ShopSession:
         body = {"title": title, "description": description}
-        return ShopSession.from_wire(await self.request("POST", "/api/live-shopping", json=body))
+        data = await self.request("POST", "/api/live-shopping", json=body)
+        return ShopSession.model_validate(data)
 
     async def shop_session(self, session_id: str) -> ShopSession:
         data = await self.request("GET", f"/api/live-shopping/{session_id}")
-        return ShopSession.from_wire(data)
+        return ShopSession.model_validate(data)
 
     async def start_shop_session(self, session_id: str) -> ShopSession:
         data = await self.request("POST", f"/api/live-shopping/{session_id}/start")
-        return ShopSession.from_wire(data)
+        return ShopSession.model_validate(data)
 
     async def end_shop_session(self, session_id: str) -> ShopSession:
         data = await self.request("POST", f"/api/live-shopping/{session_id}/end")
-        return ShopSession.from_wire(data)
+        return ShopSession.model_validate(data)
 
     async def add_live_product(
         self,
@@ -345,14 +385,15 @@ class ApiClient:
         if flash is not None:
             body["flashSale"] = flash_sale_body(flash)
         data = await self.request("POST", f"/api/live-shopping/{session_id}/products", json=body)
-        return LiveProduct.from_wire(data)
+        return LiveProduct.model_validate(data)
 
     async def start_flash_sale(
         self, session_id: str, product_id: str, flash: tuple[int, int, int]
     ) -> LiveProduct:
         """A flash sale, (price, quantity, seconds), on a product already in the session."""
         path = f"/api/live-shopping/{session_id}/products/{product_id}/flash-sale"
-        return LiveProduct.from_wire(await self.request("POST", path, json=flash_sale_body(flash)))
+        data = await self.request("POST", path, json=flash_sale_body(flash))
+        return LiveProduct.model_validate(data)
 
     async def pin_product(self, session_id: str, product_id: str | None) -> LiveProduct | None:
         """Pin a product (None unpins); returns the pinned product."""
@@ -360,8 +401,7 @@ class ApiClient:
         data = await self.request(
             "POST", f"/api/live-shopping/{session_id}/products/pin", json=body
         )
-        pinned = data.get("pinnedProduct")
-        return LiveProduct.from_wire(pinned) if pinned else None
+        return PinResult.model_validate(data).pinned_product
 
     async def place_order(
         self,
@@ -370,7 +410,7 @@ class ApiClient:
         quantity: int = 1,
         voucher: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Order:
+    ) -> PlacedOrder:
         body: dict[str, Any] = {"productId": product_id, "quantity": quantity}
         if voucher:
             body["voucherCode"] = voucher
@@ -380,11 +420,11 @@ class ApiClient:
             json=body,
             idempotency_key=idempotency_key or uuid.uuid4().hex,
         )
-        return Order.from_wire(data)
+        return PlacedOrder.model_validate(data)
 
     async def shop_orders(self, session_id: str) -> list[Order]:
         data = await self.request("GET", f"/api/live-shopping/{session_id}/orders")
-        return [Order.from_wire(o) for o in data]
+        return [Order.model_validate(o) for o in data]
 
     async def set_order_status(self, session_id: str, order_id: str, status: str) -> Order:
         """``fulfilled`` (pays the seller) or ``cancelled`` (refunds the buyer)."""
@@ -393,7 +433,7 @@ class ApiClient:
             f"/api/live-shopping/{session_id}/orders/{order_id}",
             json={"status": status},
         )
-        return Order.from_wire(data)
+        return Order.model_validate(data)
 
     async def create_voucher(
         self,
@@ -408,11 +448,11 @@ class ApiClient:
         if usage_limit is not None:
             body["usageLimit"] = usage_limit
         data = await self.request("POST", f"/api/live-shopping/{session_id}/vouchers", json=body)
-        return Voucher.from_wire(data)
+        return Voucher.model_validate(data)
 
     async def shop_analytics(self, session_id: str) -> ShopAnalytics:
         data = await self.request("GET", f"/api/live-shopping/{session_id}/analytics")
-        return ShopAnalytics.from_wire(data)
+        return ShopAnalytics.model_validate(data)
 
 
 def _unwrap(response: httpx.Response) -> Any:

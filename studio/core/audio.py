@@ -89,6 +89,11 @@ def audio_for(source: str) -> AudioFactory:
     return sample_audio()
 
 
+def voice_name(source: str) -> str:
+    """What :func:`audio_for` gives with ``source``, for a person."""
+    return "Sample tone" if source == "sample" or not source else "Microphone"
+
+
 def with_fallback(audio: AudioFactory, fallback: AudioFactory) -> AudioFactory:
     """``audio``'s track, or ``fallback``'s when ``audio`` cannot be opened."""
 

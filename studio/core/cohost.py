@@ -10,14 +10,19 @@ audio tracks are reported with ``on_track(user_id, track)``; the layout is drawn
 * :class:`SfuCall`: each host publishes its own stream (a :class:`~studio.core.publisher.
   Publisher`) and plays the others' streams from the backend over WHEP, retrying while a
   host is not live yet.
+
+:class:`CohostCall` is the session's call as the broadcast engine holds it: it joins the
+room, picks the kind of call from the session's topology, switches mesh ↔ SFU when the
+backend renegotiates, and feeds every host's picture to a :class:`CallTiles` (the studio's
+stage, or anything else that shows them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol
 from urllib.parse import urljoin
 
 import httpx
@@ -31,26 +36,51 @@ from aiortc import (
 from aiortc.sdp import candidate_from_sdp
 
 from rtc import aiortc_hooks
+from studio.core.api_client import ApiClient
 from studio.core.audio import AudioFactory
-from studio.core.frames import FrameFlow
+from studio.core.events import EventClient, ServerEvent
+from studio.core.frames import Program
 from studio.core.quality import LEVELS, Condition, QualityLevel
 from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.core.tasks import cancel_and_wait
 from studio.core.video_track import EncodedVideoTrack
+from wire.base import WireModel
 from wire.events import WebRTC
+from wire.payloads import PAYLOADS, parse_payload
+from wire.webrtc import (
+    ClientMessage,
+    ExistingPeers,
+    JoinRoom,
+    Peer,
+    PeerJoined,
+    PeerLeft,
+    Relay,
+    RelayedCandidate,
+    RelayedDescription,
+    RenegotiationNeeded,
+    RoomOnly,
+)
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[str, dict[str, Any]], Awaitable[None]]
+Send = Callable[[str, ClientMessage], Awaitable[None]]
 TrackHandler = Callable[[str, MediaStreamTrack], None]
 RETRY_S = 0.5
+
+
+def room_event(event: str, data: Mapping[str, Any], room_id: str) -> WireModel | None:
+    """The typed payload of a ``webrtc:*`` event of ``room_id`` (None for another room's, or
+    for an event the server does not send)."""
+    if event not in PAYLOADS or data.get("roomId") != room_id:
+        return None
+    return parse_payload(event, data)
 
 
 class MeshCall:
     def __init__(
         self,
         room_id: str,
-        flow: FrameFlow,
+        flow: Program,
         send: Send,
         *,
         on_track: TrackHandler | None = None,
@@ -69,21 +99,23 @@ class MeshCall:
         self.ice_servers = list(ice_servers)
         self.links: dict[str, RTCPeerConnection] = {}
 
-    async def handle(self, event: str, data: dict[str, Any]) -> None:
-        if data.get("roomId") != self.room_id:
-            return
-        if event == WebRTC.EXISTING_PEERS:
-            for peer in data["peers"]:
-                await self._offer(peer["userId"])
-        elif event == WebRTC.OFFER:
-            await self._answer(data["from"], data["sdp"])
-        elif event == WebRTC.ANSWER and data["from"] in self.links:
-            answer = RTCSessionDescription(data["sdp"], "answer")
-            await self.links[data["from"]].setRemoteDescription(answer)
-        elif event == WebRTC.ICE_CANDIDATE and data["from"] in self.links:
-            await self._add_candidate(self.links[data["from"]], data.get("candidate"))
-        elif event == WebRTC.PEER_LEFT:
-            await self._drop(data["userId"])
+    async def handle(self, event: str, data: Mapping[str, Any]) -> None:
+        message = room_event(event, data, self.room_id)
+        if isinstance(message, ExistingPeers):
+            for peer in message.peers:
+                await self._offer(peer.user_id)
+        elif isinstance(message, RelayedDescription) and message.sdp is not None:
+            await self._described(event, message.from_, message.sdp)
+        elif isinstance(message, RelayedCandidate) and message.from_ in self.links:
+            await self._add_candidate(self.links[message.from_], message.candidate)
+        elif isinstance(message, PeerLeft):
+            await self._drop(message.user_id)
+
+    async def _described(self, event: str, user_id: str, sdp: str) -> None:
+        if event == WebRTC.OFFER:
+            await self._answer(user_id, sdp)
+        elif user_id in self.links:
+            await self.links[user_id].setRemoteDescription(RTCSessionDescription(sdp, "answer"))
 
     async def close(self) -> None:
         for user_id in list(self.links):
@@ -110,14 +142,10 @@ class MeshCall:
         await self._drop(user_id)
         pc = self._link(user_id)
         await pc.setLocalDescription(await pc.createOffer())
+        description = pc.localDescription
         await self.send(
             WebRTC.OFFER,
-            {
-                "roomId": self.room_id,
-                "to": user_id,
-                "type": "offer",
-                "sdp": pc.localDescription.sdp,
-            },
+            Relay(room_id=self.room_id, to=user_id, type="offer", sdp=description.sdp),
         )
 
     async def _answer(self, user_id: str, sdp: str) -> None:
@@ -125,14 +153,10 @@ class MeshCall:
         pc = self._link(user_id)
         await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
         await pc.setLocalDescription(await pc.createAnswer())
+        description = pc.localDescription
         await self.send(
             WebRTC.ANSWER,
-            {
-                "roomId": self.room_id,
-                "to": user_id,
-                "type": "answer",
-                "sdp": pc.localDescription.sdp,
-            },
+            Relay(room_id=self.room_id, to=user_id, type="answer", sdp=description.sdp),
         )
 
     @staticmethod
@@ -170,25 +194,24 @@ class SfuCall:
         self.players: dict[str, WhepPlayer] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
-    async def handle(self, event: str, data: dict[str, Any]) -> None:
-        if data.get("roomId") != self.room_id:
-            return
-        if event == WebRTC.EXISTING_PEERS:
-            for peer in data["peers"]:
+    async def handle(self, event: str, data: Mapping[str, Any]) -> None:
+        message = room_event(event, data, self.room_id)
+        if isinstance(message, ExistingPeers):
+            for peer in message.peers:
                 self._play(peer)
-        elif event == WebRTC.PEER_JOINED:
-            self._play(data["peer"])
-        elif event == WebRTC.PEER_LEFT:
-            await self._stop(data["userId"])
+        elif isinstance(message, PeerJoined):
+            self._play(message.peer)
+        elif isinstance(message, PeerLeft):
+            await self._stop(message.user_id)
 
     async def close(self) -> None:
         for user_id in list(self._tasks):
             await self._stop(user_id)
 
-    def _play(self, peer: dict[str, Any]) -> None:
-        user_id = peer["userId"]
+    def _play(self, peer: Peer) -> None:
+        user_id = peer.user_id
         if user_id not in self._tasks:
-            url = urljoin(self.base_url + "/", peer["whepUrl"])  # a path, or a media server
+            url = urljoin(self.base_url + "/", peer.whep_url)  # a path, or a media server
             self._tasks[user_id] = asyncio.create_task(self._connect(user_id, url))
 
     async def _connect(self, user_id: str, url: str) -> None:
@@ -220,3 +243,108 @@ class SfuCall:
         player = self.players.pop(user_id, None)
         if player is not None:
             await player.stop()
+
+
+class CallTiles(Protocol):
+    """Where a call's pictures go: one tile per host (the studio's stage implements it)."""
+
+    @property
+    def users(self) -> set[str]: ...
+
+    def local(self, user_id: str, flow: Program) -> None: ...
+
+    def remote(self, user_id: str, track: MediaStreamTrack) -> object: ...
+
+    def hold(self, user_id: str) -> None: ...
+
+    async def stop(self, user_id: str) -> None: ...
+
+    async def stop_all(self) -> None: ...
+
+
+class CohostCall:
+    """A co-host session's call while the user hosts it: signaling in, tracks to the tiles."""
+
+    def __init__(
+        self,
+        session_id: str,
+        me: str,
+        api: ApiClient,
+        events: EventClient,
+        flow: Program,
+        tiles: CallTiles,
+    ) -> None:
+        self.session_id = session_id
+        self.me = me
+        self.api = api
+        self.events = events
+        self.flow = flow
+        self.tiles = tiles
+        self.room = ""
+        self.topology = ""
+        self.call: MeshCall | SfuCall | None = None
+        self._inbox: asyncio.Queue[ServerEvent | None] = asyncio.Queue()  # None: stop
+        self._pump: asyncio.Task[None] | None = None
+
+    async def connect(self, topology: str) -> None:
+        """Join the call as ``topology`` ("mesh" or "sfu") says."""
+        self.room = self.room or await self.api.cohost_room(self.session_id)
+        self.topology = topology
+        if topology == "sfu":
+            self.call = SfuCall(
+                self.room, self.api.base_url, token=self.api.token, on_track=self._track
+            )
+        else:
+            self.call = MeshCall(self.room, self.flow, self.events.send, on_track=self._track)
+        if self._pump is None:
+            self._pump = asyncio.ensure_future(self._handle())
+        self.tiles.local(self.me, self.flow)
+        await self.events.send(WebRTC.JOIN_ROOM, JoinRoom(room_id=self.room))
+
+    def deliver(self, event: ServerEvent) -> None:
+        """A ``webrtc:*`` event; handled in order on the call's own task."""
+        if event.data.get("roomId") == self.room:
+            self._inbox.put_nowait(event)
+
+    async def close(self) -> None:
+        pump, self._pump = self._pump, None
+        if pump is not None:
+            # aiortc can swallow a cancellation mid-call (a peer connection closing): the None
+            # still ends the loop then, instead of leaving it waiting for events forever.
+            self._inbox.put_nowait(None)
+            await cancel_and_wait(pump)
+        await self._hang_up()
+        await self.tiles.stop_all()
+
+    async def _hang_up(self) -> None:
+        if self.room:
+            await self.events.send(WebRTC.LEAVE_ROOM, RoomOnly(room_id=self.room))
+        call, self.call = self.call, None
+        if call is not None:
+            await call.close()
+
+    async def _handle(self) -> None:
+        while True:
+            event = await self._inbox.get()
+            if event is None:
+                return
+            message = room_event(event.name, event.data, self.room)
+            if isinstance(message, RenegotiationNeeded):
+                topology = message.topology or ""  # none when a peer asked
+                if topology != self.topology:
+                    self._hold_remote_tiles()  # the hosts stay live, not "Offline", meanwhile
+                    await self._hang_up()  # mesh ↔ SFU: join again with the other kind of call
+                    await self.connect(topology)
+                    continue
+            if isinstance(message, PeerLeft):
+                await self.tiles.stop(message.user_id)
+            if self.call is not None:
+                await self.call.handle(event.name, event.data)
+
+    def _hold_remote_tiles(self) -> None:
+        for user_id in self.tiles.users - {self.me}:
+            self.tiles.hold(user_id)
+
+    def _track(self, user_id: str, track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            self.tiles.remote(user_id, track)

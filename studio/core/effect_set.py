@@ -48,6 +48,11 @@ class EffectSet(ABC, Generic[E]):
     def is_enabled(self, effect_id: str) -> bool:
         return effect_id in self._enabled
 
+    def effect(self, effect_id: str) -> E:
+        """The instance of ``effect_id`` the chain uses (for an effect fed from outside, such
+        as the chat overlay's lines)."""
+        return self._effect(effect_id)
+
     def values(self, effect_id: str) -> dict[str, Any]:
         return self._effect(effect_id).values
 

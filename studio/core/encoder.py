@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import multiprocessing
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import av
 import cv2
 import numpy as np
 
 from studio.core.sources import Image
+
+if TYPE_CHECKING:
+    from rtc.aiortc_hooks import EncodedFrame
 
 VIDEO_TIME_BASE = Fraction(1, 90000)
 KEYFRAME_INTERVAL_S = 4.0  # a safety net; keyframes normally follow viewers' PLIs
@@ -33,7 +37,7 @@ class VideoEncoder:
 
     def encode(
         self, image: Image, pts: int, bitrate: int, fps: float, keyframe: bool = False
-    ) -> av.Packet | None:
+    ) -> EncodedFrame | None:
         """Encode one frame (``pts`` in 1/90000 s); None if the rate control dropped it."""
         height, width = image.shape[:2]
         settings = (width, height, bitrate, fps)

@@ -1,10 +1,11 @@
 """The backend's real-time events over ``/ws``, kept connected.
 
-:class:`EventClient` connects with the session token, hands every ``{"event", "data"}`` message
-to its subscribers, and when the connection drops it reconnects with capped exponential
-backoff and joins every room it was in again. After each (re)connection it reports
-``CONNECTED`` with the connection count, so views can fetch fresh state for what they may have
-missed. A rejected token (close code 4401) stops the retries: signing in again is needed.
+:class:`EventClient` connects with a single-use ticket for the session token, hands every
+``{"event", "data"}`` message to its subscribers, and when the connection drops it reconnects
+with capped exponential backoff and joins every room it was in again. After each
+(re)connection it reports ``CONNECTED`` with the connection count, so views can fetch fresh
+state for what they may have missed. A rejected token (close code 4401) stops the retries:
+signing in again is needed.
 """
 
 from __future__ import annotations
@@ -19,12 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from studio.core.api_client import ApiError
 from studio.core.tasks import cancel_and_wait
+from wire.base import WireModel
 from wire.events import Hub
+from wire.hub import WsTicket
+from wire.payloads import parse_payload
+from wire.webrtc import REQUESTS, ClientMessage
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,10 @@ JOIN_TIMEOUT_S = 5.0
 class ServerEvent:
     name: str
     data: dict[str, Any]
+
+    def payload(self) -> WireModel:
+        """The data as its contract model (raises ``UnknownEvent`` or a ValidationError)."""
+        return parse_payload(self.name, self.data)
 
 
 class LinkState(enum.StrEnum):
@@ -101,11 +111,14 @@ class EventClient:
         if not joined:
             raise ApiError(403, "forbidden_room", f"You may not join '{room}'.")
 
-    async def send(self, event: str, data: dict[str, Any]) -> None:
-        """Send a client event (``webrtc:*`` signaling); dropped while the link is down."""
+    async def send(self, event: str, data: ClientMessage) -> None:
+        """Send a client event (``webrtc:*`` signaling, its model as ``wire.webrtc.REQUESTS``
+        declares); dropped while the link is down. Another model is refused (TypeError)."""
+        if type(data) is not REQUESTS.get(event):
+            raise TypeError(f"{event} is sent as {REQUESTS.get(event)}, not {type(data)}")
         if self._ws is not None and self.state is LinkState.CONNECTED:
             with contextlib.suppress(ConnectionClosed):
-                await self._send(self._ws, event, data)
+                await self._send(self._ws, event, data.to_wire())
 
     async def leave(self, room: str) -> None:
         self._rooms.discard(room)
@@ -138,8 +151,12 @@ class EventClient:
         self._set_state(LinkState.CONNECTING)
         while True:
             try:
+                url = await self._ticketed_url()
+                if url is None:  # the token was refused
+                    self._set_state(LinkState.UNAUTHORIZED)
+                    return
                 async with connect(
-                    f"{self.ws_url}?token={self.token}",
+                    url,
                     ping_interval=self.ping_interval,
                     ping_timeout=self.ping_interval,
                     open_timeout=10,
@@ -157,7 +174,7 @@ class EventClient:
                     self._set_state(LinkState.UNAUTHORIZED)
                     return
                 log.info("event link refused: %s", exc)
-            except (OSError, TimeoutError, WebSocketException) as exc:
+            except (OSError, TimeoutError, WebSocketException, httpx.HTTPError) as exc:
                 log.debug("event link down: %r", exc)
             finally:
                 self._ws = None
@@ -169,6 +186,20 @@ class EventClient:
                 async with asyncio.timeout(delay * random.uniform(0.8, 1.2)):
                     await self._wake.wait()
             delay = min(self.max_backoff, delay * 2)
+
+    async def _ticketed_url(self) -> str | None:
+        """``ws_url`` with a single-use ticket (the session token stays out of URLs and server
+        logs); None if the token is refused."""
+        base = self.ws_url.replace("ws", "http", 1).removesuffix("/ws")
+        async with httpx.AsyncClient(timeout=10) as http:
+            response = await http.post(
+                f"{base}/api/ws-ticket", headers={"Authorization": f"Bearer {self.token}"}
+            )
+        if response.status_code in (401, 403):
+            return None
+        response.raise_for_status()
+        ticket = WsTicket.model_validate(response.json()["data"]).ticket
+        return f"{self.ws_url}?ticket={ticket}"
 
     async def _session(self, ws: ClientConnection) -> None:
         hello = json.loads(await ws.recv())

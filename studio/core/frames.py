@@ -21,7 +21,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from studio.core.sources import Image, SourceFrame, VideoSource
+from studio.core.sources import Image, SourceFrame, VideoSource, continue_after_pause
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,22 @@ class FlowStats:
     processed: int = 0
     skipped: int = 0  # frames replaced in the slot before any consumer took them
     process_ms: float = 0.0  # moving average of the pipeline's cost
+
+
+class Program(Protocol):
+    """The newest finished frames, as every output (the publisher, a co-host call, a recorder)
+    and the preview consume them: a :class:`FrameFlow` today, a scene compositor later."""
+
+    stats: FlowStats
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def latest(self) -> ProcessedFrame | None: ...
+
+    async def next(self, after_seq: int) -> ProcessedFrame: ...
 
 
 _running: weakref.WeakSet[FrameFlow] = weakref.WeakSet()
@@ -79,6 +95,9 @@ class FrameFlow:
         self._event = asyncio.Event()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._awake = threading.Event()  # cleared while paused
+        self._awake.set()
+        self._fresh = threading.Condition()  # notified with every new frame, for threads
 
     @property
     def running(self) -> bool:
@@ -95,9 +114,22 @@ class FrameFlow:
         self._thread.start()
         _running.add(self)
 
+    @property
+    def paused(self) -> bool:
+        return not self._awake.is_set()
+
+    def pause(self) -> None:
+        """Stop reading the source and running the pipeline (the newest frame stays) until
+        :meth:`resume`: a camera no scene on air shows costs nothing."""
+        self._awake.clear()
+
+    def resume(self) -> None:
+        self._awake.set()
+
     def stop(self) -> None:
         _running.discard(self)
         self._stop.set()
+        self._awake.set()  # a paused worker wakes up to end
         self.source.close()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
@@ -106,6 +138,19 @@ class FrameFlow:
     def latest(self) -> ProcessedFrame | None:
         """The newest processed frame, for synchronous consumers such as a preview widget."""
         return self._latest
+
+    def wait_newer(self, after_seq: int, timeout: float) -> ProcessedFrame | None:
+        """For another thread (the scene compositor): the newest frame with ``seq`` greater
+        than ``after_seq``, waiting up to ``timeout`` seconds; None if none came."""
+
+        def newer() -> bool:
+            latest = self._latest
+            return (latest is not None and latest.seq > after_seq) or not self.running
+
+        with self._fresh:
+            self._fresh.wait_for(newer, timeout)
+        frame = self._latest
+        return frame if frame is not None and frame.seq > after_seq else None
 
     async def next(self, after_seq: int) -> ProcessedFrame:
         """The newest frame with ``seq`` greater than ``after_seq``; waits for one if needed."""
@@ -121,6 +166,10 @@ class FrameFlow:
         seq = 0
         try:
             while not self._stop.is_set():
+                if not self._awake.is_set():
+                    self._awake.wait()
+                    continue_after_pause(self.source)
+                    continue
                 frame = self.source.read()
                 if frame is None:
                     break
@@ -149,6 +198,8 @@ class FrameFlow:
             self.stats.skipped += 1
         self._latest = frame
         self.stats.processed += 1
+        with self._fresh:
+            self._fresh.notify_all()
         self._wake()
 
     def _wake(self) -> None:

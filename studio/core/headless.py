@@ -1,8 +1,10 @@
 """The studio without a window: sign in, run the sample source through a preset, go live.
 
 `make run` uses it on a machine with no display, so the viewer URL it prints shows a real,
-filtered stream. Status lines go to stdout, link statistics to the backend
-(``webrtc:stats-update``); Ctrl-C ends the stream cleanly.
+filtered stream. It drives the same broadcast engine as the desktop app
+(:class:`studio.core.broadcast.Broadcast`), so gifts to the streamer burst on the stream here
+too. Status lines go to stdout, link statistics to the backend (``webrtc:stats-update``);
+Ctrl-C ends the stream cleanly.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import time
 from filters.presets import Preset, builtin
 from studio.core.api_client import ApiClient
 from studio.core.audio import sample_audio
-from studio.core.effects_chain import EffectsChain
+from studio.core.broadcast import Broadcast, LiveTarget
 from studio.core.events import EventClient
-from studio.core.frames import FrameFlow
 from studio.core.media_config import ice_servers, media_config, media_url
-from studio.core.publisher import Publisher, PublisherStatus
+from studio.core.publisher import PublisherStatus
+from studio.core.source_switch import SAMPLE
 from studio.core.sources import SampleSource
 from studio.core.stats_reporter import StatsReporter
 
@@ -51,14 +53,10 @@ async def go_live(
 ) -> None:
     api = ApiClient(backend)
     session = await api.login(username, password)
-    chain = EffectsChain()
-    chain.apply_preset(find_preset(preset_name))
+    broadcast = Broadcast()
+    broadcast.chain.apply_preset(find_preset(preset_name))
     config = await media_config(api)
-    url = media_url(backend, config["whip"], session.user.username)
-    flow = FrameFlow(SampleSource(*size, fps=30.0), chain)
-    publisher = Publisher(
-        url, flow, token=session.token, audio=sample_audio(), ice_servers=ice_servers(config)
-    )
+    url = media_url(backend, config.whip, session.user.username)
     last_print, last_state = 0.0, ""
 
     def report(status: PublisherStatus) -> None:
@@ -68,13 +66,17 @@ async def go_live(
             last_print, last_state = now, status.state.value
             print(describe(status), flush=True)
 
-    publisher.on_status = report
     events = EventClient(api.ws_url, session.token)
     events.start()
     reporter = StatsReporter(events, session.user.username)
-    publisher.add_status_listener(reporter)
-    await publisher.start()
+    broadcast.status_changed.add(report)
+    broadcast.status_changed.add(reporter)
+    broadcast.follow_gifts(events, session.user.id)
+    broadcast.use_source(SampleSource(*size, fps=30.0), SAMPLE)
     try:
+        publisher = await broadcast.go_live(
+            LiveTarget(url, session.token, ice_servers(config)), audio=sample_audio()
+        )
         async with asyncio.timeout(30):
             await publisher.wait_live()
         print(f"[studio] live as {username} with the '{preset_name}' preset.", flush=True)
@@ -82,8 +84,7 @@ async def go_live(
         print(f"[studio] watch: {backend}/watch/{session.user.username}", flush=True)
         await asyncio.Event().wait()
     finally:
-        await publisher.stop()
-        flow.stop()
+        await broadcast.close()
         await reporter.close()
         await events.stop()
         await api.aclose()

@@ -6,18 +6,17 @@ The backend may hand media to a dedicated node or an external WHIP/WHEP server
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote, urljoin
 
 from aiortc import RTCIceServer
 
 from studio.core.api_client import ApiClient
+from wire.media import MediaConfig
 
 
-async def media_config(api: ApiClient) -> dict[str, Any]:
+async def media_config(api: ApiClient) -> MediaConfig:
     """Where this backend wants media published (its WHIP template) and its STUN/TURN servers."""
-    config: dict[str, Any] = await api.request("GET", "/api/media/config")
-    return config
+    return MediaConfig.model_validate(await api.request("GET", "/api/media/config"))
 
 
 def media_url(backend: str, template: str, stream: str) -> str:
@@ -25,8 +24,5 @@ def media_url(backend: str, template: str, stream: str) -> str:
     return urljoin(backend.rstrip("/") + "/", template.replace("{stream}", quote(stream, safe="")))
 
 
-def ice_servers(config: dict[str, Any]) -> list[RTCIceServer]:
-    return [
-        RTCIceServer(s["urls"], s.get("username"), s.get("credential"))
-        for s in config.get("iceServers", [])
-    ]
+def ice_servers(config: MediaConfig) -> list[RTCIceServer]:
+    return [RTCIceServer(s.urls, s.username, s.credential) for s in config.ice_servers]

@@ -49,6 +49,16 @@ class OutputMode:
         """Milliseconds of effects + encoding a frame may cost at this frame rate."""
         return HEADROOM * 1000.0 / self.fps
 
+    @property
+    def level(self) -> QualityLevel:
+        """This mode as a level to publish at."""
+        return QualityLevel(self.key, self.label, self.height, self.fps, self.bitrate)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The box frames are fitted into (width, height)."""
+        return self.width, self.height
+
     def cap(self, level: QualityLevel) -> QualityLevel:
         """What to publish when the network allows ``level`` and this mode is the ceiling.
 
@@ -56,7 +66,7 @@ class OutputMode:
         level stands (it also knows the link's bitrate), at no more than the mode's rate.
         """
         if level.height > self.height:
-            return QualityLevel(self.key, self.label, self.height, self.fps, self.bitrate)
+            return self.level
         if level.fps <= self.fps:
             return level
         return QualityLevel(level.name, level.label, level.height, self.fps, level.bitrate)

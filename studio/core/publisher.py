@@ -6,7 +6,8 @@ that resource to stop. The publisher watches its own link: when the peer connect
 closes, or the receiver's RTCP reports stop arriving, it tears the session down and connects
 again with capped exponential backoff, so it is live again within a few seconds of the server
 coming back. While live it reads the RTCP statistics every receiver report and lets the
-quality controller pick resolution, frame rate and bitrate.
+quality controller pick resolution, frame rate and bitrate. Only what is sent changes: the
+encoder scales each frame to the level, and the frame flow (the preview) is left as it is.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from aiortc import (
 
 from rtc import aiortc_hooks
 from studio.core.audio import AudioFactory
-from studio.core.frames import FrameFlow
+from studio.core.frames import Program
 from studio.core.net_errors import (
     LINK_FAILED,
     NO_RECEIVER_REPORTS,
@@ -91,7 +92,8 @@ class _Link:
 
 
 class Publisher:
-    """Publishes ``flow`` (and audio) to a WHIP URL until stopped, reconnecting by itself.
+    """Publishes ``flow`` (and audio) to a WHIP URL until stopped, reconnecting by itself:
+    the broadcast engine's live output (:class:`studio.core.outputs.Output`).
 
     ``on_status`` is called on every state change and every statistics tick (twice a second),
     and so is every listener added with :meth:`add_status_listener`.
@@ -100,7 +102,7 @@ class Publisher:
     def __init__(
         self,
         url: str,
-        flow: FrameFlow,
+        flow: Program,
         *,
         token: str | None = None,
         audio: AudioFactory | None = None,
@@ -131,7 +133,6 @@ class Publisher:
         self._reader = StatsReader()
         self._fps = 0.0
         self._http = httpx.AsyncClient(timeout=5.0, follow_redirects=True)
-        self._apply_level()
 
     # ---- public API -----------------------------------------------------------------
     @property
@@ -145,9 +146,8 @@ class Publisher:
         return self.output.cap(level) if self.output is not None else level
 
     def set_output(self, output: OutputMode | None) -> None:
-        """Change the ceiling now (frames are resized from the next one on)."""
+        """Change the ceiling now (frames are encoded at it from the next one on)."""
         self.output = output
-        self._apply_level()
         self._notify()
 
     @property
@@ -271,7 +271,6 @@ class Publisher:
             if sample is not None and reported != last_report:
                 last_report = reported
                 if self.quality.update(sample) is not None:
-                    self._apply_level()
                     log.info("quality level %s (%s)", self.level.name, sample)
             now = time.monotonic()
             self._fps = (link.video.sent - counted) / (now - counted_at)
@@ -287,10 +286,6 @@ class Publisher:
             with contextlib.suppress(httpx.HTTPError):
                 await self._http.delete(link.resource, headers=headers, timeout=1.0)
         await link.pc.close()
-
-    def _apply_level(self) -> None:
-        source = self.flow.source
-        self.flow.max_size = self.level.size_for(source.width, source.height)
 
     def _set_state(self, state: PublisherState) -> None:
         self._state = state

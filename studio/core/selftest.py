@@ -14,25 +14,25 @@ import contextlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import av
 import numpy as np
+from aiortc import MediaStreamTrack
 
 from filters import registry
 from filters.context import FaceTracker
 from filters.synthetic import SyntheticFaceClip
 from rtc.loopback import use_loopback_for_ice
 from studio.core.api_client import ApiClient
-from studio.core.audio import sample_audio
+from studio.core.broadcast import Broadcast, LiveTarget
 from studio.core.effects_chain import EffectsChain
-from studio.core.frames import FrameFlow
 from studio.core.headless import DEFAULT_PRESET, find_preset
 from studio.core.marker import read_marker
 from studio.core.media_config import ice_servers, media_config, media_url
-from studio.core.publisher import Publisher
+from studio.core.source_switch import SAMPLE
 from studio.core.sources import SampleSource
 from studio.core.subscriber import WhepPlayer
-from studio.core.voice import VoiceChain, voiced
 
 FACE_LANDMARKS = 478
 SAMPLE_FRAMES = 5
@@ -96,23 +96,18 @@ async def check_publish(backend: str) -> Check:
     config = await media_config(api)
     await api.aclose()
     stream, servers = session.user.username, ice_servers(config)
-    voice = VoiceChain()
+    broadcast = Broadcast()
+    voice = broadcast.voice
     voice.set_enabled("voice.pitch", True)
-    flow = FrameFlow(SampleSource(640, 360, fps=30.0, marker=True), EffectsChain())
-    publisher = Publisher(
-        media_url(backend, config["whip"], stream),
-        flow,
-        token=session.token,
-        audio=voiced(sample_audio(), voice),
-        ice_servers=servers,
-    )
+    target = LiveTarget(media_url(backend, config.whip, stream), session.token, servers)
     player = WhepPlayer(
-        media_url(backend, config["whep"], stream), token=session.token, ice_servers=servers
+        media_url(backend, config.whep, stream), token=session.token, ice_servers=servers
     )
     markers: list[int] = []
     audio_frames = 0
     try:
-        await publisher.start()
+        broadcast.use_source(SampleSource(640, 360, fps=30.0, marker=True), SAMPLE)
+        publisher = await broadcast.go_live(target)  # the sample's tone, through the voice
         async with asyncio.timeout(MEDIA_TIMEOUT_S):
             await publisher.wait_live()
         await player.start()
@@ -123,8 +118,7 @@ async def check_publish(backend: str) -> Check:
         return Check("publish over WHIP, play over WHEP", False, f"{type(exc).__name__}: {exc}")
     finally:
         await player.stop()
-        await publisher.stop()
-        flow.stop()
+        await broadcast.close()
     passed = (
         len(set(markers)) >= WANTED_MARKERS
         and audio_frames >= WANTED_AUDIO_FRAMES
@@ -145,7 +139,9 @@ def _marker_of(frame: av.AudioFrame | av.VideoFrame) -> int | None:
 
 
 async def _collect(
-    track: object, wanted: int, value: Callable[[av.AudioFrame | av.VideoFrame], int | None]
+    track: MediaStreamTrack,
+    wanted: int,
+    value: Callable[[av.AudioFrame | av.VideoFrame], int | None],
 ) -> list[int]:
     """``value`` of each frame ``track`` yields (``None`` dropped) until ``wanted`` distinct
     values came or ``MEDIA_TIMEOUT_S`` passed."""
@@ -153,7 +149,9 @@ async def _collect(
 
     async def collect() -> None:
         while len(set(found)) < wanted:
-            result = value(await track.recv())  # type: ignore[attr-defined]
+            # aiortc types recv() as any frame or packet; a WHEP player's tracks decode
+            frame = cast(av.AudioFrame | av.VideoFrame, await track.recv())
+            result = value(frame)
             if result is not None:
                 found.append(result)
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from studio.core.api_client import ApiClient, ApiError, BackendUnreachable
 from studio.core.events import EventClient
-from studio.core.models import AuthSession, User
 from studio.core.settings_store import SettingsStore, StudioSettings
+from wire.users import Account, AccountSession
 
 
 class Session:
@@ -22,15 +22,15 @@ class Session:
         self.settings = settings
         self.api = ApiClient(settings.backend_url)
         self.events: EventClient | None = None
-        self.user: User | None = None
-        self._listeners: list[Callable[[User | None], None]] = []
+        self.user: Account | None = None
+        self._listeners: list[Callable[[Account | None], None]] = []
         self._resuming = asyncio.Lock()
 
     @property
     def signed_in(self) -> bool:
         return self.user is not None
 
-    def on_change(self, listener: Callable[[User | None], None]) -> None:
+    def on_change(self, listener: Callable[[Account | None], None]) -> None:
         """Called with the user after signing in, with None after signing out."""
         self._listeners.append(listener)
 
@@ -45,16 +45,16 @@ class Session:
         self.api = ApiClient(url)
         self.store.save(self.settings)
 
-    async def sign_in(self, username: str, password: str, remember: bool = True) -> User:
+    async def sign_in(self, username: str, password: str, remember: bool = True) -> Account:
         return await self._start(await self.api.login(username, password), remember)
 
     async def create_account(
         self, username: str, password: str, display_name: str = "", remember: bool = True
-    ) -> User:
+    ) -> Account:
         created = await self.api.register(username, password, display_name or None)
         return await self._start(created, remember)
 
-    async def resume(self) -> User | None:
+    async def resume(self) -> Account | None:
         """Sign in with the remembered token; None when there is none or it was refused.
 
         Two resumes at once (the start, and a retry after the backend came back) sign in once.
@@ -64,7 +64,7 @@ class Session:
                 return self.user
             return await self._resume_token()
 
-    async def _resume_token(self) -> User | None:
+    async def _resume_token(self) -> Account | None:
         token = self.settings.token
         if not token:
             return None
@@ -79,7 +79,7 @@ class Session:
             if exc.status in (401, 403):
                 self._forget_token()
             return None
-        return await self._start(AuthSession(user, token), remember=True)
+        return await self._start(AccountSession(user=user, token=token), remember=True)
 
     async def sign_out(self) -> None:
         if self.events is not None:
@@ -97,12 +97,12 @@ class Session:
             self.events = None
         await self.api.aclose()
 
-    async def refresh_user(self) -> User:
+    async def refresh_user(self) -> Account:
         """The signed-in user with a fresh coin balance."""
         self.user = await self.api.me()
         return self.user
 
-    async def _start(self, auth: AuthSession, remember: bool) -> User:
+    async def _start(self, auth: AccountSession, remember: bool) -> Account:
         if self.events is not None:
             await self.events.stop()
         self.user = auth.user

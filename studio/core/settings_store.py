@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from platformdirs import user_config_dir
 
@@ -56,10 +56,16 @@ class StudioSettings:
     enabled_effects: list[str] = field(default_factory=list)
     preset: str = ""  # the effects panel's active preset, as named in its preset box
     battle_minutes: int = 5
+    ask_live_details: bool = True  # Go Live asks for the live's title and category first
     video_codec: str = "vp8"  # the next broadcast's: vp8 | h264 (studio.core.encoder.CODECS)
     shop_session_id: str = ""  # the live-shopping session the shop panel manages
     output_quality: str = "auto"  # auto | a key of studio.core.output_quality.BY_KEY
     output_measured: dict[str, float] = field(default_factory=dict)  # key -> ms a frame
+    # Other platforms (studio.core.destinations; their keys are in the key store, not here)
+    # and how to record (studio.core.output_params.RECORDING_PARAMS, plus "folder").
+    destinations: list[dict[str, Any]] = field(default_factory=list)
+    recording: dict[str, Any] = field(default_factory=dict)
+    audio_mix: dict[str, dict[str, Any]] = field(default_factory=dict)  # mixer channel -> values
 
     def __setattr__(self, name: str, value: Any) -> None:
         changed = name in _FIELD_NAMES and getattr(self, name, _UNSET) != value
@@ -85,6 +91,9 @@ class StudioSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def to_json(self) -> str:
+        return snapshot(self)
 
 
 _FIELD_NAMES = frozenset(f.name for f in fields(StudioSettings))
@@ -116,39 +125,66 @@ class SettingsStore:
         self.write(snapshot(settings))
 
     def write(self, text: str) -> None:
-        """Write a :func:`snapshot` whole: to a temporary file, forced to disk, then renamed
-        over the old file (an error on the way leaves the old file as it was)."""
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        # mkstemp creates the file readable by its owner only: it holds the session token.
-        handle, name = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=folder)
-        temporary = Path(name)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            temporary.replace(self.path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        _sync_directory(folder)
+        """Write a :func:`snapshot` whole (see :func:`write_atomically`)."""
+        write_atomically(self.path, text)
 
     def _set_aside(self, why: str) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = self.path.with_name(f"{FILE_NAME}.corrupt-{stamp}")
-        try:
-            self.path.replace(target)
-        except OSError as exc:
-            log.error("damaged settings %s (%s) could not be moved: %s", self.path, why, exc)
-            return
-        self.set_aside = target
-        log.error("settings %s were damaged (%s): set aside as %s", self.path, why, target)
+        self.set_aside = set_aside(self.path, why) or self.set_aside
 
 
 def snapshot(settings: StudioSettings) -> str:
     """The settings file's text for ``settings`` as they are now."""
     return json.dumps(settings.to_dict(), indent=2)
+
+
+def set_aside(path: Path, why: str) -> Path | None:
+    """Move the damaged file ``path`` out of the way (``<name>.corrupt-<time>``) so nothing
+    is lost and a fresh one can take its place; where it went, or None if it could not move."""
+    target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        path.replace(target)
+    except OSError as exc:
+        log.error("damaged file %s (%s) could not be moved: %s", path, why, exc)
+        return None
+    log.error("%s was damaged (%s): set aside as %s", path, why, target)
+    return target
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole: to a temporary file, forced to disk, then renamed
+    over the old file (an error on the way leaves the old file as it was)."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file readable by its owner only: settings hold the session token.
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _sync_directory(folder)
+
+
+class SavedFile(Protocol):
+    """Where a :class:`SettingsSaver` writes: a :class:`SettingsStore`, or the scenes'."""
+
+    path: Path
+
+    def write(self, text: str) -> None: ...
+
+
+class Saved(Protocol):
+    """What a :class:`SettingsSaver` keeps saved: it tells watchers about changes and gives
+    its file's text (:class:`StudioSettings`, the scene collection)."""
+
+    def watch(self, watcher: Watcher) -> None: ...
+
+    def to_json(self) -> str: ...
 
 
 def _sync_directory(folder: Path) -> None:
@@ -175,8 +211,8 @@ class SettingsSaver:
 
     def __init__(
         self,
-        store: SettingsStore,
-        settings: StudioSettings,
+        store: SavedFile,
+        settings: Saved,
         collect: Callable[[], None] | None = None,
         on_error: Callable[[str], None] | None = None,
         delay: float = SAVE_DELAY_S,
@@ -262,7 +298,7 @@ class SettingsSaver:
                 self.collect()
         finally:
             self._collecting = False
-        return snapshot(self.settings)
+        return self.settings.to_json()
 
     def _failed(self, error: OSError) -> None:
         log.error("could not save the settings to %s: %s", self.store.path, error)

@@ -13,7 +13,14 @@ import glob
 import threading
 from pathlib import Path
 
-from studio.core.sources import CameraSource, FileSource, SampleSource, SourceFrame, VideoSource
+from studio.core.sources import (
+    CameraSource,
+    FileSource,
+    SampleSource,
+    SourceFrame,
+    VideoSource,
+    continue_after_pause,
+)
 
 SAMPLE = "sample"
 
@@ -78,6 +85,9 @@ class SwitchableSource:
                     self.ended_spec = self.spec
                 while self._current is source and not self._closed:
                     self._changed.wait()
+
+    def continue_after_pause(self) -> None:
+        continue_after_pause(self._current)
 
     def close(self) -> None:
         with self._changed:

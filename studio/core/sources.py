@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
@@ -40,6 +40,21 @@ class VideoSource(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class Resumable(Protocol):
+    """A source that can be told its reader paused (a scene off air) and reads on now."""
+
+    def continue_after_pause(self) -> None:
+        """Go on from the frame after the last one read: a clocked source would otherwise
+        skip the frames of the pause, and a file would decode its way through all of them."""
+
+
+def continue_after_pause(source: VideoSource) -> None:
+    """Tell ``source`` its reader paused, if it cares (call on the reading thread)."""
+    if isinstance(source, Resumable):
+        source.continue_after_pause()
+
+
 class _Clock:
     """Paces a synthetic or file source at ``fps`` against the monotonic clock."""
 
@@ -57,6 +72,9 @@ class _Clock:
         index = max(self.next_index, now_index)  # skip frames we are too late for
         self.next_index = index + 1
         return index
+
+    def continue_after_pause(self) -> None:
+        self.start = time.monotonic() - self.next_index / self.fps
 
 
 class SampleSource:
@@ -97,12 +115,21 @@ class SampleSource:
             self.captured.pop((value - 1024) % 65536, None)
         return SourceFrame(image, index, captured_at)
 
+    def continue_after_pause(self) -> None:
+        self._clock.continue_after_pause()
+
     def close(self) -> None:
         self._clock.closed.set()
 
 
 class CameraSource:
-    """A local camera through OpenCV (device index or path, e.g. ``0`` or ``/dev/video0``)."""
+    """A local camera through OpenCV (device index or path, e.g. ``0`` or ``/dev/video0``).
+
+    While nobody reads, the driver fills its queued buffers with the frames taken just after
+    reading stopped and keeps them; after a pause those would be read first, pictures from
+    when the scene went off air stamped as new. So the first read after a pause drops as
+    many frames as the driver buffers (``grab()``, not decoded) and returns one taken since.
+    """
 
     def __init__(
         self, device: int | str = 0, width: int = 1280, height: int = 720, fps: float = 30.0
@@ -117,6 +144,8 @@ class CameraSource:
         self.width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.fps = float(self._capture.get(cv2.CAP_PROP_FPS)) or fps
+        self._buffers = max(1, int(self._capture.get(cv2.CAP_PROP_BUFFERSIZE)))
+        self._stale = 0  # frames still to drop, buffered during a pause
         self._index = 0
         self._lock = threading.Lock()
 
@@ -124,11 +153,17 @@ class CameraSource:
         with self._lock:
             if not self._capture.isOpened():
                 return None
+            for _ in range(self._stale):
+                self._capture.grab()
+            self._stale = 0
             ok, image = self._capture.read()
         if not ok:
             return None
         self._index += 1
         return SourceFrame(np.asarray(image, np.uint8), self._index - 1, time.monotonic())
+
+    def continue_after_pause(self) -> None:
+        self._stale = self._buffers
 
     def close(self) -> None:
         with self._lock:
@@ -148,11 +183,18 @@ class FileSource:
         self.loop = loop
         self._clock = _Clock(self.fps)
         self._position = 0  # index of the next frame the decoder returns
+        self._lock = threading.Lock()  # close() waits for a read: OpenCV aborts otherwise
 
     def read(self) -> SourceFrame | None:
         index = self._clock.wait_next()
         if index is None:
             return None
+        with self._lock:
+            if not self._capture.isOpened():
+                return None
+            return self._decode_until(index)
+
+    def _decode_until(self, index: int) -> SourceFrame | None:
         image = None
         while self._position <= index:
             ok, image = self._capture.read()
@@ -170,6 +212,10 @@ class FileSource:
             return None
         return SourceFrame(np.asarray(image, np.uint8), index, time.monotonic())
 
+    def continue_after_pause(self) -> None:
+        self._clock.continue_after_pause()
+
     def close(self) -> None:
         self._clock.closed.set()
-        self._capture.release()
+        with self._lock:
+            self._capture.release()

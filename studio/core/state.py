@@ -7,34 +7,67 @@ the server's clock?", "what share of the bar is mine?").
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import time
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from studio.core.events import ServerEvent
-from studio.core.models import (
-    Battle,
+from wire import stage_layout
+from wire.events import Shopping
+from wire.multihost import EVENTS as COHOST_EVENTS
+from wire.multihost import (
     CohostLayout,
     CohostMember,
     CohostSession,
-    GiftEvent,
+    HostJoined,
+    HostLeft,
     Invitation,
+    InvitationExpired,
+    Invited,
+    JoinRequested,
+    LayoutChanged,
+    Pending,
+    RequestDeclined,
+    SessionEnded,
+    SessionEvent,
+    SessionStarted,
+    SettingsChanged,
+)
+from wire.pk import (
+    Battle,
+    BattleCancelled,
+    BattleChanged,
+    BattleDetail,
+    BattleEnded,
+    BattleStanding,
+    GiftEvent,
+    SentGift,
+    Side,
+    TopSupporters,
+)
+from wire.shopping import (
+    FlashSaleEnded,
+    FlashSaleStarted,
     LiveProduct,
-    Order,
+    OrderChanged,
+    ProductAdded,
+    ProductPinned,
+    PublicOrder,
+    SessionChanged,
     ShopAnalytics,
     ShopSession,
-    Supporter,
+    SoldOut,
     Voucher,
+    VoucherCreated,
 )
-from wire import stage_layout
-from wire.events import PK, MultiHost, Shopping
 from wire.stage_layout import Tile
 
 FEED_LENGTH = 40
+NO_SUPPORTERS = TopSupporters(host1=[], host2=[])
 
 
 class ServerClock:
@@ -92,8 +125,8 @@ class PKState:
         self.me = me
         self.battle: Battle | None = None
         self.scores: dict[str, int] = {"host1": 0, "host2": 0}
-        self.supporters: dict[str, tuple[Supporter, ...]] = {"host1": (), "host2": ()}
-        self.feed: deque[GiftEvent] = deque(maxlen=FEED_LENGTH)
+        self.supporters = NO_SUPPORTERS
+        self.feed: deque[SentGift] = deque(maxlen=FEED_LENGTH)
         self.result: BattleResult | None = None
         self.live: dict[str, bool | None] = {}  # host id -> publishing now, from REST details
         self.clock = ServerClock()
@@ -111,12 +144,12 @@ class PKState:
         return PKPhase.OUTGOING if battle.host1.id == self.me else PKPhase.INCOMING
 
     @property
-    def my_side(self) -> str:
+    def my_side(self) -> Side:
         assert self.battle is not None
         return self.battle.side_of(self.me) or "host1"
 
     @property
-    def their_side(self) -> str:
+    def their_side(self) -> Side:
         return "host2" if self.my_side == "host1" else "host1"
 
     def my_share(self) -> float:
@@ -143,14 +176,15 @@ class PKState:
             self.feed.clear()
             self.live = {}
         self.battle = battle
-        self.note_live(battle)
+        if isinstance(battle, BattleDetail):
+            self.note_live(battle)
         self.result = None
         self.clock.observe(battle.server_time)
         self.scores = {"host1": battle.host1.score, "host2": battle.host2.score}
-        if battle.top_supporters:
-            self.supporters = dict(battle.top_supporters)
+        if isinstance(battle, BattleStanding):
+            self.supporters = battle.top_supporters
 
-    def note_live(self, battle: Battle) -> bool:
+    def note_live(self, battle: BattleDetail) -> bool:
         """Take which hosts are live from a REST detail of the current battle (events do not
         say); True when that changed anything."""
         if self.battle is None or battle.id != self.battle.id:
@@ -167,28 +201,26 @@ class PKState:
         self.live = {}
         self.feed.clear()
         self.scores = {"host1": 0, "host2": 0}
-        self.supporters = {"host1": (), "host2": ()}
+        self.supporters = NO_SUPPORTERS
 
     def apply(self, event: ServerEvent) -> bool:
         """Fold one server event in; True when it concerned this host's battle."""
-        data = event.data
-        if event.name in (PK.CREATED, PK.STARTED):
-            battle = Battle.from_wire(data["battle"])
+        if not event.name.startswith("pk-battle:"):
+            return False
+        payload = event.payload()
+        if isinstance(payload, BattleChanged):
+            battle = payload.battle
             if battle.side_of(self.me) is None or self._busy_elsewhere(battle.id):
                 return False
             self.load(battle)
             return True
-        if not self._is_mine(data):
-            return False
-        if event.name == PK.GIFT:
-            gift = GiftEvent.from_wire(data)
-            self.feed.appendleft(gift)
-            self.scores = {"host1": gift.scores["host1"], "host2": gift.scores["host2"]}
-            self.supporters = gift.top_supporters
+        if isinstance(payload, GiftEvent) and self._is_mine(payload.battle_id):
+            self.feed.appendleft(payload.gift)
+            self.scores = {"host1": payload.scores["host1"], "host2": payload.scores["host2"]}
+            self.supporters = payload.top_supporters
             return True
-        if event.name in (PK.ENDED, PK.CANCELLED):
-            battle = Battle.from_wire(data["battle"])
-            self._finish(battle, str(data.get("reason") or battle.end_reason or "cancelled"))
+        if isinstance(payload, BattleEnded | BattleCancelled) and self._is_mine(payload.battle.id):
+            self._finish(payload.battle, payload.reason)
             return True
         return False
 
@@ -199,16 +231,15 @@ class PKState:
             and self.phase in (PKPhase.LIVE, PKPhase.OUTGOING)
         )
 
-    def _is_mine(self, data: dict[str, Any]) -> bool:
-        battle_id = data.get("battleId") or (data.get("battle") or {}).get("id")
+    def _is_mine(self, battle_id: str) -> bool:
         return self.battle is not None and battle_id == self.battle.id
 
     def _finish(self, battle: Battle, reason: str) -> None:
         self.battle = battle
         self.scores = {"host1": battle.host1.score, "host2": battle.host2.score}
         side = battle.side_of(self.me) or "host1"
-        other = "host2" if side == "host1" else "host1"
-        reward = (battle.rewards or {}).get(self.me, {})
+        other: Side = "host2" if side == "host1" else "host1"
+        reward = (battle.rewards or {}).get(self.me)
         if battle.status == "ended":
             outcome = "draw" if battle.is_draw else ("won" if battle.winner == self.me else "lost")
         else:
@@ -217,8 +248,8 @@ class PKState:
             outcome=outcome,
             my_score=self.scores[side],
             their_score=self.scores[other],
-            coins=int(reward.get("coins", 0)),
-            xp=int(reward.get("xp", 0)),
+            coins=reward.coins if reward else 0,
+            xp=reward.xp if reward else 0,
             opponent=battle.host(other).label,
             note=self._forfeit_note(battle),
         )
@@ -238,13 +269,21 @@ def layout_tiles(layout: CohostLayout) -> list[Tile]:
     return stage_layout.layout_tiles(layout.mode, layout.grid, layout.order, overlays)
 
 
+def layout_key(layout: CohostLayout) -> str:
+    """The picker's value: ``grid-2x2``, ``grid-3x3``, ``spotlight``, ``sidebar``, ``pip``."""
+    return f"grid-{layout.grid or '2x2'}" if layout.mode == "grid" else layout.mode
+
+
+NO_PENDING = Pending(invitations=[], requests=[])
+
+
 class CohostState:
     """One user's view of co-hosting: their open session, invitations to them, requests."""
 
     def __init__(self, me: str) -> None:
         self.me = me
         self.session: CohostSession | None = None
-        self.incoming: dict[str, Invitation] = {}  # invitations to me, by session
+        self.incoming: dict[str, Invited] = {}  # invitations to me, by session
         self.notice = ""  # why the last session stopped for me
 
     @property
@@ -261,6 +300,12 @@ class CohostState:
     def is_primary(self) -> bool:
         host = self.me_host
         return host is not None and host.primary
+
+    @property
+    def pending(self) -> Pending:
+        """Open invitations and requests of my session (empty unless I manage it)."""
+        session = self.session
+        return session.pending if session is not None and session.pending else NO_PENDING
 
     def tiles(self) -> list[Tile]:
         return layout_tiles(self.session.layout) if self.session is not None else []
@@ -279,95 +324,135 @@ class CohostState:
 
     def apply(self, event: ServerEvent) -> bool:
         """Fold one ``multihost:*`` event in; True when it changed what this user sees."""
-        data = event.data
-        session_id = str(data.get("sessionId") or "")
-        if event.name == MultiHost.INVITED:
-            invitation = Invitation.from_wire(data["invitation"], data.get("session"))
-            if invitation.user.id == self.me:
-                self.incoming[session_id] = invitation
-                return True
-            return self._change(session_id, invitations=self._pending("invitations", invitation))
-        if event.name == MultiHost.ENDED and session_id in self.incoming:
-            self.incoming.pop(session_id)
-            if not self._mine(session_id):
-                return True
-        if event.name == MultiHost.INVITATION_EXPIRED:
-            return self._expire(session_id, Invitation.from_wire(data["invitation"]))
-        if event.name == MultiHost.REQUEST_DECLINED:
+        if event.name not in COHOST_EVENTS:
+            return False
+        payload = event.payload()
+        if not isinstance(payload, SessionEvent):
+            return False
+        if isinstance(payload, Invited):
+            return self._invited(payload)
+        if isinstance(payload, InvitationExpired):
+            return self._expire(payload.session_id, payload.invitation)
+        if isinstance(payload, RequestDeclined):
             self.notice = "Your request to join was declined."
             return True
-        if not self._mine(session_id):
+        if isinstance(payload, SessionEnded):
+            return self._ended(payload.session_id)
+        if not self._mine(payload.session_id):
             return False
-        assert self.session is not None
-        session = self.session
-        if event.name == MultiHost.JOINED:
-            host = CohostMember.from_wire(data["host"])
-            hosts = (*(h for h in session.hosts if h.user_id != host.user_id), host)
-            return self._change(
-                session_id,
-                hosts=hosts,
-                topology=str(data.get("topology") or session.topology),
-                invitations=tuple(i for i in session.invitations if i.user.id != host.user_id),
-                requests=tuple(r for r in session.requests if r.user.id != host.user_id),
-            )
-        if event.name == MultiHost.LEFT:
-            user_id = str(data["userId"])
-            if user_id == self.me:
-                removed = data.get("reason") == "removed"
-                self._close("You were removed from the session." if removed else "You left.")
-                return True
-            return self._change(
-                session_id,
-                hosts=tuple(h for h in session.hosts if h.user_id != user_id),
-                topology=str(data.get("topology") or session.topology),
-            )
-        if event.name == MultiHost.SETTINGS:
-            host = CohostMember.from_wire(data["host"])
-            hosts = tuple(host if h.user_id == host.user_id else h for h in session.hosts)
-            return self._change(session_id, hosts=hosts)
-        if event.name == MultiHost.LAYOUT_CHANGED:
-            return self._change(session_id, layout=CohostLayout.from_wire(data["layout"]))
-        if event.name == MultiHost.STARTED:
-            return self._change(session_id, status="live")
-        if event.name == MultiHost.JOIN_REQUESTED:
-            request = Invitation.from_wire(data["request"])
-            return self._change(session_id, requests=self._pending("requests", request))
-        if event.name == MultiHost.ENDED:
+        return self._session_changed(payload)
+
+    def _invited(self, invited: Invited) -> bool:
+        invitation = invited.invitation
+        if invitation.user.id == self.me:
+            self.incoming[invited.session_id] = invited
+            return True
+        return self._pending_changed(invited.session_id, invitations=[invitation])
+
+    def _ended(self, session_id: str) -> bool:
+        invited = self.incoming.pop(session_id, None) is not None
+        if self._mine(session_id):
             self._close("The session ended.")
             return True
+        return invited
+
+    def _session_changed(self, event: SessionEvent) -> bool:
+        """An event of the session I host."""
+        assert self.session is not None
+        session = self.session
+        if isinstance(event, HostJoined):
+            return self._joined(event)
+        if isinstance(event, HostLeft):
+            return self._left(event)
+        if isinstance(event, SettingsChanged):
+            hosts = [event.host if h.user_id == event.user_id else h for h in session.hosts]
+            return self._change(event.session_id, hosts=hosts)
+        if isinstance(event, LayoutChanged):
+            return self._change(event.session_id, layout=event.layout)
+        if isinstance(event, SessionStarted):
+            return self._change(event.session_id, status="live")
+        if isinstance(event, JoinRequested):
+            return self._pending_changed(event.session_id, requests=[event.request])
         return False
+
+    def _joined(self, joined: HostJoined) -> bool:
+        assert self.session is not None
+        host = joined.host
+        hosts = [*(h for h in self.session.hosts if h.user_id != host.user_id), host]
+        pending = self.pending
+        answered = Pending(
+            invitations=[i for i in pending.invitations if i.user.id != host.user_id],
+            requests=[r for r in pending.requests if r.user.id != host.user_id],
+        )
+        return self._change(
+            joined.session_id,
+            hosts=hosts,
+            topology=joined.topology,
+            pending=answered if self.session.pending is not None else None,
+        )
+
+    def _left(self, left: HostLeft) -> bool:
+        assert self.session is not None
+        if left.user_id == self.me:
+            removed = left.reason == "removed"
+            self._close("You were removed from the session." if removed else "You left.")
+            return True
+        return self._change(
+            left.session_id,
+            hosts=[h for h in self.session.hosts if h.user_id != left.user_id],
+            topology=left.topology,
+        )
 
     def _expire(self, session_id: str, lapsed: Invitation) -> bool:
         mine = self.incoming.get(session_id)
-        if mine is not None and mine.id == lapsed.id:
+        if mine is not None and mine.invitation.id == lapsed.id:
             del self.incoming[session_id]
             return True
         if not self._mine(session_id):
             return False
-        assert self.session is not None
+        pending = self.pending
         return self._change(
             session_id,
-            invitations=tuple(i for i in self.session.invitations if i.id != lapsed.id),
-            requests=tuple(r for r in self.session.requests if r.id != lapsed.id),
+            pending=Pending(
+                invitations=[i for i in pending.invitations if i.id != lapsed.id],
+                requests=[r for r in pending.requests if r.id != lapsed.id],
+            ),
         )
 
     def _mine(self, session_id: str) -> bool:
         return self.session is not None and self.session.id == session_id
 
-    def _pending(self, field: str, item: Invitation) -> tuple[Invitation, ...]:
-        current: tuple[Invitation, ...] = getattr(self.session, field, ())
-        return (*(i for i in current if i.user.id != item.user.id), item)
+    def _pending_changed(
+        self,
+        session_id: str,
+        invitations: Sequence[Invitation] = (),
+        requests: Sequence[Invitation] = (),
+    ) -> bool:
+        """One more open invitation or request (replacing an older one of the same user)."""
+        pending = self.pending
+        return self._change(
+            session_id,
+            pending=Pending(
+                invitations=_replacing(pending.invitations, invitations),
+                requests=_replacing(pending.requests, requests),
+            ),
+        )
 
     def _change(self, session_id: str, **changes: Any) -> bool:
         if not self._mine(session_id):
             return False
         assert self.session is not None
-        self.session = dataclasses.replace(self.session, **changes)
+        self.session = self.session.model_copy(update=changes)
         return True
 
     def _close(self, notice: str) -> None:
         self.session = None
         self.notice = notice
+
+
+def _replacing(current: Sequence[Invitation], new: Sequence[Invitation]) -> list[Invitation]:
+    users = {i.user.id for i in new}
+    return [*(i for i in current if i.user.id not in users), *new]
 
 
 # ---- live shopping ------------------------------------------------------------------------
@@ -382,7 +467,7 @@ class ShopState:
         self.session: ShopSession | None = None
         self.products: dict[str, LiveProduct] = {}
         self.vouchers: dict[str, Voucher] = {}
-        self.orders: deque[Order] = deque(maxlen=ORDER_FEED_LENGTH)  # newest first
+        self.orders: deque[PublicOrder] = deque(maxlen=ORDER_FEED_LENGTH)  # newest first
         self.analytics: ShopAnalytics | None = None
         self.clock = ServerClock()
 
@@ -407,46 +492,44 @@ class ShopState:
         self.products = {p.product_id: p for p in session.products}
         self.vouchers = {v.code: v for v in session.vouchers}
 
-    def load_orders(self, orders: list[Order]) -> None:
+    def load_orders(self, orders: Iterable[PublicOrder]) -> None:
         self.orders.clear()
         self.orders.extend(orders)
 
     def apply(self, event: ServerEvent) -> bool:
         """Fold one ``live-shopping:*`` event of my session in; True when it was mine."""
-        data = event.data
-        if self.session is None or data.get("sessionId") != self.session.id:
+        if self.session is None or event.data.get("sessionId") != self.session.id:
             return False
-        product = data.get("product")
-        if event.name == Shopping.PRODUCT_PINNED:
-            pinned = LiveProduct.from_wire(product) if product else None
+        payload = event.payload()
+        if isinstance(payload, ProductPinned):
+            pinned = payload.product.product_id if payload.product else None
             self.products = {
-                key: dataclasses.replace(p, pinned=pinned is not None and key == pinned.product_id)
+                key: p.model_copy(update={"pinned": key == pinned})
                 for key, p in self.products.items()
             }
-            return True
-        if product:
-            self._upsert(LiveProduct.from_wire(product))
-        if event.name in (Shopping.ORDER, Shopping.ORDER_UPDATED):
-            order = Order.from_wire(data["order"])
-            if event.name == Shopping.ORDER and all(o.id != order.id for o in self.orders):
-                self.orders.appendleft(order)
+        elif isinstance(payload, ProductAdded | FlashSaleStarted | FlashSaleEnded):
+            self._upsert(payload.product)
+        elif isinstance(payload, OrderChanged):
+            self._upsert(payload.product)
+            placed = event.name == Shopping.ORDER
+            if placed and all(o.id != payload.order.id for o in self.orders):
+                self.orders.appendleft(payload.order)
             else:
-                self._replace_order(order)
-        elif event.name == Shopping.SOLD_OUT:
-            key = str(data["productId"])
-            if key in self.products:
-                self._upsert(dataclasses.replace(self.products[key], stock=0, sold_out=True))
-        elif event.name == Shopping.VOUCHER:
-            voucher = Voucher.from_wire(data["voucher"])
-            self.vouchers[voucher.code] = voucher
-        elif event.name in (Shopping.STARTED, Shopping.ENDED):
-            self.load(ShopSession.from_wire(data["session"]))
+                self._replace_order(payload.order)
+        elif isinstance(payload, SoldOut):
+            product = self.products.get(payload.product_id)
+            if product is not None:
+                self._upsert(product.model_copy(update={"stock": 0, "sold_out": True}))
+        elif isinstance(payload, VoucherCreated):
+            self.vouchers[payload.voucher.code] = payload.voucher
+        elif isinstance(payload, SessionChanged):
+            self.load(payload.session)
         return True
 
     def _upsert(self, product: LiveProduct) -> None:
         self.products[product.product_id] = product
 
-    def _replace_order(self, order: Order) -> None:
+    def _replace_order(self, order: PublicOrder) -> None:
         for index, existing in enumerate(self.orders):
             if existing.id == order.id:
                 self.orders[index] = order

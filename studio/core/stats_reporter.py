@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from studio.core.events import EventClient, LinkState
 from studio.core.publisher import PublisherState, PublisherStatus
 from wire.events import WebRTC
+from wire.webrtc import JoinRoom, LinkReport, RoomOnly
 
 REPORT_EVERY_S = 2.0
 
@@ -24,16 +24,14 @@ def stats_room(stream: str) -> str:
     return f"stream-{stream}"
 
 
-def stats_payload(room_id: str, status: PublisherStatus) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "roomId": room_id,
-        "packetLoss": round(status.loss_pct, 2),
-        "bitrate": round(status.bitrate_kbps, 1),
-        "fps": round(status.fps, 1),
-    }
-    if status.rtt_ms is not None:
-        payload["rtt"] = round(status.rtt_ms, 1)
-    return payload
+def stats_payload(room_id: str, status: PublisherStatus) -> LinkReport:
+    return LinkReport(
+        room_id=room_id,
+        rtt=None if status.rtt_ms is None else round(status.rtt_ms, 1),
+        packet_loss=round(status.loss_pct, 2),
+        bitrate=round(status.bitrate_kbps, 1),
+        fps=round(status.fps, 1),
+    )
 
 
 class StatsReporter:
@@ -63,15 +61,14 @@ class StatsReporter:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._joined_on:
-            await self.events.send(WebRTC.LEAVE_ROOM, {"roomId": self.room_id})
+            await self.events.send(WebRTC.LEAVE_ROOM, RoomOnly(room_id=self.room_id))
 
-    async def _report(self, payload: dict[str, Any]) -> None:
+    async def _report(self, payload: LinkReport) -> None:
         if self.events.state is not LinkState.CONNECTED:
             return
         if self._joined_on != self.events.connections:
             self._joined_on = self.events.connections
-            await self.events.send(
-                WebRTC.JOIN_ROOM, {"roomId": self.room_id, "streamId": self.stream}
-            )
+            joining = JoinRoom(room_id=self.room_id, stream_id=self.stream)
+            await self.events.send(WebRTC.JOIN_ROOM, joining)
         await self.events.send(WebRTC.STATS_UPDATE, payload)
         self.sent += 1

@@ -9,24 +9,27 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import av
 import cv2
 import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from studio.core.encoder import VideoEncoder
-from studio.core.frames import FrameFlow
+from studio.core.frames import Program
 from studio.core.quality import QualityLevel
 from studio.core.sources import Image
+
+if TYPE_CHECKING:
+    from rtc.aiortc_hooks import EncodedFrame
 
 
 class EncodedVideoTrack(MediaStreamTrack):
     kind = "video"
 
     def __init__(
-        self, flow: FrameFlow, level: Callable[[], QualityLevel], codec: str = "vp8"
+        self, flow: Program, level: Callable[[], QualityLevel], codec: str = "vp8"
     ) -> None:
         super().__init__()
         self._flow = flow
@@ -47,7 +50,7 @@ class EncodedVideoTrack(MediaStreamTrack):
     def request_keyframe(self) -> None:
         self._keyframe = True
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> EncodedFrame:
         loop = asyncio.get_running_loop()
         while True:
             if self.readyState != "live":
@@ -78,7 +81,7 @@ class EncodedVideoTrack(MediaStreamTrack):
 
     def _encode(
         self, image: Image, pts: int, level: QualityLevel, keyframe: bool
-    ) -> av.Packet | None:
+    ) -> EncodedFrame | None:
         height, width = image.shape[:2]
         size = level.size_for(width, height)
         if size != (width, height):

@@ -10,3 +10,8 @@ def counted(count: int, singular: str, plural: str = "") -> str:
 
 def coins(count: int) -> str:
     return counted(count, "coin")
+
+
+def voucher_label(kind: str, value: int) -> str:
+    """What a voucher takes off: "10% off", "1 coin off"."""
+    return f"{value}% off" if kind == "percent" else f"{coins(value)} off"

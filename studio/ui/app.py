@@ -12,6 +12,7 @@ import qasync
 from PySide6.QtCore import QLockFile, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from studio.core.broadcast import Broadcast
 from studio.core.crash import CrashReporter
 from studio.core.profiles import Profile, ProfileError
 from studio.core.session import Session
@@ -50,7 +51,7 @@ def build_window(
         backend = backend.rstrip("/")
         if backend != settings.backend_url:
             settings.backend_url, settings.token = backend, ""
-    window = MainWindow(Session(store, settings), profile)
+    window = MainWindow(Session(store, settings), Broadcast(), profile)
     add_panels(window)
     add_profile_menu(window)
     window.restore_layout()

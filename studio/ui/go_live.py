@@ -2,9 +2,10 @@
 (state, elapsed live time, viewers, fps, bitrate, RTT, loss, quality level) and the banner that
 says when this computer cannot keep up.
 
-Publishing uses the media engine's WHIP publisher (``studio.core.publisher``) on the preview's
-frame flow, to ``/whip/<username>`` on the signed-in backend. The publisher reports its status
-on every change and statistics tick; the strip shows it and warns when the link degrades.
+Going live commands the broadcast engine (``studio.core.broadcast``), which publishes its
+program frames over WHIP to ``/whip/<username>`` on the signed-in backend. The engine reports
+the live output's status on every change and statistics tick; the strip shows it and warns
+when the link degrades.
 """
 
 from __future__ import annotations
@@ -13,28 +14,31 @@ import asyncio
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QToolButton, QWidget
 
 from studio.core import output_quality
-from studio.core.audio import audio_for
+from studio.core.broadcast import Broadcast, LiveTarget
+from studio.core.effects_chain import EffectsChain
 from studio.core.encoder import CODECS
 from studio.core.keep_up import KeepUp, KeepUpWatch
 from studio.core.media_config import ice_servers, media_config, media_url
-from studio.core.models import User
 from studio.core.output_quality import AUTO, BY_KEY, OutputMode
 from studio.core.publisher import Publisher, PublisherState, PublisherStatus
+from studio.core.settings_store import StudioSettings
 from studio.core.sources import Image
 from studio.core.stats_reporter import StatsReporter
 from studio.core.viewers import ViewerCount
-from studio.core.voice import voiced
 from studio.ui import theme
 from studio.ui.banner import KeepUpBanner
 from studio.ui.confirm import confirm
-from studio.ui.main_window import MainWindow
+from studio.ui.parts import PanelParts
+from studio.ui.tasks import Tasks
+from studio.ui.toasts import ToastHost
+from wire.users import Account
 
 WARN_LOSS_PCT = 5.0
 WARN_RTT_MS = 300.0
@@ -132,10 +136,14 @@ class OutputMenu(QToolButton):
     """Beside Go Live: the next broadcast's video codec and output quality (both kept in the
     settings). Auto's choice comes from measuring this computer, once, or when asked."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(
+        self, settings: StudioSettings, chain: EffectsChain, tasks: Tasks, toasts: ToastHost
+    ) -> None:
         super().__init__()
-        self.studio = window
-        self.settings = window.settings
+        self.settings = settings
+        self.chain = chain  # what is measured: the effects as they are on
+        self.tasks = tasks
+        self.toasts = toasts
         self.measuring: float | None = None  # the fraction done while measuring
         self.setToolTip("The video codec and output quality of the next broadcast")
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
@@ -196,7 +204,7 @@ class OutputMenu(QToolButton):
         if self.measuring is None:
             self.measuring = 0.0
             self._show()
-            self.studio.tasks.spawn(self.measure(), "Measuring this computer")
+            self.tasks.spawn(self.measure(), "Measuring this computer")
 
     async def measure(self) -> None:
         """Time the effects and the encoder at each size off the UI thread, then keep it."""
@@ -212,7 +220,7 @@ class OutputMenu(QToolButton):
             run = functools.partial(
                 output_quality.measure,
                 await self._frame(),
-                self.studio.chain.copies(),
+                self.chain.copies(),
                 self.codec,
                 on_progress=progress,
             )
@@ -223,7 +231,7 @@ class OutputMenu(QToolButton):
         finally:
             self.measuring = None
             self._show()
-        self.studio.toasts.show_toast(
+        self.toasts.show_toast(
             "Measured this computer",
             f"Auto publishes {output_quality.auto_choice(self.measurement).label} here.",
             kind="info",
@@ -232,7 +240,7 @@ class OutputMenu(QToolButton):
 
     async def _frame(self) -> Image:
         """A frame from the source as it enters the effects (waits for the first one)."""
-        while (pair := self.studio.chain.last_pair) is None:
+        while (pair := self.chain.last_pair) is None:
             await asyncio.sleep(FRAME_WAIT_S)
         return pair[0]
 
@@ -276,21 +284,34 @@ class OutputMenu(QToolButton):
 
 
 class GoLive(QPushButton):
-    """The toolbar's Go Live / End button; owns the publisher while live."""
+    """The toolbar's Go Live / End button: commands the broadcast engine's live output."""
 
     live_changed = Signal(bool)  # the broadcast started (True) or ended
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(
+        self,
+        parts: PanelParts,
+        broadcast: Broadcast,
+        settings: StudioSettings,
+    ) -> None:
         super().__init__("Go Live")
-        self.studio = window
-        self.publisher: Publisher | None = None
+        self.broadcast = broadcast
+        self.account = parts.account  # the signed-in session: where to publish, as whom
+        self.tasks = parts.tasks
+        self.toasts = parts.toasts
         self.reporter: StatsReporter | None = None  # the link's numbers for the backend
         self.viewers: ViewerCount | None = None
         self.health = HealthStrip()
-        self.output_menu = OutputMenu(window)
+        self.output_menu = OutputMenu(settings, broadcast.chain, parts.tasks, parts.toasts)
         self.keep_up = KeepUpWatch()
         self.keep_up_banner = KeepUpBanner()
         self._warned = False
+        self._unreport: Callable[[], None] = lambda: None
+        # Asked when Go Live is pressed, before anything starts; an answer of False cancels
+        # (the Audience panel asks the live's title and category).
+        self.questions: list[Callable[[], bool]] = []
+        # Run before publishing (the Audience panel sends the live's title and category).
+        self.before_live: list[Callable[[], Awaitable[None]]] = []
         self.setProperty("role", "live")
         self.setToolTip("Start or end the broadcast (Ctrl+L)")
         self.setShortcut("Ctrl+L")
@@ -298,79 +319,74 @@ class GoLive(QPushButton):
         self.clicked.connect(self._clicked)
         self.keep_up_banner.lower_quality.connect(self.lower_quality)
         self.keep_up_banner.effects_off.connect(self.effects_off)
-        window.signed_in.connect(self._signed_in)
-        window.resynced.connect(self._resynced)
-        window.add_toolbar_widget(self)
-        window.add_toolbar_widget(self.output_menu)
-        window.add_banner(self.keep_up_banner)
-        window.statusBar().addWidget(self.health, 1)
-        window.shutdown_hooks.append(self.stop)
-        window.end_guards.append(self._end_question)
+        self.broadcast.status_changed.add(self._status)
+        self.broadcast.live_changed.add(self._show_live)
+        parts.signals.signed_in.connect(self._signed_in)
+        parts.signals.resynced.connect(self._resynced)
 
     @property
     def live(self) -> bool:
-        return self.publisher is not None
+        return self.broadcast.live
 
-    def _end_question(self) -> str:
+    @property
+    def publisher(self) -> Publisher | None:
+        return self.broadcast.publisher
+
+    def end_question(self) -> str:
+        """What ending now would end ("" when not live)."""
         return "You're live — end the stream? Your viewers will see it end." if self.live else ""
 
-    def _signed_in(self, user: User | None) -> None:
+    def _signed_in(self, user: Account | None) -> None:
         self.setEnabled(user is not None)
-        if user is None and self.publisher is not None:
-            self.studio.tasks.spawn(self.stop())
+        if user is None and self.live:
+            self.tasks.spawn(self.stop())
 
     def _resynced(self) -> None:
         if self.viewers is not None:  # viewers came or went while the event link was down
-            self.studio.tasks.spawn(self.viewers.refresh())
+            self.tasks.spawn(self.viewers.refresh())
 
     def _clicked(self) -> None:
         if not self.live:
-            self.studio.tasks.spawn(self.start(), "Going live")
-        elif confirm(self, "End the stream", self._end_question(), "End stream"):
-            self.studio.tasks.spawn(self.stop(), "Ending the stream")
+            if all(ask() for ask in self.questions):
+                self.tasks.spawn(self.start(), "Going live")
+        elif confirm(self, "End the stream", self.end_question(), "End stream"):
+            self.tasks.spawn(self.stop(), "Ending the stream")
 
     async def start(self) -> None:
-        session = self.studio.session
-        flow = self.studio.feed.flow
-        if session.user is None or flow is None:
+        session = self.account
+        if session.user is None or self.broadcast.program is None:
             return
         config = await media_config(session.api)
-        if self.publisher is not None:  # a second click while we asked
+        if self.live:  # a second click while we asked
             return
-        url = media_url(session.api.base_url, config["whip"], session.user.username)
-        self.publisher = Publisher(
-            url,
-            flow,
-            token=session.api.token,
-            audio=voiced(audio_for(self.studio.feed.spec or "sample"), self.studio.voice),
-            ice_servers=ice_servers(config),
-            on_status=self._status,
-            codec=self.output_menu.codec,
-            output=self.output_menu.quality,
-        )
+        url = media_url(session.api.base_url, config.whip, session.user.username)
         self.keep_up.reset()
         if session.events is not None:
             self.reporter = StatsReporter(session.events, session.user.username)
-            self.publisher.add_status_listener(self.reporter)
+            self._unreport = self.broadcast.status_changed.add(self.reporter)
             self.viewers = ViewerCount(
                 session.api, session.events, session.user.username, self.health.show_viewers
             )
-            self.studio.tasks.spawn(self.viewers.refresh())
-        self._show_live(True)
-        await self.publisher.start()
+            self.tasks.spawn(self.viewers.refresh())
+        for prepare in self.before_live:
+            await prepare()
+        await self.broadcast.go_live(
+            LiveTarget(url, session.api.token, ice_servers(config)),
+            codec=self.output_menu.codec,
+            output=self.output_menu.quality,
+        )
 
     async def stop(self) -> None:
-        publisher, self.publisher = self.publisher, None
         reporter, self.reporter = self.reporter, None
         viewers, self.viewers = self.viewers, None
-        self._show_live(False)
         if viewers is not None:
             viewers.close()
         if reporter is not None:
+            self._unreport()
             await reporter.close()
-        if publisher is not None:
-            await publisher.stop()
-            self.studio.toasts.show_toast("Stream ended", kind="info", ms=2500)
+        if self.live:
+            await self.broadcast.end()
+            self.toasts.show_toast("Stream ended", kind="info", ms=2500)
 
     def _show_live(self, live: bool) -> None:
         self.setText("End stream" if live else "Go Live")
@@ -391,29 +407,30 @@ class GoLive(QPushButton):
         lower = output_quality.step_down(publisher.output, publisher.quality.level)
         if lower is None:
             return
-        publisher.set_output(lower)
+        self.broadcast.lower_output(lower)
         self._relieved(f"Publishing at most {lower.label} for the rest of this broadcast.")
 
     def effects_off(self) -> None:
-        self.studio.chain.switch_all_off()
+        self.broadcast.chain.switch_all_off()
         self._relieved("All video effects are off; switch them back on in the Effects panel.")
 
     def _relieved(self, detail: str) -> None:
         self.keep_up_banner.hide()
         self.keep_up.reset()  # a new episode starts from what the action changed
-        self.studio.toasts.show_toast("Lighter load", detail, kind="info", ms=3500)
+        self.toasts.show_toast("Lighter load", detail, kind="info", ms=3500)
 
     def _watch_keep_up(self, status: PublisherStatus) -> None:
         publisher = self.publisher
         if publisher is None or status.state is not PublisherState.LIVE:
             return
-        target = min(status.level.fps, publisher.flow.source.fps or status.level.fps)
+        source_fps = self.broadcast.flow.source.fps if self.broadcast.flow is not None else 0.0
+        target = min(status.level.fps, source_fps or status.level.fps)
         change = self.keep_up.update(status.fps, target)
         if change is KeepUp.STRUGGLING:
             can_lower = publisher.output is not None and (
                 output_quality.step_down(publisher.output, publisher.quality.level) is not None
             )
-            self.keep_up_banner.show_struggling(can_lower, bool(self.studio.chain.enabled))
+            self.keep_up_banner.show_struggling(can_lower, bool(self.broadcast.chain.enabled))
         elif change is KeepUp.RECOVERED:
             self.keep_up_banner.hide()
 
@@ -425,11 +442,11 @@ class GoLive(QPushButton):
             or (status.rtt_ms is not None and status.rtt_ms >= WARN_RTT_MS)
         )
         if degraded and not self._warned:
-            self.studio.toasts.show_toast(
+            self.toasts.show_toast(
                 "Connection degrading",
                 f"Loss {status.loss_pct:.1f}%; quality lowered to {status.level.label}.",
                 kind="warning",
             )
         if status.state is PublisherState.FAILED:
-            self.studio.toasts.show_toast("Could not go live", status.error, kind="error")
+            self.toasts.show_toast("Could not go live", status.error, kind="error")
         self._warned = degraded

@@ -18,30 +18,33 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSizePolicy,
-    QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from studio.core.api_client import BackendUnreachable
-from studio.core.effects_chain import EffectsChain
+from studio.core.broadcast import Broadcast
 from studio.core.events import LinkState, ServerEvent
-from studio.core.models import User
 from studio.core.profiles import Profile
+from studio.core.scenes.store import SceneStore
 from studio.core.session import Session
 from studio.core.settings_store import SettingsSaver
 from studio.core.source_switch import SAMPLE, cameras, describe
-from studio.core.voice import VoiceChain
 from studio.core.wording import coins
 from studio.ui import theme
 from studio.ui.banner import ConnectionBanner
 from studio.ui.confirm import confirm
 from studio.ui.preview import PreviewFeed, PreviewView
 from studio.ui.sign_in import SignInDialog
+from studio.ui.signals import StudioSignals
+from studio.ui.stage_area import StageArea
+from studio.ui.stream_keys import open_stream_keys
 from studio.ui.tasks import Tasks
 from studio.ui.toasts import ToastHost
+from studio.ui.user_text import button_text
 from wire.events import PK
+from wire.users import Account
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +59,14 @@ class MainWindow(QMainWindow):
     """Owns the session's UI; panels plug in as docks and receive server events."""
 
     closed = Signal()
-    signed_in = Signal(object)  # User, or None after signing out
-    server_event = Signal(object)  # ServerEvent
-    resynced = Signal()  # the event link came back: panels fetch fresh state
 
-    def __init__(self, session: Session, profile: Profile | None = None) -> None:
+    def __init__(
+        self, session: Session, broadcast: Broadcast, profile: Profile | None = None
+    ) -> None:
         super().__init__()
         self.session = session
+        self.broadcast = broadcast
+        self.signals = StudioSignals()
         self.settings = session.settings
         self.profile = profile or Profile()
         self.tasks = Tasks(self)
@@ -74,22 +78,21 @@ class MainWindow(QMainWindow):
             | QMainWindow.DockOption.AllowNestedDocks
         )
 
-        self.chain = EffectsChain()
-        self.voice = VoiceChain()
         self.preview = PreviewView()
         self.preview.compare = self.settings.compare
-        self.feed = PreviewFeed(self.preview, self.chain)
+        self.feed = PreviewFeed(self.preview, broadcast)
         self.banner = ConnectionBanner()
         self.toasts = ToastHost(self)
         self.saver = SettingsSaver(
             session.store, self.settings, self._collect_settings, self._settings_not_saved
         )
+        self.scene_saver: SettingsSaver | None = None  # once the scenes are open
         self._layout_watched = False  # dock and window moves save once the layout is restored
         self.sign_in_dialog: SignInDialog | None = None
         self.docks: dict[str, QDockWidget] = {}
         self._probing = False
         self._retry = asyncio.Event()
-        self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []  # from the signed-in event link
         self.shutdown_hooks: list[Callable[[], Awaitable[None]]] = []  # run before closing
         # Each names what closing or signing out would end ("" when nothing): the person is
         # asked first, and may keep going.
@@ -104,9 +107,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
-        self.centre = QStackedWidget()  # the preview, or a panel's stage (co-host tiles)
-        self.centre.addWidget(self.preview)
-        self._stages: list[QWidget] = []  # shown by panels, the newest on top
+        self.centre = StageArea(self.preview)  # the preview, or a panel's stage
         column.addWidget(self.centre, 1)
         self.setCentralWidget(central)
         self._build_toolbar()
@@ -117,10 +118,10 @@ class MainWindow(QMainWindow):
         self.banner.retry.connect(self._retry_now)
         self.tasks.failed.connect(lambda text: self.toasts.show_toast(text, kind="error"))
         self.tasks.unreachable.connect(self._backend_down)
-        self.feed.source_failed.connect(lambda text: self.toasts.show_toast(text, kind="error"))
-        self.feed.source_changed.connect(self._source_changed)
+        broadcast.source_failed.add(lambda text: self.toasts.show_toast(text, kind="error"))
+        broadcast.source_changed.add(self._source_changed)
         self.session.on_change(self._session_changed)
-        self.server_event.connect(self.notify)
+        self.signals.server_event.connect(self.notify)
         self._shortcut("Ctrl+Q", self.close)
         self._shortcut("F11", self._toggle_fullscreen)
 
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
         self.account.setText("Not signed in")
         menu = QMenu(self.account)
         menu.addAction("Refresh balance", lambda: self.tasks.spawn(self._refresh_user()))
+        menu.addAction("Stream keys for OBS…", self.open_stream_keys)
         menu.addAction("Sign out", self.sign_out)
         self.account.setMenu(menu)
         bar.addWidget(self.account)
@@ -190,21 +192,6 @@ class MainWindow(QMainWindow):
         self.addAction(toggle)
         self.docks[key] = dock
         return dock
-
-    def show_stage(self, stage: QWidget) -> None:
-        """Show ``stage`` where the preview is (a co-host session's tiles, a PK battle's)."""
-        if self.centre.indexOf(stage) < 0:
-            self.centre.addWidget(stage)
-        if stage in self._stages:
-            self._stages.remove(stage)
-        self._stages.append(stage)
-        self.centre.setCurrentWidget(stage)
-
-    def hide_stage(self, stage: QWidget) -> None:
-        """Stop showing ``stage``: back to the stage shown before it, or the preview."""
-        if stage in self._stages:
-            self._stages.remove(stage)
-        self.centre.setCurrentWidget(self._stages[-1] if self._stages else self.preview)
 
     def add_banner(self, banner: QWidget) -> None:
         """A strip above the preview, under the connection banner (it shows itself)."""
@@ -242,18 +229,27 @@ class MainWindow(QMainWindow):
 
     # ---- lifecycle ------------------------------------------------------------------
     def start(self) -> None:
-        self.tasks.spawn(self.feed.use(self.settings.source), "Opening the source")
+        self.tasks.spawn(self._open_scenes(), "Opening the scenes")
+        self._open_source(self.settings.source, "Opening the source")
         self.tasks.spawn(self._resume(), "Signing in")
+
+    async def _open_scenes(self) -> None:
+        """Compose the saved scenes (the starter ones on a first start) as the program."""
+        store = SceneStore(self.session.store.path.parent)
+        scenes = store.load()
+        self.broadcast.use_scenes(scenes)
+        self.scene_saver = SettingsSaver(store, scenes, on_error=self._settings_not_saved)
 
     async def shutdown(self) -> None:
         for hook in self.shutdown_hooks:
             await hook()
         await self.feed.stop()
         await self.tasks.cancel_all()
-        self.chain.close()
+        await self.broadcast.close()
         await self.session.close()
-        if self.saver.pending:  # a change made while shutting down
-            self.saver.flush()
+        for saver in (self.saver, self.scene_saver):
+            if saver is not None and saver.pending:  # a change made while shutting down
+                saver.flush()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.may_end("Quit OnAir Studio", "Quit"):
@@ -262,6 +258,10 @@ class MainWindow(QMainWindow):
         self.save_settings()
         super().closeEvent(event)
         self.closed.emit()
+
+    def open_stream_keys(self) -> None:
+        if self.session.user is not None:
+            open_stream_keys(self.session.api, self.session.user.username, self.tasks, self)
 
     def sign_out(self) -> None:
         if self.may_end("Sign out", "Sign out"):
@@ -281,9 +281,10 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
         self.settings.window_state = bytes(self.saveState().toBase64().data()).decode()
         self.settings.compare = self.compare_button.isChecked()
-        self.settings.source = self.feed.spec or self.settings.source
-        self.settings.effects = {**self.chain.saved_values(), **self.voice.saved_values()}
-        self.settings.enabled_effects = self.chain.enabled + self.voice.enabled
+        broadcast = self.broadcast
+        self.settings.source = broadcast.spec or self.settings.source
+        self.settings.effects = {**broadcast.chain.saved_values(), **broadcast.voice.saved_values()}
+        self.settings.enabled_effects = broadcast.chain.enabled + broadcast.voice.enabled
 
     def _settings_not_saved(self, message: str) -> None:
         self.toasts.show_toast("Settings not saved", message, kind="error", group="settings")
@@ -343,13 +344,15 @@ class MainWindow(QMainWindow):
         self.sign_in_dialog = SignInDialog(self.session, self.tasks, self)
         self.sign_in_dialog.open()
 
-    def _session_changed(self, user: User | None) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+    def _session_changed(self, user: Account | None) -> None:
+        while self._unsubscribe:
+            self._unsubscribe.pop()()
         events = self.session.events
         if user is not None and events is not None:
-            self._unsubscribe = events.subscribe(self.server_event.emit)
+            self._unsubscribe = [
+                events.subscribe(self.signals.server_event.emit),
+                self.broadcast.follow_gifts(events, user.id),  # gifts burst on the broadcast
+            ]
             events.on_state(self._link_changed)
             self._show_user(user)
             self._show_title(user)
@@ -359,17 +362,17 @@ class MainWindow(QMainWindow):
             self._show_title(None)
             self._show_link("○ Offline", theme.TEXT_DIM)
             self.ask_sign_in()
-        self.signed_in.emit(user)
+        self.signals.signed_in.emit(user)
 
-    def _show_title(self, user: User | None) -> None:
+    def _show_title(self, user: Account | None) -> None:
         """Which account, in which profile: "OnAir Studio — alice (profile: work)"."""
         title = "OnAir Studio" + (f" — {user.username}" if user is not None else "")
         self.setWindowTitle(
             title if self.profile.is_default else f"{title} (profile: {self.profile.name})"
         )
 
-    def _show_user(self, user: User) -> None:
-        self.account.setText(f"{user.label}  ·  {coins(user.coins)}")
+    def _show_user(self, user: Account) -> None:
+        self.account.setText(button_text(f"{user.label}  ·  {coins(user.coins)}"))
 
     async def _refresh_user(self) -> None:
         if self.session.signed_in:
@@ -387,7 +390,7 @@ class MainWindow(QMainWindow):
             self.banner.hide()
             self._show_link("● Connected", theme.SUCCESS)
             if events is not None and events.connections > 1:
-                self.resynced.emit()
+                self.signals.resynced.emit()
                 self.refresh_balance()
         elif state is LinkState.RECONNECTING:
             self._show_link("◌ Reconnecting…", theme.WARNING)
@@ -443,17 +446,21 @@ class MainWindow(QMainWindow):
         spec = self.source_box.itemData(index)
         if spec == OPEN_FILE:
             self._open_file()
-        elif spec != self.feed.spec:
-            self.tasks.spawn(self.feed.use(spec), "Switching the source")
+        elif spec != self.broadcast.spec:
+            self._open_source(spec, "Switching the source")
 
     def _open_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open a video file", "", "Videos (*.mp4 *.mov *.mkv *.webm *.avi);;All files (*)"
         )
         if path:
-            self.tasks.spawn(self.feed.use(f"file:{path}"), "Opening the file")
+            self._open_source(f"file:{path}", "Opening the file")
         else:
-            self._source_changed(self.feed.spec)
+            self._source_changed(self.broadcast.spec)
+
+    def _open_source(self, spec: str, what: str) -> None:
+        self.feed.opening(spec)
+        self.tasks.spawn(self.broadcast.open_source(spec), what)
 
     def _source_changed(self, spec: str) -> None:
         self.settings.source = spec

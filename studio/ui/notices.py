@@ -66,14 +66,13 @@ def report_now(window: MainWindow, reporter: CrashReporter) -> None:
     on the next start)."""
 
     def announce(report: Path) -> None:
-        toast = window.toasts.show_toast(
+        window.toasts.show_toast(
             "Something went wrong",
             f"The studio carries on; a report was saved as {report}.",
             kind="error",
             ms=10_000,
             group="crash-report",
         )
-        toast.body.setTextFormat(Qt.TextFormat.PlainText)
         reporter.mark_offered(report)
 
     reporter.on_report = announce

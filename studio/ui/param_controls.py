@@ -129,8 +129,10 @@ class ChoiceControl(ParamControl):
     def __init__(self, spec: dict[str, Any]) -> None:
         super().__init__(spec)
         self.box = QComboBox()
+        verbatim = bool(spec.get("verbatim"))  # names of things (windows), not of options
         for choice in spec.get("choices") or ():
-            self.box.addItem(str(choice).replace("_", " ").capitalize(), choice)
+            label = str(choice) if verbatim else str(choice).replace("_", " ").capitalize()
+            self.box.addItem(label, choice)
         self.row.addWidget(self.box, 1)
         self.box.activated.connect(lambda index: self.changed.emit(self.box.itemData(index)))
 

@@ -1,8 +1,8 @@
 """The live preview: the newest processed frame, letterboxed, with an optional before/after split.
 
-:class:`PreviewFeed` owns the frame flow (source → effect chain on a worker thread) and an
-asyncio task that takes each new frame and hands it to :class:`PreviewView`; the UI thread only
-wraps the frame in a QImage and paints it.
+:class:`PreviewFeed` watches the broadcast engine (``studio.core.broadcast``, which owns the
+source and the frame flow) with an asyncio task that takes each new program frame and hands it
+to :class:`PreviewView`; the UI thread only wraps the frame in a QImage and paints it.
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from studio.core.effects_chain import EffectsChain
-from studio.core.frames import FrameFlow
-from studio.core.source_switch import SwitchableSource, describe, open_source
+from studio.core.broadcast import Broadcast
+from studio.core.frames import Program
+from studio.core.source_switch import describe
+from studio.core.sources import Image
 from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
 
 
-def to_qimage(image: np.ndarray) -> QImage:
+def to_qimage(image: Image) -> QImage:
     """A QImage over a BGR or BGRA uint8 array (no copy: keep ``image`` alive while used)."""
     height, width = image.shape[:2]
     bgra = image.ndim == 3 and image.shape[2] == 4
@@ -46,11 +47,11 @@ class PreviewView(QWidget):
         self.frames_shown = 0
         self.shown_at: deque[float] = deque(maxlen=1000)
         self.latency: deque[float] = deque(maxlen=1000)  # frame ready → shown, seconds
-        self._after: np.ndarray | None = None
-        self._before: np.ndarray | None = None
+        self._after: Image | None = None
+        self._before: Image | None = None
 
     def show_frame(
-        self, after: np.ndarray, before: np.ndarray | None = None, ready_at: float | None = None
+        self, after: Image, before: Image | None = None, ready_at: float | None = None
     ) -> None:
         """Paint ``after`` (and ``before`` when comparing); ``ready_at`` is when it left the
         effect chain (``time.monotonic()``), to measure how long the UI took to show it."""
@@ -66,7 +67,7 @@ class PreviewView(QWidget):
         self.compare = on
         self.update()
 
-    def target_size(self, image: np.ndarray) -> tuple[int, int]:
+    def target_size(self, image: Image) -> tuple[int, int]:
         """Device pixels that ``image`` covers when drawn as large as fits."""
         height, width = image.shape[:2]
         ratio = self.devicePixelRatioF()
@@ -124,77 +125,54 @@ class PreviewView(QWidget):
 
 
 def _scale_pair(
-    after: np.ndarray, before: np.ndarray | None, size: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray | None]:
+    after: Image, before: Image | None, size: tuple[int, int]
+) -> tuple[Image, Image | None]:
     """Both frames at the view's size, as BGRA (what Qt paints fastest)."""
 
-    def fit(image: np.ndarray) -> np.ndarray:
+    def fit(image: Image) -> Image:
         if (image.shape[1], image.shape[0]) != size:
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(image, cv2.COLOR_BGR2BGRA)
+            image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+        return np.asarray(cv2.cvtColor(image, cv2.COLOR_BGR2BGRA), np.uint8)
 
     return fit(after), fit(before) if before is not None else None
 
 
-class PreviewFeed(QObject):
-    """Source → effects on the frame worker → the view; the source can be swapped live."""
+class PreviewFeed:
+    """Shows the broadcast's program frames in the view: each new frame is scaled to the view
+    off the UI thread, then handed over to paint. It only watches the broadcast."""
 
-    source_changed = Signal(str)  # the new spec
-    source_failed = Signal(str)  # a message for a person
-
-    def __init__(self, view: PreviewView, chain: EffectsChain) -> None:
-        super().__init__()
+    def __init__(self, view: PreviewView, broadcast: Broadcast) -> None:
         self.view = view
-        self.chain = chain
-        self.flow: FrameFlow | None = None
-        self._switch: SwitchableSource | None = None
+        self.broadcast = broadcast
         self._pump: asyncio.Task[None] | None = None
-        self._io = ThreadPoolExecutor(1, thread_name_prefix="source-io")  # opening, closing
         self._scaler = ThreadPoolExecutor(1, thread_name_prefix="preview-scale")
+        self._unsubscribe = broadcast.source_changed.add(self._source_changed)
 
-    @property
-    def spec(self) -> str:
-        return self._switch.spec if self._switch is not None else ""
-
-    async def use(self, spec: str) -> None:
-        """Show ``spec`` (opened off the UI thread); on failure the current source stays."""
+    def opening(self, spec: str) -> None:
+        """Say in the view what is being opened (until its first frame shows)."""
         self.view.status_text = f"Opening {describe(spec)}…"
         self.view.update()
-        loop = asyncio.get_running_loop()
-        try:
-            source = await loop.run_in_executor(self._io, open_source, spec)
-        except (OSError, ValueError) as exc:
-            self.source_failed.emit(f"Could not open {describe(spec)}: {exc}")
-            return
-        if self._switch is None:
-            self._switch = SwitchableSource(source, spec)
-            self.flow = FrameFlow(self._switch, self.chain)
-            self.flow.start()
-            self._pump = asyncio.ensure_future(self._show_frames(self.flow))
-        else:
-            self._switch.switch(source, spec)
-        self.source_changed.emit(spec)
 
     async def stop(self) -> None:
+        self._unsubscribe()
         pump, self._pump = self._pump, None
         if pump is not None:
             await cancel_and_wait(pump)
-        if self.flow is not None:
-            await asyncio.get_running_loop().run_in_executor(self._io, self.flow.stop)
-            self.flow = None
-            self._switch = None
-        self._io.shutdown(wait=False)
         self._scaler.shutdown(wait=False)
 
-    async def _show_frames(self, flow: FrameFlow) -> None:
-        """Scale each new frame to the view off the UI thread, then hand it over to paint."""
+    def _source_changed(self, _spec: str) -> None:
+        flow = self.broadcast.program
+        if self._pump is None and flow is not None:
+            self._pump = asyncio.ensure_future(self._show_frames(flow))
+
+    async def _show_frames(self, flow: Program) -> None:
         loop = asyncio.get_running_loop()
         seq = 0
         with contextlib.suppress(EOFError):
             while True:
                 frame = await flow.next(seq)
                 seq = frame.seq
-                pair = self.chain.last_pair
+                pair = self.broadcast.chain.last_pair
                 before = pair[0] if pair is not None and self.view.compare else None
                 size = self.view.target_size(frame.image)
                 after, before = await loop.run_in_executor(

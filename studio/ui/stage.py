@@ -27,12 +27,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from studio.core.frames import FrameFlow
-from studio.core.state import Tile
+from studio.core.frames import Program
+from studio.core.sources import Image
 from studio.core.tasks import cancel_and_wait
 from studio.ui import theme
 from studio.ui.preview import to_qimage
 from studio.ui.widgets import paint_avatar
+from wire.stage_layout import Tile
 
 ASPECT = 16 / 9
 STALL_S = 2.0
@@ -68,7 +69,7 @@ class CohostStage(QWidget):
         self.hosts: Mapping[str, StageHost] = {}
         self.me = ""
         self.rings: Mapping[str, str] = {}  # a coloured outline for other hosts' tiles
-        self.frames: dict[str, np.ndarray] = {}  # BGRA, scaled to the tile
+        self.frames: dict[str, Image] = {}  # BGRA, scaled to the tile
         self.frame_counts: dict[str, int] = {}
         self.status: dict[str, str] = {}  # RECONNECTING or OFFLINE, for hosts whose video stopped
 
@@ -86,7 +87,7 @@ class CohostStage(QWidget):
             del self.frames[gone]
         self.update()
 
-    def set_frame(self, user_id: str, image: np.ndarray) -> None:
+    def set_frame(self, user_id: str, image: Image) -> None:
         self.frames[user_id] = image
         self.frame_counts[user_id] = self.frame_counts.get(user_id, 0) + 1
         self.status.pop(user_id, None)
@@ -262,17 +263,18 @@ def fitted(box: QRectF, width: float, height: float) -> QRectF:
     return rect
 
 
-def _fit(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _fit(image: Image, size: tuple[int, int]) -> Image:
     """``image`` (BGR) scaled to fit inside ``size`` whole (the viewer page's object-fit:
     contain: a crop could cut a face away), as BGRA."""
     height, width = image.shape[:2]
     scale = min(size[0] / width, size[1] / height)
     scaled = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.cvtColor(cv2.resize(image, scaled, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2BGRA)
+    bgra = cv2.cvtColor(cv2.resize(image, scaled, interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2BGRA)
+    return np.asarray(bgra, np.uint8)
 
 
-def _decode_fit(frame: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
-    return _fit(frame.to_ndarray(format="bgr24"), size)
+def _decode_fit(frame: av.VideoFrame, size: tuple[int, int]) -> Image:
+    return _fit(np.asarray(frame.to_ndarray(format="bgr24"), np.uint8), size)
 
 
 class TileFeeds:
@@ -287,7 +289,7 @@ class TileFeeds:
     def users(self) -> set[str]:
         return {user for user, task in self._tasks.items() if not task.done()}
 
-    def local(self, user_id: str, flow: FrameFlow) -> None:
+    def local(self, user_id: str, flow: Program) -> None:
         self._start(user_id, self._local(user_id, flow))
 
     def remote(self, user_id: str, track: MediaStreamTrack) -> asyncio.Task[None]:
@@ -327,7 +329,7 @@ class TileFeeds:
         await asyncio.sleep(HOLD_S)
         self.stage.mark_ended(user_id)
 
-    async def _local(self, user_id: str, flow: FrameFlow) -> None:
+    async def _local(self, user_id: str, flow: Program) -> None:
         loop = asyncio.get_running_loop()
         seq = 0
         with contextlib.suppress(EOFError):

@@ -109,11 +109,13 @@ QSpinBox::down-arrow, QDoubleSpinBox::down-arrow {{
 QComboBox QAbstractItemView {{
     background: {SURFACE_HIGH}; border: 1px solid {BORDER}; selection-background-color: {ACCENT_2};
 }}
-QListWidget {{
+QListWidget, QTreeWidget {{
     background: {BACKGROUND}; border: 1px solid {BORDER}; border-radius: 8px; padding: 4px;
 }}
 QListWidget::item {{ padding: 6px 8px; border-radius: 6px; }}
 QListWidget::item:selected {{ background: {SURFACE_HIGH}; border: 1px solid {ACCENT_2}; }}
+QTreeWidget::item {{ padding: 6px 4px; }}
+QTreeWidget::item:selected {{ background: {SURFACE_HIGH}; color: {TEXT}; }}
 QCheckBox, QRadioButton {{ spacing: 8px; }}
 QRadioButton::indicator {{
     width: 16px; height: 16px; border: 2px solid {TEXT_DIM}; border-radius: 10px;

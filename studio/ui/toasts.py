@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui import theme
+from studio.ui.user_text import PlainLabel
 
 KINDS = {
     "info": (theme.ACCENT_2, "●"),
@@ -59,12 +60,10 @@ class Toast(QFrame):
         icon = QLabel(glyph)
         icon.setStyleSheet(f"color: {colour}; font-size: 16px; font-weight: 800;")
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.heading = QLabel(title)
-        self.heading.setTextFormat(Qt.TextFormat.PlainText)  # names in toasts are other people's
+        self.heading = PlainLabel(title)  # toasts name other people: always plain text
         self.heading.setStyleSheet("font-weight: 700;")
         self.heading.setWordWrap(True)
-        self.body = QLabel(text)
-        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        self.body = PlainLabel(text)
         self.body.setWordWrap(True)
         self.body.setProperty("dim", True)
         self.body.setVisible(bool(text))

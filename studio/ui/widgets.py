@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.ui import theme
+from studio.ui.user_text import PlainLabel, plain_tip
 
 
 def clock_text(seconds: float) -> str:
@@ -25,7 +27,7 @@ def clock_text(seconds: float) -> str:
 
 
 def section(text: str) -> QLabel:
-    label = QLabel(text.upper())
+    label = PlainLabel(text.upper())
     label.setObjectName("section")
     return label
 
@@ -38,10 +40,21 @@ def role_button(text: str, role: str) -> QPushButton:
 
 
 def dim(text: str = "") -> QLabel:
-    label = QLabel(text)
+    """A secondary line, in plain text (it often carries names and titles)."""
+    label = PlainLabel(text)
     label.setProperty("dim", True)
     label.setWordWrap(True)
     return label
+
+
+def vertical_scroll(page: QWidget) -> QScrollArea:
+    """``page`` in a scroll area that fits it to the width: never a sideways scroll (cards
+    wrap their rows and elide their lists instead)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(page)
+    return scroll
 
 
 class PlaceholderList(QListWidget):
@@ -108,7 +121,7 @@ class ElidedLabel(QLabel):
         room = self.contentsRect().width()
         shown = self.fontMetrics().elidedText(self._whole, Qt.TextElideMode.ElideRight, room)
         super().setText(shown)
-        self.setToolTip(self._whole if shown != self._whole else "")
+        self.setToolTip(plain_tip(self._whole) if shown != self._whole else "")
 
 
 class SpinBox(QSpinBox):

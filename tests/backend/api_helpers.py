@@ -12,6 +12,10 @@ from typing import Any
 import httpx
 import websockets
 
+from bench._ws import ticketed
+from tests.wire.contract import contract_problem
+from wire.base import WireModel
+
 
 @dataclass
 class ApiUser:
@@ -56,12 +60,13 @@ class Listener:
     url: str
     token: str
     events: list[dict[str, Any]] = field(default_factory=list)
+    contract_problems: list[str] = field(default_factory=list)
     _ws: Any = None
     _task: asyncio.Task[None] | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __aenter__(self) -> Listener:
-        self._ws = await websockets.connect(f"{self.url}?token={self.token}", max_size=None)
+        self._ws = await websockets.connect(await ticketed(self.url, self.token), max_size=None)
         self._task = asyncio.create_task(self._read())
         await self.wait_for("hello")
         return self
@@ -72,14 +77,20 @@ class Listener:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         await self._ws.close()
+        assert not self.contract_problems, "\n".join(self.contract_problems)
 
     async def _read(self) -> None:
         async for raw in self._ws:
-            self.events.append(json.loads(raw))
+            event = json.loads(raw)
+            if (problem := contract_problem(event)) is not None:
+                self.contract_problems.append(problem)
+            self.events.append(event)
             self._arrived.set()
 
-    async def send(self, event: str, data: dict[str, Any]) -> None:
-        await self._ws.send(json.dumps({"event": event, "data": data}))
+    async def send(self, event: str, data: dict[str, Any] | WireModel) -> None:
+        """Send ``data`` as it is (a raw client), or a model as the studio sends it."""
+        raw = data.to_wire() if isinstance(data, WireModel) else data
+        await self._ws.send(json.dumps({"event": event, "data": raw}))
 
     async def join(self, room: str) -> dict[str, Any]:
         since = len(self.events)

@@ -15,6 +15,8 @@ import pytest
 from backend.errors import Conflict
 from backend.storage.db import Database
 
+pytestmark = pytest.mark.one_engine  # SQLite's own commits (PostgreSQL: test_postgres.py)
+
 
 @pytest.fixture
 def db(tmp_path: Path) -> Database:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from backend.services.shopping.rules import CHECKOUT_HOLD
+from backend.services.shopping.vouchers import MAX_HOLDS
 from backend.settings import Settings
-from backend.storage.db import Database, iso, utc_now
+from backend.storage.db import iso, parse_iso, utc_now
+from backend.storage.engines import open_database
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import LiveServer, running_server
 
@@ -483,6 +487,11 @@ async def test_hundred_buyers_race_for_ten_units(
     )
 
 
+async def voucher(seller: ApiUser, path: str, code: str, **terms: Any) -> dict:
+    body = {"code": code, "type": "fixed", "value": 15, **terms}
+    return await seller.data("POST", f"{path}/vouchers", json=body)
+
+
 async def test_voucher_limits_hold_under_concurrency(
     server: LiveServer, client: httpx.AsyncClient
 ) -> None:
@@ -490,14 +499,11 @@ async def test_voucher_limits_hold_under_concurrency(
     mug = await product(seller, price=40, stock=100)
     session = await live_session(seller, mug)
     path = f"{SHOP}/{session['id']}"
-    await seller.data(
-        "POST",
-        f"{path}/vouchers",
-        json={"code": "FIVE", "type": "fixed", "value": 15, "usageLimit": 5},
-    )
+    await voucher(seller, path, "FIVE", usageLimit=5)
     buyers = many_buyers(server, client, 50, coins=100)
+    at_checkout = {"productId": mug["id"], "voucherCode": "five"}
     responses = await asyncio.gather(
-        *(b.call("POST", f"{path}/vouchers/use", json={"code": "five"}) for b in buyers)
+        *(b.call("POST", f"{path}/checkout", json=at_checkout) for b in buyers)
     )
     winners = [b for b, r in zip(buyers, responses, strict=True) if r.status_code == 200]
     assert len(winners) == 5
@@ -512,8 +518,8 @@ async def test_voucher_limits_hold_under_concurrency(
         "POST", f"{path}/orders", json={"productId": mug["id"], "voucherCode": "FIVE"}
     )
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "voucher_used_up"
-    voucher = (await seller.data("GET", path))["vouchers"][0]
-    assert (voucher["used"], voucher["remaining"]) == (5, 0)
+    held = (await seller.data("GET", path))["vouchers"][0]
+    assert (held["used"], held["remaining"]) == (5, 0)
     # Cancelling the order gives its use back; the same buyer still may use it only once.
     await seller.data("PUT", f"{path}/orders/{order['id']}", json={"status": "cancelled"})
     loser = next(b for b in buyers if b not in winners)
@@ -525,9 +531,113 @@ async def test_voucher_limits_hold_under_concurrency(
     assert uses["vouchers"][0]["used"] == 5
 
 
-async def test_per_user_single_use_and_hold_release(
+async def test_throwaway_accounts_cannot_sit_on_a_limited_voucher(
     server: LiveServer, client: httpx.AsyncClient
 ) -> None:
+    """Issue 21 (6): applying a code holds nothing, and an account that cannot pay holds
+    nothing at checkout, so a buyer still gets the voucher however many accounts tried it."""
+    seller, buyer = await register(client), await register(client, coins=100)
+    mug = await product(seller, price=40)
+    session = await live_session(seller, mug)
+    path = f"{SHOP}/{session['id']}"
+    await voucher(seller, path, "THREE", usageLimit=3)
+    throwaway = many_buyers(server, client, 10, coins=0)
+    applied = {"code": "three", "productId": mug["id"]}
+    for account in throwaway:
+        check = await account.data("POST", f"{path}/vouchers/use", json=applied)
+        assert (check["subtotal"], check["discount"]) == (40, 15)
+        held = await account.call(
+            "POST", f"{path}/checkout", json={"productId": mug["id"], "voucherCode": "THREE"}
+        )
+        assert held.status_code == 409
+        assert held.json()["error"]["code"] == "insufficient_funds"
+    assert (await seller.data("GET", path))["vouchers"][0]["used"] == 0
+    order = await buyer.data(
+        "POST", f"{path}/orders", json={"productId": mug["id"], "voucherCode": "THREE"}
+    )
+    assert (order["discount"], order["total"]) == (15, 25)
+
+
+async def test_checkout_holds_one_use_per_buyer_briefly(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    seller, buyer = await register(client), await register(client, coins=1000)
+    mug = await product(seller, price=40)
+    session = await live_session(seller, mug)
+    path = f"{SHOP}/{session['id']}"
+    await voucher(seller, path, "ONE", usageLimit=5)
+    await voucher(seller, path, "TWO", usageLimit=5)
+    body = {"productId": mug["id"], "quantity": 2, "voucherCode": "one"}
+    before = utc_now()
+    first = await buyer.data("POST", f"{path}/checkout", json=body)
+    assert (first["subtotal"], first["discount"], first["total"]) == (80, 15, 65)
+    assert first["voucherCode"] == "ONE" and first["flashUnits"] == 0
+    hold = parse_iso(first["holdUntil"]) - before
+    assert timedelta(0) < hold <= CHECKOUT_HOLD + timedelta(seconds=5)
+    again = await buyer.data("POST", f"{path}/checkout", json=body)
+    assert again["holdUntil"] >= first["holdUntil"]
+
+    async def used() -> list[int]:
+        return [v["used"] for v in (await seller.data("GET", path))["vouchers"]]
+
+    assert await used() == [1, 0]  # the second checkout kept the buyer's one hold
+    await buyer.data("POST", f"{path}/checkout", json={**body, "voucherCode": "TWO"})
+    assert await used() == [0, 1]  # a new checkout in the session replaces the hold
+    plain = await buyer.data("POST", f"{path}/checkout", json={"productId": mug["id"]})
+    assert (plain["discount"], plain["holdUntil"], plain["voucherCode"]) == (0, None, None)
+
+    # Holds across sessions are counted: a few checkouts at once, not more.
+    for _ in range(MAX_HOLDS - 1):
+        other_mug = await product(seller, price=40)
+        other = await live_session(seller, other_mug)
+        await voucher(seller, f"{SHOP}/{other['id']}", "ONE")
+        await buyer.data(
+            "POST",
+            f"{SHOP}/{other['id']}/checkout",
+            json={"productId": other_mug["id"], "voucherCode": "ONE"},
+        )
+    last_mug = await product(seller, price=40)
+    last = await live_session(seller, last_mug)
+    await voucher(seller, f"{SHOP}/{last['id']}", "ONE")
+    refused = await buyer.call(
+        "POST",
+        f"{SHOP}/{last['id']}/checkout",
+        json={"productId": last_mug["id"], "voucherCode": "ONE"},
+    )
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "too_many_holds"
+    assert "try again in" in refused.json()["error"]["message"]
+
+
+async def last_use_held(
+    client: httpx.AsyncClient, coins: int
+) -> tuple[ApiUser, ApiUser, ApiUser, str, dict]:
+    """A live shop whose one-use voucher LAST is held by ``buyer`` at checkout; ``other`` has
+    as many coins. Returns (seller, buyer, other, session path, order body with the code)."""
+    seller = await register(client)
+    buyer, other = await register(client, coins=coins), await register(client, coins=coins)
+    mug = await product(seller, price=40)
+    session = await live_session(seller, mug)
+    path = f"{SHOP}/{session['id']}"
+    await voucher(seller, path, "LAST", usageLimit=1)
+    with_code = {"productId": mug["id"], "voucherCode": "LAST"}
+    await buyer.data("POST", f"{path}/checkout", json=with_code)
+    return seller, buyer, other, path, with_code
+
+
+async def test_a_failed_order_releases_the_buyers_hold(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    seller, buyer, other, path, with_code = await last_use_held(client, coins=50)
+    taken = await other.call("POST", f"{path}/checkout", json=with_code)
+    assert taken.json()["error"]["code"] == "voucher_used_up"
+    broke = await buyer.call("POST", f"{path}/orders", json={**with_code, "quantity": 3})
+    assert broke.status_code == 409 and broke.json()["error"]["code"] == "insufficient_funds"
+    assert (await seller.data("GET", path))["vouchers"][0]["used"] == 0
+    order = await other.data("POST", f"{path}/orders", json=with_code)
+    assert order["discount"] == 15
+
+
+async def test_per_user_single_use(server: LiveServer, client: httpx.AsyncClient) -> None:
     seller, buyer = await register(client), await register(client, coins=200)
     mug = await product(seller, price=40)
     session = await live_session(seller, mug)
@@ -535,14 +645,11 @@ async def test_per_user_single_use_and_hold_release(
     await seller.data(
         "POST", f"{path}/vouchers", json={"code": "ONCE", "type": "percent", "value": 50}
     )
-    hold = await buyer.data(
+    check = await buyer.data(
         "POST", f"{path}/vouchers/use", json={"code": "ONCE", "productId": mug["id"], "quantity": 2}
     )
-    assert (hold["subtotal"], hold["discount"]) == (80, 40)
-    same = await buyer.data("POST", f"{path}/vouchers/use", json={"code": "ONCE"})
-    assert same["reservation"]["id"] == hold["reservation"]["id"]
-    services = server.app.state.services
-    services.shopping.release_hold(hold["reservation"]["id"])
+    assert (check["subtotal"], check["discount"]) == (80, 40)
+    assert check["voucher"]["used"] == 0 and "reservation" not in check
     order = await buyer.data(
         "POST", f"{path}/orders", json={"productId": mug["id"], "voucherCode": "ONCE"}
     )
@@ -551,6 +658,8 @@ async def test_per_user_single_use_and_hold_release(
         "POST", f"{path}/orders", json={"productId": mug["id"], "voucherCode": "ONCE"}
     )
     assert twice.status_code == 409 and twice.json()["error"]["code"] == "voucher_already_used"
+    applied = await buyer.call("POST", f"{path}/vouchers/use", json={"code": "ONCE"})
+    assert applied.json()["error"]["code"] == "voucher_already_used"
 
 
 async def test_retried_idempotency_key_creates_one_order(client: httpx.AsyncClient) -> None:
@@ -583,7 +692,7 @@ async def test_flash_sale_expiring_while_stopped_ends_on_restart(settings: Setti
                 livePrice=40,
                 flashSale={"price": 10, "quantity": 5, "expiresIn": 600_000},
             )
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path, settings.database_url)
     past = iso(utc_now())
     db.execute("UPDATE deadlines SET dueAt = ? WHERE kind = 'shopping:flash-end'", (past,))
     db.execute("UPDATE shopping_products SET flashEndsAt = ?", (past,))
@@ -639,3 +748,52 @@ async def test_a_flash_sale_on_a_product_already_in_the_session(
     again = await seller.data("POST", flash_path, json={**flash, "quantity": 1, "price": 25})
     assert again["flashSale"]["status"] == "active" and again["flashSale"]["endedReason"] is None
     assert again["currentPrice"] == 25
+
+
+@pytest.mark.one_engine  # the schema is the same whatever stores the data
+def test_openapi_documents_every_shopping_answer(server: LiveServer) -> None:
+    """Every shopping and catalog route declares its answer (schemathesis checks the answers
+    against it): the envelope with a named model, or a list of one, as ``data``."""
+    spec = server.app.openapi()
+    schemas = spec["components"]["schemas"]
+    documented = 0
+    for path, item in spec["paths"].items():
+        if not path.startswith((SHOP, "/api/products")):
+            continue
+        for method, operation in item.items():
+            success = next(code for code in operation["responses"] if code.startswith("2"))
+            ref = operation["responses"][success]["content"]["application/json"]["schema"]
+            data = schemas[ref["$ref"].rsplit("/", 1)[1]]["properties"]["data"]
+            model = data.get("items", data)["$ref"].rsplit("/", 1)[1]
+            assert schemas[model]["properties"], (method, path)
+            documented += 1
+    assert documented == 22
+    assert "holdUntil" in schemas["Checkout"]["properties"]
+
+
+async def test_the_room_hears_the_session_start(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    seller = await register(client)
+    session = await seller.data("POST", SHOP, json={"title": "Soon"})
+    async with Listener(server.ws_url, seller.token) as ws:
+        await ws.join(f"live-shopping:{session['id']}")
+        started = await seller.data("POST", f"{SHOP}/{session['id']}/start")
+        event = await ws.wait_for("live-shopping:started")
+    assert event["data"]["session"]["status"] == "live" == started["status"]
+    assert event["data"]["sessionId"] == session["id"]
+
+
+async def test_an_unconfirmed_checkout_hold_runs_out(
+    server: LiveServer, client: httpx.AsyncClient
+) -> None:
+    seller, _, other, path, with_code = await last_use_held(client, coins=100)
+    services = server.app.state.services
+    services.db.execute(
+        "UPDATE deadlines SET dueAt = ? WHERE kind = 'shopping:voucher-hold'", (iso(utc_now()),)
+    )
+    services.scheduler.run_due()  # (or the server's own scheduler got there first)
+    released = services.db.scalar("SELECT status FROM shopping_voucher_uses")
+    assert released == "released"
+    assert (await seller.data("GET", path))["vouchers"][0]["used"] == 0
+    assert (await other.data("POST", f"{path}/orders", json=with_code))["discount"] == 15

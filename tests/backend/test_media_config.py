@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
+
 import httpx
 import pytest
 
 import onair_cli
-from backend.settings import Settings
-from tests.backend.api_helpers import register
+from backend.settings import IceServer, Settings
+from tests.backend.api_helpers import Listener, register
 from tests.servers import LiveServer, running_server
+from wire.events import WebRTC
 
 MEDIA = "https://media.example.com:8443"
 
@@ -95,3 +100,55 @@ async def test_signaling_names_the_external_media_server(settings: Settings) -> 
             joined = await alice.data("GET", f"/api/webrtc/stream/{name}/join")
             assert joined["whepUrl"] == f"{MEDIA}/{name}/whep"
             assert joined["watchUrl"] == f"/watch/{name}"
+
+
+async def test_an_ice_server_without_credentials_is_handed_out_without_them(
+    settings: Settings,
+) -> None:
+    """Absent, not null: a browser's RTCPeerConnection takes the entries as they come."""
+    stun = IceServer("stun:stun.example.com:3478")
+    turn = IceServer("turn:turn.example.com:3478", username="onair", credential="fixed")
+    with running_server(settings.with_overrides(ice_servers=(stun, turn))) as live:
+        async with httpx.AsyncClient(base_url=live.url) as client:
+            alice = await register(client)
+            config = await alice.data("GET", "/api/media/config")
+            started = await alice.data("POST", "/api/webrtc/stream/start", json={})
+            joined = await alice.data("GET", f"/api/webrtc/stream/{alice.username}/join")
+            async with Listener(live.ws_url, alice.token) as call:
+                await call.send(WebRTC.JOIN_ROOM, {"roomId": "ice-check"})
+                peers = (await call.wait_for(WebRTC.EXISTING_PEERS))["data"]
+    handed_out = [
+        {"urls": "stun:stun.example.com:3478"},
+        {"urls": "turn:turn.example.com:3478", "username": "onair", "credential": "fixed"},
+    ]
+    for answer in (config, started, joined, peers):
+        assert answer["iceServers"] == handed_out
+
+
+def page_media(page: str) -> object:
+    """The media settings the watch page carries for its video (js/boot.js reads them)."""
+    match = re.search(r'<meta name="onair-media" content="([^"]*)">', page)
+    assert match, page[:400]
+    return json.loads(html.unescape(match[1]))
+
+
+async def test_the_watch_page_says_where_its_video_plays(settings: Settings) -> None:
+    """The video starts before the page asks anything (issue 23): the page names the WHEP
+    template, and says to ask for the ICE servers only when there are any (their credentials
+    are per viewer, so they are never in the page)."""
+    turn = IceServer("turn:turn.example.com:3478", username="onair", credential="fixed")
+    elsewhere = settings.with_overrides(
+        whep_url_template=f"{MEDIA}/{{stream}}/whep", ice_servers=(turn,)
+    )
+    with running_server(settings) as plain, running_server(elsewhere) as external:
+        async with httpx.AsyncClient() as client:
+            here = await client.get(f"{plain.url}/watch/alice")
+            there = await client.get(f"{external.url}/watch/alice")
+            again = await client.get(
+                f"{external.url}/watch/alice", headers={"If-None-Match": there.headers["etag"]}
+            )
+    assert page_media(here.text) == {"whep": "/whep/{stream}", "askIceServers": False}
+    assert page_media(there.text) == {"whep": f"{MEDIA}/{{stream}}/whep", "askIceServers": True}
+    assert "fixed" not in there.text
+    assert here.headers["etag"] != there.headers["etag"]
+    assert again.status_code == 304

@@ -15,7 +15,8 @@ from backend.services.container import Services
 from backend.settings import Settings
 from onair_cli import main as onair
 from tests.backend.api_helpers import ApiUser, Listener, register
-from tests.servers import LiveServer, make_settings, running_server
+from tests.servers import LiveServer, database_args, make_settings, running_server
+from wire.analytics import ConnectionAttempts
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -28,7 +29,7 @@ async def client(server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
 
 async def admin_user(client: httpx.AsyncClient, server: LiveServer) -> ApiUser:
     user = await register(client)
-    assert onair(["admin", "grant", user.username, "--db", str(server.settings.db_path)]) == 0
+    assert onair(["admin", "grant", user.username, *database_args(server.settings)]) == 0
     return user
 
 
@@ -58,14 +59,14 @@ async def test_metrics_and_analytics_are_for_admins_only(
         as_guest = await client.get(path, headers={"Authorization": f"Bearer {guest}"})
         assert as_guest.status_code == 403
         assert (await user.call("GET", path)).status_code == 403
-    db = str(server.settings.db_path)
+    db = database_args(server.settings)
     # The role is read at every request: the token issued before the grant works at once.
-    assert onair(["admin", "grant", user.username, "--db", db]) == 0
+    assert onair(["admin", "grant", user.username, *db]) == 0
     assert (await user.call("GET", "/metrics")).status_code == 200
     assert (await user.call("GET", "/api/admin/analytics")).status_code == 200
-    assert onair(["admin", "revoke", user.username, "--db", db]) == 0
+    assert onair(["admin", "revoke", user.username, *db]) == 0
     assert (await user.call("GET", "/metrics")).status_code == 403
-    assert onair(["admin", "grant", "nobody-here", "--db", db]) == 1
+    assert onair(["admin", "grant", "nobody-here", *db]) == 1
 
 
 async def test_key_metrics_come_from_the_database(
@@ -148,6 +149,7 @@ async def test_key_metrics_come_from_the_database(
         ("onair_webrtc_quality_changes_total", (("level", "hd"),)): 1,
         ("onair_webrtc_reconnections_total", (("kind", "egress"),)): 1,
         ("onair_ws_connections", ()): 1,
+        ("onair_ws_binary_frames_refused_total", ()): 0,
     }
     assert {key: samples.get(key) for key in expected_samples} == expected_samples
     assert samples[("onair_pk_battle_duration_seconds_average", ())] >= 0
@@ -194,8 +196,8 @@ def test_every_app_has_its_own_registry(tmp_path: Path) -> None:
     ]
     first, second = (app.state.services.analytics for app in apps)
     first.media.connection("ingest", True)
-    assert first.media.snapshot()["connections"]["ingest"]["success"] == 1
-    assert second.media.snapshot()["connections"]["ingest"]["success"] == 0
+    assert first.media.snapshot().connections["ingest"].success == 1
+    assert second.media.snapshot().connections["ingest"].success == 0
     for app in apps:
         app.state.services.db.close()
 
@@ -216,9 +218,9 @@ async def test_media_plane_reports_connections_network_and_quality(
             "POST", "/api/webrtc/quality/adapt", json={"rtt": rtt, "packetLoss": loss}
         )
     media = services_of(server).analytics.media.snapshot()
-    assert media["connections"]["ingest"] == {"success": 0, "failure": 1}
-    assert media["averageRttMs"] == pytest.approx(210.0)
-    assert media["averagePacketLossPercent"] == pytest.approx(6.0)
+    assert media.connections["ingest"] == ConnectionAttempts(success=0, failure=1)
+    assert media.average_rtt_ms == pytest.approx(210.0)
+    assert media.average_packet_loss_percent == pytest.approx(6.0)
 
 
 async def test_a_static_metrics_token_lets_prometheus_scrape(tmp_path: Path) -> None:

@@ -9,11 +9,17 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
-from backend.services.pk_battles import END_DEADLINE
-from backend.storage.db import Database, iso, utc_now
+from backend.api.lean import LeanDispatch, lean_routes
+from backend.app import ROUTERS, create_app
+from backend.services.pk import END_DEADLINE
+from backend.settings import Settings
+from backend.storage.db import iso, utc_now
+from backend.storage.engines import open_database
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import LiveServer, running_server
+from tests.wire.openapi import documented_answers
 
 STAGGER = timedelta(milliseconds=15)
 
@@ -346,7 +352,8 @@ async def test_a_forfeit_racing_the_natural_end_pays_once(
 async def test_the_gift_hot_path_answers_like_every_other_endpoint(
     client: httpx.AsyncClient,
 ) -> None:
-    """The gift endpoint is served by a lean route; its errors keep the API's envelopes."""
+    """The gift endpoint is a LeanRoute (its own request handler); its errors keep the API's
+    envelopes, and who asks is settled before the body is read."""
     host1, host2 = await register(client), await register(client)
     viewer = await register(client, coins=100)
     battle = await start_battle(host1, host2)
@@ -406,6 +413,110 @@ async def test_gift_storm_totals_are_exact(server: LiveServer, client: httpx.Asy
         assert wallet.balance(user.id) == wallet.ledger_balance(user.id)
 
 
+async def test_a_gift_is_a_wallet_transfer_with_gift_ledger_kinds(
+    client: httpx.AsyncClient,
+) -> None:
+    host1, host2 = await register(client), await register(client)
+    fan = await register(client, coins=100)
+    battle = await start_battle(host1, host2)
+    body = {"giftId": "star", "quantity": 2, "toHost": host2.id}
+    await fan.data("POST", f"/api/pk-battles/{battle['id']}/gift", json=body)
+    sent = (await fan.data("GET", "/api/wallet"))["history"][0]
+    received = (await host2.data("GET", "/api/wallet"))["history"][0]
+    assert (sent["kind"], sent["coins"], sent["refId"]) == ("gift:sent", -20, battle["id"])
+    assert (received["kind"], received["coins"], received["refId"]) == (
+        "gift:received",
+        20,
+        battle["id"],
+    )
+
+
+async def test_top_supporters_rank_by_coins_then_who_got_there_first(
+    client: httpx.AsyncClient,
+) -> None:
+    host1, host2 = await register(client), await register(client)
+    battle = await start_battle(host1, host2)
+    fans = [await register(client, coins=100) for _ in range(4)]
+    path = f"/api/pk-battles/{battle['id']}/gift"
+
+    async def gift(fan: ApiUser, gift_id: str, to_host: str = host1.id) -> dict:
+        answer = await fan.data("POST", path, json={"giftId": gift_id, "toHost": to_host})
+        await asyncio.sleep(STAGGER.total_seconds())  # stamps a millisecond apart at least
+        return answer
+
+    first, second, big, late = fans
+    for fan, gift_id in [(first, "rose"), (second, "rose"), (big, "heart"), (late, "rose")]:
+        await gift(fan, gift_id)
+    answer = await gift(second, "rose")  # 2 coins: ahead of the tie at 1
+    assert [(s["id"], s["coins"]) for s in answer["topSupporters"]["host1"]] == [
+        (big.id, 5),
+        (second.id, 2),
+        (first.id, 1),  # tied with the late fan at 1, and there first
+    ]
+    await gift(first, "rose", to_host=host2.id)
+    detail = await host1.data("GET", f"/api/pk-battles/{battle['id']}")
+    assert detail["topSupporters"]["host1"] == answer["topSupporters"]["host1"]
+    assert [s["id"] for s in detail["topSupporters"]["host2"]] == [first.id]
+    # Every gifter counts as one viewer, however many gifts and to whichever host.
+    assert detail["viewerCount"] == 4
+
+
+@pytest.mark.one_engine  # the schema is the same whatever stores the data
+async def test_openapi_documents_every_pk_answer(server: LiveServer) -> None:
+    """Each PK route declares its answer's model, so OpenAPI (and schemathesis) know it."""
+    documented = documented_answers(server.app.openapi(), "/api/pk-battles")
+    assert documented == {
+        ("post", "/api/pk-battles"): "Ok_Battle_",
+        ("get", "/api/pk-battles/active/list"): "Ok_list_Battle__",
+        ("get", "/api/pk-battles/leaderboard/rankings"): "Ok_Leaderboard_",
+        ("get", "/api/pk-battles/user/{user_id}"): "Ok_UserBattles_",
+        ("get", "/api/pk-battles/{battle_id}"): "Ok_BattleDetail_",
+        ("delete", "/api/pk-battles/{battle_id}"): "Ok_Battle_",
+        ("post", "/api/pk-battles/{battle_id}/accept"): "Ok_Battle_",
+        ("post", "/api/pk-battles/{battle_id}/gift"): "Ok_GiftReceipt_",
+    }
+
+
+async def test_a_gift_is_answered_by_its_lean_route_past_the_rest_of_the_stack(
+    settings: Settings,
+) -> None:
+    """LeanDispatch answers a request one of the routers' lean routes matches fully (a gift,
+    and its refusals with the API's envelopes); anything else goes on down the stack."""
+    app = create_app(settings)
+    passed_on: list[str] = []
+
+    async def rest_of_the_stack(scope: Scope, receive: Receive, send: Send) -> None:
+        passed_on.append(f"{scope['method']} {scope['path']}")
+        await app(scope, receive, send)
+
+    dispatch = LeanDispatch(rest_of_the_stack, lean_routes(ROUTERS))
+
+    async def dispatched(scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = app
+        await dispatch(scope, receive, send)
+
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as setup,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=dispatched), base_url="http://t"
+        ) as lean,
+    ):
+        host1, host2 = await register(setup), await register(setup)
+        viewer = await register(setup, coins=10)
+        battle = await start_battle(host1, host2)
+        path = f"/api/pk-battles/{battle['id']}/gift"
+        body = {"giftId": "rose", "toHost": host1.id}
+        sent = await lean.post(path, json=body, headers=viewer.headers)
+        assert sent.status_code == 200 and sent.json()["data"]["balance"]["coins"] == 9
+        refused = await lean.post(path, json={**body, "score": 5}, headers=viewer.headers)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (422, "validation_error")
+        stranger = await lean.post(path, json=body)
+        assert (stranger.status_code, stranger.json()["error"]["code"]) == (401, "unauthorized")
+        assert passed_on == []
+        assert (await lean.get(path, headers=viewer.headers)).status_code == 405
+        assert passed_on == [f"GET {path}"]
+
+
 async def test_idempotency_key_charges_once(client: httpx.AsyncClient) -> None:
     host1, host2 = await register(client), await register(client)
     viewer = await register(client, coins=100)
@@ -437,7 +548,7 @@ async def test_deadline_passing_while_stopped_ends_battle_on_restart(settings) -
                 json={"giftId": "star", "quantity": 2, "toHost": host1.id},
             )
     # While the server is down the deadline passes.
-    db = Database(settings.db_path)
+    db = open_database(settings.db_path, settings.database_url)
     past = iso(utc_now())
     db.execute("UPDATE deadlines SET dueAt = ? WHERE refId = ?", (past, battle["id"]))
     db.execute("UPDATE pk_battles SET endsAt = ? WHERE id = ?", (past, battle["id"]))

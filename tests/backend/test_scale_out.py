@@ -12,9 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from backend.services.social.likes import BURST
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import backend_subprocess, make_settings, redis_server, running_server
 from wire.events import multihost_room, stream_room
+
+# Workers sharing one SQLite file; the same on PostgreSQL across nodes: test_nodes.py.
+pytestmark = pytest.mark.one_engine
 
 
 @pytest.fixture
@@ -169,3 +173,58 @@ async def test_a_cohost_connected_through_another_worker_is_not_taken_for_gone(
                     break
                 await asyncio.sleep(0.05)
             assert db.scalar(pending) == 1
+
+
+async def test_chat_batches_on_one_worker_reach_a_viewer_on_another_in_order(
+    tmp_path: Path, redis_url: str
+) -> None:
+    db = tmp_path / "chat.sqlite3"
+    with backend_process(db, redis_url) as url_a, backend_process(db, redis_url) as url_b:
+        async with httpx.AsyncClient(base_url=url_a) as a:
+            host, alice = await register(a), await register(a)
+            ws_b = url_b.replace("http", "ws", 1) + "/ws"
+            async with Listener(ws_b, alice.token) as listener:
+                await listener.join(stream_room(host.username))
+                texts = [f"line {i}" for i in range(10)]
+                path = f"/api/streams/{host.username}/chat"
+                # Sent at once, they commit together and leave worker A as one batch.
+                await asyncio.gather(*(host.data("POST", path, json={"text": t}) for t in texts))
+                await listener.wait_for(lambda e: len(listener.named("chat:message")) == 10)
+                page = await alice.data("GET", path)
+                stored = [m["text"] for m in reversed(page["messages"])]
+                assert [m["text"] for m in listener.named("chat:message")] == stored
+                assert sorted(stored) == sorted(texts)
+
+
+async def test_a_viewers_like_budget_is_one_across_workers(tmp_path: Path, redis_url: str) -> None:
+    # Media on its own server (as when workers scale out): likes are taken without a local live.
+    settings = make_settings(
+        tmp_path / "likes.sqlite3",
+        redis_url=redis_url,
+        whep_url_template="https://media.example/whep/{stream}",
+    )
+    with running_server(settings) as a, running_server(settings) as b:
+        for worker in (a, b):
+            worker.app.state.services.social.likes.rate.clock = lambda: 1000.0  # time stands still
+        async with (
+            httpx.AsyncClient(base_url=a.url) as on_a,
+            httpx.AsyncClient(base_url=b.url) as on_b,
+        ):
+            alice, bob = await register(on_a), await register(on_a)
+            path = f"/api/streams/{alice.username}/likes"
+            answers = await asyncio.gather(
+                *(
+                    (on_a, on_b)[i % 2].post(path, json={"count": 1}, headers=bob.headers)
+                    for i in range(100)
+                )
+            )
+            statuses = [answer.status_code for answer in answers]
+            # Fifty a worker: with a budget per worker, each would have taken BURST.
+            assert statuses.count(200) == BURST and statuses.count(429) == 100 - BURST
+            stored = "SELECT likes FROM stream_details WHERE stream = ?"
+            db = a.app.state.services.db
+            for _ in range(100):  # each worker writes its own batch
+                if db.scalar(stored, (alice.username,)) == BURST:
+                    break
+                await asyncio.sleep(0.05)
+            assert db.scalar(stored, (alice.username,)) == BURST

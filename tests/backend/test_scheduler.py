@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 from backend.services.scheduler import RETRY_SECONDS, Scheduler
 from backend.storage.db import Database, parse_iso, utc_now
 
 
-def test_due_deadlines_run_once_and_a_failing_one_is_pushed_back(tmp_path: Path) -> None:
-    db = Database(tmp_path / "s.sqlite3")
+def test_due_deadlines_run_once_and_a_failing_one_is_pushed_back(database: Database) -> None:
+    db = database
     scheduler = Scheduler(db)
     ran: list[str] = []
     attempts = {"flaky": 0}
@@ -35,4 +34,3 @@ def test_due_deadlines_run_once_and_a_failing_one_is_pushed_back(tmp_path: Path)
     assert parse_iso(due) >= now + timedelta(seconds=RETRY_SECONDS - 1)
     assert scheduler.run_due(now + timedelta(seconds=RETRY_SECONDS + 1)) == 1
     assert attempts["flaky"] == 2
-    db.close()

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from backend.services.stream_filters.catalog import Synced
 from filters import registry
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import LiveServer
@@ -171,8 +172,8 @@ async def test_apply_validates_parameters_and_tells_the_stream_room(
     trending = await host.data("GET", f"{BASE}/trending")
     assert [(f["id"], f["recentUses"]) for f in trending] == [(FREE, 2)]
     assert (await host.data("GET", f"{BASE}/{FREE}"))["usageCount"] == 2
-    report = services.analytics.report()["streamFilters"]
-    assert report["uses"] == 4 and report["topFilters"][FREE] == 2
+    report = services.analytics.report().stream_filters
+    assert report.uses == 4 and (report.top_filters or {})[FREE] == 2
 
 
 async def test_premium_filter_is_locked_until_unlocked_once(
@@ -215,8 +216,8 @@ async def test_premium_filter_is_locked_until_unlocked_once(
     assert [(h["coins"], h["kind"], h["refId"]) for h in history if h["kind"] != "topup"] == [
         (-cost, "filter:unlock", PREMIUM)
     ]
-    report = server.app.state.services.analytics.report()["streamFilters"]
-    assert report["unlocks"] == 1 and report["unlockRevenue"] == cost
+    report = server.app.state.services.analytics.report().stream_filters
+    assert report.unlocks == 1 and report.unlock_revenue == cost
 
 
 async def test_unlock_retries_with_one_key_debit_once(
@@ -411,7 +412,7 @@ async def test_seeding_follows_the_code_and_hides_removed_filters(
     db.execute("UPDATE stream_filters SET price = 499, parameters = '[]' WHERE id = ?", (PREMIUM,))
     assert "beauty.retired" in [f["id"] for f in await user.data("GET", BASE)]
 
-    assert services.stream_filters.ensure_catalog() == {"added": 0, "updated": 1, "hidden": 1}
+    assert services.stream_filters.catalog.sync() == Synced(updated=1, hidden=1)
     listed = {f["id"]: f for f in await user.data("GET", BASE)}
     assert "beauty.retired" not in listed
     assert listed[PREMIUM]["price"] == price(PREMIUM)
@@ -421,6 +422,6 @@ async def test_seeding_follows_the_code_and_hides_removed_filters(
     assert [f["id"] for f in await user.data("GET", f"{BASE}/user/favorites")] == [FREE]
     assert db.scalar("SELECT available FROM stream_filters WHERE id = 'beauty.retired'") == 0
     assert db.scalar("SELECT COUNT(*) FROM filter_favorites WHERE id = 'f1'") == 1
-    assert services.stream_filters.ensure_catalog() == {"added": 0, "updated": 0, "hidden": 0}
+    assert services.stream_filters.catalog.sync() == Synced()
     stored = db.one("SELECT parameters FROM stream_filters WHERE id = ?", (FREE,))
     assert stored is not None and json.loads(stored["parameters"])[0]["name"] == "amount"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
+import backend
+from backend.api import web
 from backend.storage.db import iso, utc_now
 from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.servers import LiveServer
@@ -202,7 +206,7 @@ async def test_the_watch_page_and_its_files(client: httpx.AsyncClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "object-src 'none'" in policy
-    assert '<script type="module" src="/web/js/app.js">' in page.text
+    assert '<script type="module" src="/web/js/boot.js">' in page.text
 
     script = await client.get("/web/js/app.js")
     assert script.status_code == 200
@@ -212,3 +216,66 @@ async def test_the_watch_page_and_its_files(client: httpx.AsyncClient) -> None:
         response = await client.get(bad)
         assert response.status_code == 404, bad
         assert json.loads(response.text)["success"] is False
+
+
+async def test_the_pages_files_are_asked_again_by_etag_and_whole_when_changed(
+    client: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read at once from memory (not streamed through a worker thread), still answered 304
+    while unchanged; the same for the small assets (gift icons)."""
+    monkeypatch.setattr(web, "WEB_DIR", tmp_path)
+    (tmp_path / "js").mkdir()
+    module = tmp_path / "js" / "x.js"
+    module.write_text("export const x = 1;\n")
+    first = await client.get("/web/js/x.js")
+    assert first.text == "export const x = 1;\n"
+    assert first.headers["cache-control"] == "no-cache"
+    etag = first.headers["etag"]
+    again = await client.get("/web/js/x.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    module.write_text("export const x = 22;\n")
+    changed = await client.get("/web/js/x.js", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.text == "export const x = 22;\n"
+
+    icon = await client.get("/assets/gifts/rose.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+    assert (
+        icon.content
+        == (Path(backend.__file__).parent.parent / "assets/gifts/rose.svg").read_bytes()
+    )
+    cached = await client.get(
+        "/assets/gifts/rose.svg", headers={"If-None-Match": icon.headers["etag"]}
+    )
+    assert cached.status_code == 304
+    head = await client.head("/assets/gifts/rose.svg")
+    assert head.status_code == 200 and head.content == b""
+    assert (await client.get("/assets/gifts/none.svg")).status_code == 404
+    assert (await client.get("/assets/gifts")).status_code == 404
+
+
+def imported_modules(module: str, folder: Path, seen: set[str] | None = None) -> set[str]:
+    """Every module ``module`` imports, directly or through others (relative imports)."""
+    seen = set() if seen is None else seen
+    text = (folder / module).read_text(encoding="utf-8")
+    for name in re.findall(r'from "\./([\w-]+\.js)"', text):
+        if name not in seen:
+            seen.add(name)
+            imported_modules(name, folder, seen)
+    return seen
+
+
+async def test_the_watch_page_preloads_every_module_its_script_imports(
+    client: httpx.AsyncClient,
+) -> None:
+    """The modules the video needs are asked for at once, not one level of imports after
+    another (the first frame waits for them): a module added to them must be preloaded too.
+    The rest of the page's (js/app.js loads them) are not: they would take the browser's
+    connections to the server before the video's token and offer (issue 23)."""
+    page = (await client.get("/watch/anyone")).text
+    scripts = re.findall(r'<script type="module" src="/web/js/([\w-]+\.js)">', page)
+    preloaded = re.findall(r'<link rel="modulepreload" href="/web/js/([\w-]+\.js)">', page)
+    folder = Path(backend.__file__).parent / "web" / "js"
+    assert scripts == ["boot.js"]
+    assert sorted(preloaded) == sorted(imported_modules("boot.js", folder))
+    for name in preloaded:
+        assert (await client.get(f"/web/js/{name}")).status_code == 200

@@ -12,19 +12,22 @@ import asyncio
 
 import httpx
 import pytest
+from playwright.async_api import Page, Response
 
 from backend.settings import Settings
 from studio.core.headless import go_live
 from tests.backend.api_helpers import register
-from tests.e2e.viewer_helpers import FRAMES_DECODED, chromium, open_viewer
+from tests.e2e.shared_chromium import Chromium
+from tests.e2e.viewer_helpers import FRAMES_DECODED, open_viewer
 from tests.helpers_media import loopback_ice  # noqa: F401  (fixture)
 from tests.servers import free_port, running_server
 
-pytestmark = [pytest.mark.usefixtures("loopback_ice"), pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.usefixtures("loopback_ice"), pytest.mark.timeout(180)]
 
 
 async def test_studio_publishes_to_and_viewers_play_from_a_dedicated_media_node(
     settings: Settings,
+    chromium: Chromium,
 ) -> None:
     main_port, media_port = free_port(), free_port()
     main_url, media_url = f"http://127.0.0.1:{main_port}", f"http://127.0.0.1:{media_port}"
@@ -57,7 +60,15 @@ async def test_studio_publishes_to_and_viewers_play_from_a_dedicated_media_node(
                 assert snapshot["whepUrl"] == f"{media_url}/whep/{stream}"
 
                 async with chromium() as browser:
-                    viewer = await open_viewer(browser, main.url, stream)
+                    patches: list[Response] = []
+
+                    async def note_patches(page: Page) -> None:
+                        page.on(
+                            "response",
+                            lambda r: patches.append(r) if r.request.method == "PATCH" else None,
+                        )
+
+                    viewer = await open_viewer(browser, main.url, stream, before_load=note_patches)
                     page = viewer.page
                     await page.wait_for_function(
                         "() => document.querySelector('.tile')?.dataset.state === 'playing'",
@@ -68,6 +79,14 @@ async def test_studio_publishes_to_and_viewers_play_from_a_dedicated_media_node(
                     # The page's WHEP session lives on the media node.
                     assert len(node.app.state.media.streams[stream].viewers) == 1
                     assert not main.app.state.media.sessions
+                    # Its ICE candidates trickled there too (CORS lets the page read
+                    # Accept-Patch and ETag and send If-Match).
+                    for _ in range(100):
+                        if patches:
+                            break
+                        await asyncio.sleep(0.05)
+                    assert patches and all(r.url.startswith(media_url) for r in patches)
+                    assert all(r.status == 204 for r in patches)
                     assert viewer.errors == []
             finally:
                 studio.cancel()

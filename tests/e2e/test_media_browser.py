@@ -14,8 +14,9 @@ from playwright.async_api import Page
 
 from backend.settings import Settings
 from studio.core.marker import read_marker
+from studio.core.sources import SampleSource
 from tests.backend.api_helpers import register
-from tests.e2e.viewer_helpers import chromium
+from tests.e2e.shared_chromium import Chromium
 from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import free_port, running_server
 
@@ -73,15 +74,17 @@ async def markers(page: Page, count: int, timeout: float = 20.0, above: int = -1
 
 async def test_chromium_plays_the_watch_page_and_recovers_after_a_backend_restart(
     settings: Settings,
+    chromium: Chromium,
 ) -> None:
     settings = settings.with_overrides(port=free_port())
     first, second = contextlib.ExitStack(), contextlib.ExitStack()
     live = await asyncio.to_thread(first.enter_context, running_server(settings))
     async with httpx.AsyncClient(base_url=live.url) as client:
         alice = await register(client)
+    source = SampleSource(640, 360, fps=30.0, marker=True)
     try:
         async with (
-            live_publisher(live.url, alice.username, alice.token) as publisher,
+            live_publisher(live.url, alice.username, alice.token, source=source) as publisher,
             chromium(AUTOPLAY) as browser,
         ):
             page = await browser.new_page()
@@ -89,7 +92,7 @@ async def test_chromium_plays_the_watch_page_and_recovers_after_a_backend_restar
             await page.evaluate("() => { window.sameDocument = true; }")
             before = await markers(page, 5)
             assert before == sorted(before)
-            assert max(before) <= max(publisher.flow.source.captured)  # type: ignore[attr-defined]
+            assert max(before) <= max(source.captured)
             heard = await page.evaluate(LISTEN)
             assert abs(heard["frequency"] - 440.0) < 15.0, heard
 

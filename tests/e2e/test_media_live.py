@@ -7,11 +7,11 @@ import httpx
 import numpy as np
 import pytest
 
-from filters.pipeline import Pipeline
-from filters.video.beauty import Brighten, SkinSmoothing, Whiten
+from studio.core.effects_chain import EffectsChain
+from studio.core.sources import SampleSource
 from studio.core.subscriber import WhepPlayer
 from tests.backend.api_helpers import register
-from tests.helpers_media import Collector, dominant_frequency, live_publisher, loopback_ice  # noqa: F401
+from tests.helpers_media import Collector, dominant_frequency, live_broadcast, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.usefixtures("loopback_ice")
@@ -27,10 +27,11 @@ async def test_publisher_to_aiortc_viewer_frames_are_the_right_ones(server: Live
     async with httpx.AsyncClient(base_url=server.url) as client:
         alice = await register(client)
         token = await guest_token(client)
-    beauty = Pipeline([SkinSmoothing(), Brighten(), Whiten()])
-    async with live_publisher(
-        server.url, alice.username, alice.token, pipeline=beauty
-    ) as publisher:
+    beauty = EffectsChain()
+    for effect in ("beauty.smooth", "beauty.brighten", "beauty.whiten"):
+        beauty.set_enabled(effect, True)
+    source = SampleSource(640, 360, fps=30.0, marker=True)
+    async with live_broadcast(server.url, alice.username, alice.token, chain=beauty, source=source):
         player = WhepPlayer(f"{server.url}/whep/{alice.username}", token=token)
         await player.start()
         assert player.video is not None and player.audio is not None
@@ -43,13 +44,12 @@ async def test_publisher_to_aiortc_viewer_frames_are_the_right_ones(server: Live
             await video.stop()
             await audio.stop()
             await player.stop()
-        source = publisher.flow.source
         assert video.markers == sorted(video.markers)  # in order, none from the past
         assert len(set(video.markers)) == len(video.markers)
-        assert max(video.markers) <= max(source.captured)  # type: ignore[attr-defined]
+        assert max(video.markers) <= max(source.captured)
         tone = np.concatenate(audio.audio[-25:])
         assert abs(dominant_frequency(tone) - 440.0) < 10.0
-        assert beauty.total.samples and not beauty.failures  # the filters ran
+        assert beauty.pipeline.total.samples and not beauty.pipeline.failures  # they ran
         media = server.app.state.media
         stream = media.streams[alice.username]
         assert stream.codecs["video"].mimeType == "video/VP8"

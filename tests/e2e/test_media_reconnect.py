@@ -11,7 +11,7 @@ import pytest
 from backend.settings import Settings
 from studio.core.publisher import PublisherState
 from tests.backend.api_helpers import register
-from tests.helpers_media import live_publisher, loopback_ice, played_markers  # noqa: F401
+from tests.helpers_media import live_broadcast, loopback_ice, played_markers  # noqa: F401
 from tests.servers import free_port, running_server
 
 pytestmark = pytest.mark.usefixtures("loopback_ice")
@@ -33,9 +33,10 @@ async def test_publisher_is_live_again_within_5_s_after_the_backend_returns(
     states: list[PublisherState] = []
     second = contextlib.ExitStack()
     try:
-        async with live_publisher(
-            url, alice.username, alice.token, on_status=lambda s: states.append(s.state)
-        ) as publisher:
+        async with live_broadcast(url, alice.username, alice.token) as broadcast:
+            broadcast.status_changed.add(lambda s: states.append(s.state))
+            publisher = broadcast.publisher
+            assert publisher is not None
             await asyncio.to_thread(first.close)  # the backend stops mid-stream
             await asyncio.wait_for(_left_live(publisher), 10)
             await asyncio.sleep(1.0)  # down for a while: the publisher keeps retrying

@@ -8,18 +8,16 @@ import httpx
 import pytest
 
 from tests.backend.api_helpers import register
-from tests.e2e.viewer_helpers import chromium, open_viewer
+from tests.e2e.shared_chromium import Chromium
+from tests.e2e.viewer_helpers import FOCUSED, open_viewer
 from tests.servers import LiveServer
 
-pytestmark = pytest.mark.timeout(60)
-FOCUSED = """() => {
-  const el = document.activeElement;
-  return el.getAttribute('aria-label') || el.labels?.[0]?.textContent?.trim()
-    || el.textContent.trim() || el.id;
-}"""
+pytestmark = pytest.mark.timeout(180)
 
 
-async def test_every_control_is_named_and_reachable_with_tab(server: LiveServer) -> None:
+async def test_every_control_is_named_and_reachable_with_tab(
+    server: LiveServer, chromium: Chromium
+) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
         alice, bob = await register(client), await register(client)
         fan = await register(client, coins=100)
@@ -54,8 +52,9 @@ async def test_every_control_is_named_and_reachable_with_tab(server: LiveServer)
             await page.keyboard.press("Tab")
             seen.append(await page.evaluate(FOCUSED))
         assert seen[0] == "Skip to gifts"
-        for wanted in ("Tap to unmute", "Buy now", "Voucher", "Send Rose, 1 coin each"):
+        for wanted in ("Buy now", "Voucher", "Send Rose, 1 coin each"):
             assert wanted in seen, seen
+        assert "Tap to unmute" not in seen  # neither host is live: no sound to turn on
         assert seen.index("Buy now") < seen.index("Send Rose, 1 coin each")  # visual order
 
         await page.get_by_role("button", name="Send Rose, 1 coin each").focus()

@@ -6,15 +6,18 @@ import httpx
 import pytest
 
 from tests.backend.api_helpers import register
-from tests.e2e.viewer_helpers import chromium, open_viewer
+from tests.e2e.shared_chromium import Chromium
+from tests.e2e.viewer_helpers import open_viewer
 from tests.servers import LiveServer
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 MAIN_TILE = "() => document.querySelector('.tile.is-main')?.dataset.stream"
 
 
-async def test_layout_changes_made_through_the_api_re_render_the_page(server: LiveServer) -> None:
+async def test_layout_changes_made_through_the_api_re_render_the_page(
+    server: LiveServer, chromium: Chromium
+) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
         alice, bob, carol = [await register(client) for _ in range(3)]
         session = await alice.data(

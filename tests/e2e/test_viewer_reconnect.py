@@ -10,14 +10,16 @@ import pytest
 
 from backend.settings import Settings
 from tests.backend.api_helpers import register
-from tests.e2e.viewer_helpers import chromium, open_viewer
+from tests.e2e.shared_chromium import Chromium
+from tests.e2e.viewer_helpers import open_viewer
 from tests.servers import free_port, running_server
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 async def test_the_page_recovers_its_live_state_after_a_backend_restart(
     settings: Settings,
+    chromium: Chromium,
 ) -> None:
     settings = settings.with_overrides(port=free_port())
     first, second = contextlib.ExitStack(), contextlib.ExitStack()

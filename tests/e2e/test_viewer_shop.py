@@ -6,10 +6,11 @@ import httpx
 import pytest
 
 from tests.backend.api_helpers import ApiUser, register
-from tests.e2e.viewer_helpers import PHONE, chromium, open_viewer
+from tests.e2e.shared_chromium import Chromium
+from tests.e2e.viewer_helpers import PHONE, open_viewer
 from tests.servers import LiveServer
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 XSS = "<img src=x onerror=alert(1)>"
 
 
@@ -31,7 +32,9 @@ async def live_product(
     return session["id"], product["id"]
 
 
-async def test_buying_the_last_unit_shows_sold_out_on_both_viewers(server: LiveServer) -> None:
+async def test_buying_the_last_unit_shows_sold_out_on_both_viewers(
+    server: LiveServer, chromium: Chromium
+) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         seller = await register(client)
         buyer, other = await register(client, coins=500), await register(client, coins=500)
@@ -62,7 +65,7 @@ async def test_buying_the_last_unit_shows_sold_out_on_both_viewers(server: LiveS
         assert one.errors == [] and two.errors == []
 
 
-async def test_flash_price_voucher_and_order_status(server: LiveServer) -> None:
+async def test_flash_price_voucher_and_order_status(server: LiveServer, chromium: Chromium) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
         seller = await register(client)
         buyer = await register(client, coins=1000)
@@ -89,9 +92,13 @@ async def test_flash_price_voucher_and_order_status(server: LiveServer) -> None:
         await page.get_by_role("button", name="Apply").click()
         # 2 units at the flash price and 1 at the live price: 180, minus 10%.
         await page.locator(".voucher-status").get_by_text("SAVE10 applied: −18 coins.").wait_for()
-        await page.get_by_role("button", name="Buy now").click()
+        async with page.expect_response(lambda r: r.url.endswith("/checkout")) as checkout:
+            await page.get_by_role("button", name="Buy now").click()
+        assert (await (await checkout.value).json())["data"]["total"] == 162
         confirm = page.get_by_role("dialog")
         assert "162 coins" in (await confirm.locator(".is-total").text_content() or "")
+        shop = await seller.data("GET", f"/api/live-shopping/{session_id}")
+        assert shop["vouchers"][0]["used"] == 1  # held for this buyer while they confirm
         await confirm.get_by_role("button", name="Buy now").click()
         status = page.locator(".order-status")
         await status.get_by_text("Order placed").wait_for()
@@ -110,7 +117,7 @@ async def test_flash_price_voucher_and_order_status(server: LiveServer) -> None:
         assert viewer.errors == []
 
 
-async def test_user_supplied_text_is_shown_as_text(server: LiveServer) -> None:
+async def test_user_supplied_text_is_shown_as_text(server: LiveServer, chromium: Chromium) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client:
         response = await client.post(
             "/api/auth/register",
@@ -131,3 +138,19 @@ async def test_user_supplied_text_is_shown_as_text(server: LiveServer) -> None:
         assert await page.locator("main img[src=x], main script").count() == 0
         await page.wait_for_timeout(300)
         assert viewer.dialogs == [] and viewer.errors == []
+
+
+async def test_checkout_says_before_confirming_that_the_buyer_cannot_pay(
+    server: LiveServer,
+    chromium: Chromium,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        seller, buyer = await register(client), await register(client, coins=30)
+        await live_product(seller, name="Lamp", stock=5)
+    async with chromium() as browser:
+        viewer = await open_viewer(browser, server.url, seller.username, token=buyer.token)
+        page = viewer.page
+        await page.get_by_role("button", name="Buy now").click()
+        error = page.locator("#buy-error")
+        await error.get_by_text("Not enough coins: this needs 80, you have 30.").wait_for()
+        assert viewer.errors == []

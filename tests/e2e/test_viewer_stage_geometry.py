@@ -13,13 +13,14 @@ from typing import Any
 import httpx
 import pytest
 
-from studio.core.models import CohostLayout
 from studio.core.state import layout_tiles
 from studio.ui.app import qt_application
 from studio.ui.stage import CohostStage
 from tests.backend.api_helpers import ApiUser, register
-from tests.e2e.viewer_helpers import chromium, open_viewer
+from tests.e2e.shared_chromium import Chromium
+from tests.e2e.viewer_helpers import open_viewer
 from tests.servers import LiveServer
+from wire.multihost import CohostLayout
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytestmark = pytest.mark.timeout(240)
@@ -49,7 +50,7 @@ def studio_boxes(snapshot: dict[str, Any], size: tuple[int, int]) -> dict[str, l
     """The studio's stage at the viewer's stage size, laid out from the same session."""
     stage = CohostStage()
     stage.resize(*size)
-    stage.set_layout(layout_tiles(CohostLayout.from_wire(snapshot["layout"])), {}, me="")
+    stage.set_layout(layout_tiles(CohostLayout.model_validate(snapshot["layout"])), {}, me="")
     streams = {host["userId"]: host["streamId"] or host["username"] for host in snapshot["hosts"]}
     boxes = {}
     for tile in stage.tiles:
@@ -59,7 +60,9 @@ def studio_boxes(snapshot: dict[str, Any], size: tuple[int, int]) -> dict[str, l
     return boxes
 
 
-async def test_viewer_tiles_match_the_studio_stage_in_every_layout(server: LiveServer) -> None:
+async def test_viewer_tiles_match_the_studio_stage_in_every_layout(
+    server: LiveServer, chromium: Chromium
+) -> None:
     qt_application()  # the studio's stage is a widget
     async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
         users = [await register(client) for _ in range(max(COUNTS))]

@@ -1,32 +1,24 @@
 """Viewer-page test helpers: Debian's Chromium driven by Playwright, pages opened as a viewer.
 
-Playwright never downloads a browser here; it drives /usr/lib/chromium/chromium with the flags
-DESIGN.md lists for WebRTC on loopback.
+The browser itself (Debian's, with the flags WebRTC on loopback needs) comes from
+``bench._chromium``, which the benchmarks share.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-CHROMIUM = os.environ.get("ONAIR_CHROMIUM", "/usr/lib/chromium/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--allow-loopback-in-peer-connection",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-]
+from bench._chromium import chromium
+
+__all__ = ["DESKTOP", "FRAMES_DECODED", "PHONE", "Viewer", "chromium", "open_viewer"]
+
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+NAVIGATION_MS = 90_000  # a page load on a 2-core machine running the suite can pass 30 s
 
 
 FRAMES_DECODED = """(count) => new Promise((resolve) => {
@@ -41,18 +33,12 @@ FRAMES_DECODED = """(count) => new Promise((resolve) => {
 })"""
 """Resolves once the first tile's video has decoded ``count`` more frames."""
 
-
-@asynccontextmanager
-async def chromium(*extra_args: str) -> AsyncIterator[Browser]:
-    """Debian's Chromium, headless, with the flags WebRTC on loopback needs."""
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
+FOCUSED = """() => {
+  const el = document.activeElement;
+  return el.getAttribute('aria-label') || el.labels?.[0]?.textContent?.trim()
+    || el.textContent.trim() || el.id;
+}"""
+"""What a person hears as the focused control's name."""
 
 
 @dataclass
@@ -70,19 +56,55 @@ async def open_viewer(
     token: str | None = None,
     viewport: dict[str, int] | None = None,
     device_scale_factor: float = 1,
+    before_load: Callable[[Page], Awaitable[None]] | None = None,
 ) -> Viewer:
-    """Open /watch/{stream}, signed in with ``token`` (an account) or as a guest."""
+    """Open /watch/{stream}, signed in with ``token`` (an account) or as a guest;
+    ``before_load`` gets the page first (to route its requests, say)."""
+    return await open_page(
+        browser,
+        f"{base_url}/watch/{stream}",
+        token=token,
+        viewport=viewport,
+        device_scale_factor=device_scale_factor,
+        before_load=before_load,
+    )
+
+
+async def open_home(
+    browser: Browser,
+    base_url: str,
+    *,
+    token: str | None = None,
+    viewport: dict[str, int] | None = None,
+) -> Viewer:
+    """Open the home page (/), signed in with ``token`` or as a guest."""
+    return await open_page(browser, f"{base_url}/", token=token, viewport=viewport)
+
+
+async def open_page(
+    browser: Browser,
+    url: str,
+    *,
+    token: str | None = None,
+    viewport: dict[str, int] | None = None,
+    device_scale_factor: float = 1,
+    before_load: Callable[[Page], Awaitable[None]] | None = None,
+) -> Viewer:
+    """Open one of the viewer pages in a context of its own (its own storage)."""
     context = await browser.new_context(
         viewport=viewport or DESKTOP,  # type: ignore[arg-type]
         device_scale_factor=device_scale_factor,
         is_mobile=bool(viewport and viewport["width"] < 600),
         has_touch=bool(viewport and viewport["width"] < 600),
     )
+    context.set_default_navigation_timeout(NAVIGATION_MS)
     if token:
         await context.add_init_script(f"localStorage.setItem('onair.token', {json.dumps(token)});")
     page = await context.new_page()
     viewer = Viewer(page)
     page.on("pageerror", lambda error: viewer.errors.append(str(error)))
     page.on("dialog", lambda dialog: viewer.dialogs.append(dialog.message))
-    await page.goto(f"{base_url}/watch/{stream}")
+    if before_load:
+        await before_load(page)
+    await page.goto(url)
     return viewer

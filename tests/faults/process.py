@@ -1,10 +1,10 @@
-"""Start, SIGKILL and restart a backend process on loopback; read its database on the side."""
+"""Start, SIGKILL and restart a backend process on loopback; read its database on the side
+(its SQLite file, or its PostgreSQL database when the tests run on PostgreSQL)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from backend.storage.engines import open_database
+from tests.engines import EngineChoice
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class Backend:
     db_path: Path
     port: int = field(default_factory=free_port)
+    database_url: str = field(default_factory=EngineChoice.database_url)  # "" on SQLite
+    redis_url: str = ""  # several nodes share events through it
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -37,7 +41,15 @@ class Backend:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.faults.child", str(self.db_path), str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "tests.faults.child",
+                str(self.db_path),
+                str(self.port),
+                self.database_url,
+                self.redis_url,
+            ],
             cwd=ROOT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
@@ -73,21 +85,19 @@ class Backend:
         return int(line.split()[1])
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        conn = sqlite3.connect(self.db_path)
-        conn.row_factory = sqlite3.Row
+        db = open_database(self.db_path, self.database_url)
         try:
-            return [dict(row) for row in conn.execute(sql, params).fetchall()]
+            return db.all(sql, params)
         finally:
-            conn.close()
+            db.close()
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         """Write while the backend is down (e.g. bring a deadline closer)."""
-        conn = sqlite3.connect(self.db_path)
+        db = open_database(self.db_path, self.database_url)
         try:
-            with conn:
-                conn.execute(sql, params)
+            db.execute(sql, params)
         finally:
-            conn.close()
+            db.close()
 
 
 @contextmanager

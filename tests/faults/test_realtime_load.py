@@ -17,10 +17,13 @@ import pytest
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench._ws import ticketed, ws_ticket
 from onair_cli import main as onair
 from tests.backend.api_helpers import Listener, register
 from tests.faults.process import Backend, backend
 from tests.servers import LiveServer, make_settings, running_server
+from wire.events import Hub
+from wire.hub import HubError
 
 BULK, PAD = 250, "x" * 64_000  # 16 MB: more than every socket buffer on the way
 VIEWERS, AT_ONCE, ROUNDS = 400, 200, 3  # 1,200 viewers come and go
@@ -41,19 +44,20 @@ def server_loop() -> asyncio.AbstractEventLoop:
     loops = [
         obj
         for obj in gc.get_objects()
-        if isinstance(obj, asyncio.AbstractEventLoop) and obj.is_running() and obj is not ours
+        # type(), not isinstance(): a weakref proxy to a dead object raises on __class__
+        if issubclass(type(obj), asyncio.AbstractEventLoop) and obj.is_running() and obj is not ours
     ]
     assert len(loops) == 1
     return loops[0]
 
 
-def stalled_client(port: int, token: str, room: str) -> socket.socket:
+def stalled_client(port: int, ticket: str, room: str) -> socket.socket:
     """A raw WebSocket client that upgrades, joins ``room`` and never reads again."""
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
-        f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"GET /ws?ticket={ticket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
         f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
         "Sec-WebSocket-Version: 13\r\n\r\n".encode()
     )
@@ -74,16 +78,17 @@ async def test_a_stalled_client_is_dropped_and_the_others_get_everything(
     hub = small_queues.app.state.hub
     async with Listener(small_queues.ws_url, token) as good:
         await good.join(room)
-        slow = stalled_client(small_queues.settings.port, token, room)
+        ticket = await ws_ticket(small_queues.ws_url, token)
+        slow = stalled_client(small_queues.settings.port, ticket, room)
         while hub.room_size(room) < 2:
             await asyncio.sleep(0.01)
         loop = server_loop()
         for n in range(BULK):  # at the pace of a client that keeps up
-            loop.call_soon_threadsafe(hub.publish, room, "test:bulk", {"n": n, "pad": PAD})
-            await good.wait_for(lambda e, n=n: e["event"] == "test:bulk" and e["data"]["n"] == n)
-        assert [e["data"]["n"] for e in good.events if e["event"] == "test:bulk"] == list(
-            range(BULK)
-        )
+            bulk = HubError(code=f"bulk-{n}", message=PAD)  # any declared event with room for PAD
+            loop.call_soon_threadsafe(hub.publish, room, Hub.ERROR, bulk)
+            await good.wait_for(lambda e, n=n: e["data"].get("code") == f"bulk-{n}")
+        codes = [e["data"]["code"] for e in good.events if e["event"] == Hub.ERROR]
+        assert codes == [f"bulk-{n}" for n in range(BULK)]
         assert hub.dropped_slow == 1
         slow.close()
         assert hub.room_size(room) == 1
@@ -105,7 +110,7 @@ async def churn(server: Backend, token: str, room: str) -> None:
     gate = asyncio.Semaphore(AT_ONCE)
 
     async def viewer() -> None:
-        async with gate, websockets.connect(f"{server.ws_url}?token={token}") as ws:
+        async with gate, websockets.connect(await ticketed(server.ws_url, token)) as ws:
             await ws.recv()
             await ws.send(json.dumps({"event": "join", "data": {"room": room}}))
             while json.loads(await ws.recv())["event"] != "joined":
@@ -123,6 +128,7 @@ async def settled(http: httpx.AsyncClient, token: str) -> dict[str, float]:
         await asyncio.sleep(0.1)
 
 
+@pytest.mark.one_engine  # connections, rooms, tasks and memory: the storage is not in play
 def test_viewer_churn_leaves_nothing_behind(tmp_path: Path) -> None:
     with backend(tmp_path / "onair.sqlite3") as server:
         asyncio.run(churn_rounds(server))
@@ -131,7 +137,10 @@ def test_viewer_churn_leaves_nothing_behind(tmp_path: Path) -> None:
 async def churn_rounds(server: Backend) -> None:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
         admin, streamer = await register(http), await register(http)
-        assert onair(["admin", "grant", admin.username, "--db", str(server.db_path)]) == 0
+        database = ["--database-url", server.database_url] if server.database_url else []
+        assert (
+            onair(["admin", "grant", admin.username, "--db", str(server.db_path), *database]) == 0
+        )
         guest = (await http.post("/api/auth/guest")).json()["data"]["token"]
         room = f"stream:{streamer.username}"
         after: list[tuple[float, int]] = []

@@ -1,4 +1,5 @@
-"""The directly-run base face mesh: region geometry and MediaPipe's tracking rules."""
+"""The directly-run face meshes: region geometry, MediaPipe's tracking rules and the refined
+model in LiteRT."""
 
 import math
 import sys
@@ -6,7 +7,15 @@ import sys
 import numpy as np
 import pytest
 
-from filters.face_mesh import CROP_SIZE, EYE_LINE, FaceDetector, FaceMesh, FaceRegion
+from filters.attention_mesh import AttentionMeshModel, sample_box
+from filters.face_mesh import (
+    CROP_SIZE,
+    EYE_LINE,
+    FaceDetector,
+    FaceMesh,
+    FaceRegion,
+    RefinedMeshModel,
+)
 from filters.synthetic import SyntheticFaceClip
 
 
@@ -99,3 +108,39 @@ def test_without_litert_the_refined_model_stands_in(monkeypatch: pytest.MonkeyPa
     faces = mesh.landmarks(SyntheticFaceClip(1280, 720).frame(0))
     assert mesh.points == 478 and len(faces) == 1 and faces[0].shape == (478, 3)
     mesh.close()
+
+
+def test_the_refined_model_in_litert_finds_mediapipes_points() -> None:
+    """The refined model cut around its custom operations (``filters.attention_mesh``) gives
+    the points MediaPipe's own graph gives for the same crops, irises and depth included."""
+    clip = SyntheticFaceClip(1280, 720)
+    graph, lite = RefinedMeshModel(), AttentionMeshModel()
+    tracker = FaceMesh(max_faces=1, max_side=640, static=False, refined=True)
+    points = tracker.landmarks(clip.frame(0))[0]
+    for index in range(1, 30, 4):
+        frame = clip.frame(index)
+        region = FaceRegion.of_landmarks(points)
+        expected, found = graph.run(frame, region), lite.run(frame, region)
+        assert expected is not None and found is not None and found.shape == (478, 3)
+        np.testing.assert_allclose(found, expected, atol=2e-3)
+        points = expected
+    assert lite.run(np.full((720, 1280, 3), 90, np.uint8), region) is None  # no face there
+    for model in (graph, lite, tracker):
+        model.close()
+
+
+def test_a_box_sample_is_bilinear_between_pixel_centres_and_zero_outside() -> None:
+    rows, columns = np.mgrid[0:6, 0:6].astype(np.float32)
+    features = np.stack([columns + 10 * rows, np.ones_like(rows)], axis=-1)
+    zoom = np.eye(4, dtype=np.float32)
+    zoom[:2, :2] *= 0.5
+    zoom[:2, 3] = 1.0  # box pixel centre i + 0.5 reads the map at 0.5 i + 0.75
+    sampled = sample_box(features, zoom, (4, 3))
+    at = np.arange(4, dtype=np.float32) * 0.5 + 0.75
+    assert sampled.shape == (3, 4, 2)
+    np.testing.assert_allclose(sampled[..., 0], at[None, :4] + 10 * at[:3, None], rtol=1e-6)
+    shifted = np.eye(4, dtype=np.float32)
+    shifted[:2, 3] = -1.0  # box pixel (0, 0) reads the map at (-1, -1): outside
+    beyond = sample_box(features, shifted, (2, 2))
+    np.testing.assert_allclose(beyond[0, 0], 0.0)
+    np.testing.assert_allclose(beyond[1, 1], features[0, 0])

@@ -1,18 +1,17 @@
 """`make package` end to end: build the PyInstaller bundle from packaging/onair.spec in a fresh
-folder, then run the frozen `onair --version` and `onair selftest` (effects on the sample
+folder (the ``bundle`` fixture, tests/packaging/conftest.py: built while the rest of the suite
+runs), then run the frozen `onair --version` and `onair selftest` (effects on the sample
 source, publish over WHIP and play back over WHEP on loopback) from outside the repository."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
 # A guard against pulling in what the app never uses (jaxlib alone is 330 MB, playwright 165):
 # the bundle measured 687 MB when this was written.
 MAX_BUNDLE_MB = 800
@@ -25,18 +24,6 @@ def folder_mb(folder: Path) -> float:
     """Bytes on disk, each file once (the bundle links shared libraries under two names)."""
     files = [p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()]
     return sum(p.lstat().st_size for p in files) / 1e6
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("pyinstaller")
-    subprocess.run(
-        [sys.executable, "-m", "PyInstaller", str(ROOT / "packaging" / "onair.spec"),
-         "--noconfirm", "--log-level", "WARN",
-         "--distpath", str(work / "dist"), "--workpath", str(work / "build")],
-        cwd=ROOT, check=True, timeout=1400,
-    )  # fmt: skip
-    return work / "dist" / "onair"
 
 
 def run_bundle(bundle: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

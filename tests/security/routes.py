@@ -33,8 +33,16 @@ PUBLIC = {
     ("POST", "/api/auth/login"),
     ("POST", "/api/auth/guest"),
     ("GET", "/api/health"),
+    ("GET", "/"),
     ("GET", "/watch/{stream}"),
     ("GET", "/web/{path}"),
+    ("GET", "/api/streams/{stream}/still"),  # an <img> on the home page: no header to send
+    # A payment provider's webhook: its signature, not a token, says who sent it.
+    ("POST", "/api/coins/webhook/{provider}"),
+    # The sandbox provider's hosted checkout page: the buyer arrives without our token (as at
+    # Stripe's), the checkout's unguessable id is the key.
+    ("GET", "/coins/sandbox/{checkout_id}"),
+    ("POST", "/coins/sandbox/{checkout_id}"),
 }
 HOSTS = ("owner", "cohost")
 EVERYONE = ("guest", *ACCOUNTS)
@@ -64,6 +72,7 @@ WHO_MAY: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/live-shopping/{session_id}/products/pin"): ("owner",),
     ("POST", "/api/live-shopping/{session_id}/products/{product_id}/flash-sale"): ("owner",),
     ("POST", "/api/live-shopping/{session_id}/interactions"): EVERYONE,
+    ("POST", "/api/live-shopping/{session_id}/checkout"): ACCOUNTS,
     ("POST", "/api/live-shopping/{session_id}/orders"): ACCOUNTS,
     ("PUT", "/api/live-shopping/{session_id}/orders/{order_id}"): ("owner",),
     ("POST", "/api/live-shopping/{session_id}/vouchers"): ("owner",),
@@ -71,8 +80,8 @@ WHO_MAY: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/products"): ACCOUNTS,
     ("PUT", "/api/products/{product_id}"): ("owner",),
     ("POST", "/whip/{stream}"): ("owner",),
-    ("DELETE", "/whip/{stream}/{session_id}"): ACCOUNTS,  # only one's own session (404)
-    ("PATCH", "/whip/{stream}/{session_id}"): ACCOUNTS,  # only one's own session (404)
+    ("DELETE", "/whip/{stream}/{session_id}"): ("owner",),  # the stream's owner or its key
+    ("PATCH", "/whip/{stream}/{session_id}"): ("owner",),  # the stream's owner or its key
     ("POST", "/whep/{stream}"): EVERYONE,
     ("DELETE", "/whep/{stream}/{session_id}"): EVERYONE,  # only one's own session (404)
     ("PATCH", "/whep/{stream}/{session_id}"): EVERYONE,  # only one's own session (404)
@@ -82,6 +91,9 @@ WHO_MAY: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/webrtc/stream/start"): ACCOUNTS,
     ("POST", "/api/webrtc/quality/adapt"): EVERYONE,
     ("POST", "/api/webrtc/connection/monitor"): EVERYONE,
+    ("POST", "/api/ws-ticket"): EVERYONE,  # a ticket for /ws as oneself
+    ("POST", "/api/streams/{stream}/keys"): ("owner",),  # keys of one's own stream
+    ("DELETE", "/api/streams/{stream}/keys/{key_id}"): ("owner",),
     ("POST", "/api/stream-filters/custom"): ACCOUNTS,
     ("DELETE", "/api/stream-filters/custom/{custom_id}"): ("owner",),
     ("POST", "/api/stream-filters/{filter_id}/apply"): ("owner",),  # to one's own stream
@@ -89,6 +101,17 @@ WHO_MAY: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/api/stream-filters/{filter_id}/favorite"): ACCOUNTS,
     ("DELETE", "/api/stream-filters/{filter_id}/favorite"): ACCOUNTS,
     ("POST", "/api/stream-filters/{filter_id}/rate"): ACCOUNTS,
+    ("POST", "/api/streams/{stream}/chat"): ACCOUNTS,
+    ("POST", "/api/streams/{stream}/gift"): ACCOUNTS,  # the owner gifting themselves: 400
+    ("POST", "/api/coins/checkout"): ACCOUNTS,
+    ("POST", "/api/streams/{stream}/chat/clear"): ("owner",),  # or a moderator of the stream
+    ("PATCH", "/api/streams/{stream}/chat/settings"): ("owner",),
+    ("PUT", "/api/streams/{stream}/chat/blocked-words"): ("owner",),
+    ("POST", "/api/users/{user_id}/follow"): ACCOUNTS,  # anyone but oneself (the owner: 400)
+    ("DELETE", "/api/users/{user_id}/follow"): ACCOUNTS,
+    ("PUT", "/api/streams/{stream}/details"): ("owner",),
+    ("POST", "/api/streams/{stream}/likes"): ACCOUNTS,
+    ("POST", "/api/notifications/read"): ACCOUNTS,  # one's own
 }
 # Routes whose first allowed role succeeds (2xx) on a fresh world: proof the example is real.
 SUCCEEDS = {key for key in WHO_MAY} - {
@@ -107,6 +130,8 @@ SUCCEEDS = {key for key in WHO_MAY} - {
     ("POST", "/api/webrtc/offer"),  # relays need a peer in the room over /ws
     ("POST", "/api/webrtc/answer"),
     ("POST", "/api/webrtc/ice-candidate"),
+    ("POST", "/api/streams/{stream}/likes"),  # the stream is not live: 409
+    ("POST", "/api/streams/{stream}/gift"),  # ...nor for a gift
 }
 
 
@@ -176,6 +201,8 @@ def path_value(route: Route, param: str, world: World, private: bool) -> str:
         return ids["rival_id"] if private else world.actor("owner").id
     if param == "stream":
         return ids["rival_name"] if private else world.actor("owner").username
+    if param == "key_id":
+        return ids["stream_key"]
     if param == "filter_id":
         return ids["premium_filter" if route.path.endswith("/unlock") else "free_filter"]
     if param == "custom_id":
@@ -227,6 +254,10 @@ def body(route: Route, world: World) -> dict[str, Any]:
             "productId": ids["product"],
             "type": "view",
         },
+        ("POST", "/api/live-shopping/{session_id}/checkout"): {
+            "productId": ids["product"],
+            "voucherCode": VOUCHER,
+        },
         ("POST", "/api/live-shopping/{session_id}/orders"): {"productId": ids["product"]},
         ("PUT", "/api/live-shopping/{session_id}/orders/{order_id}"): {"status": "fulfilled"},
         ("POST", "/api/live-shopping/{session_id}/vouchers"): {
@@ -241,6 +272,9 @@ def body(route: Route, world: World) -> dict[str, Any]:
         ("POST", "/api/webrtc/answer"): {"sdp": SDP_OFFER, **room},
         ("POST", "/api/webrtc/ice-candidate"): {"candidate": None, **room},
         ("POST", "/api/webrtc/stream/start"): {},
+        ("PUT", "/api/streams/{stream}/details"): {"title": "Tonight", "category": "Music"},
+        ("POST", "/api/streams/{stream}/likes"): {"count": 1},
+        ("POST", "/api/notifications/read"): {},
         ("POST", "/api/webrtc/quality/adapt"): {"rtt": 30, "packetLoss": 0.1, "bitrate": 2500},
         ("POST", "/api/webrtc/connection/monitor"): {"rtt": 30},
         ("POST", "/api/stream-filters/custom"): {
@@ -249,6 +283,11 @@ def body(route: Route, world: World) -> dict[str, Any]:
         },
         ("POST", "/api/stream-filters/{filter_id}/apply"): {"streamId": actor("owner").username},
         ("POST", "/api/stream-filters/{filter_id}/rate"): {"rating": 4},
+        ("POST", "/api/streams/{stream}/chat"): {"text": "hello"},
+        ("POST", "/api/streams/{stream}/gift"): {"giftId": "rose"},
+        ("POST", "/api/coins/checkout"): {"packageId": "coins-100"},
+        ("PATCH", "/api/streams/{stream}/chat/settings"): {"slowModeSeconds": 5},
+        ("PUT", "/api/streams/{stream}/chat/blocked-words"): {"words": ["spam*"]},
     }
     return bodies.get(route.key, {})
 

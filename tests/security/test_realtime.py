@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from backend.realtime.hub import CLOSE_POLICY, CLOSE_TOO_BIG
 from backend.services.container import Services
 from backend.settings import Settings
+from bench._ws import ticketed
 from tests.backend.api_helpers import Listener
 from tests.security.world import World, make_user
 from tests.servers import LiveServer, running_server
@@ -103,7 +104,7 @@ async def test_signaling_carries_the_senders_identity_only(live: LiveServer) -> 
 
 async def test_a_message_flood_is_cut_off_with_1008(strict: LiveServer) -> None:
     token = make_user(strict.app.state.services)[2]
-    async with websockets.connect(f"{strict.ws_url}?token={token}") as ws:
+    async with websockets.connect(await ticketed(strict.ws_url, token)) as ws:
         await ws.recv()  # hello
         limited = 0
         with pytest.raises(ConnectionClosed) as closed:
@@ -119,7 +120,7 @@ async def test_a_message_flood_is_cut_off_with_1008(strict: LiveServer) -> None:
 async def test_an_oversized_message_closes_with_1009(live: LiveServer) -> None:
     token = make_user(live.app.state.services)[2]
     limit = live.settings.max_ws_message_bytes
-    async with websockets.connect(f"{live.ws_url}?token={token}", max_size=None) as ws:
+    async with websockets.connect(await ticketed(live.ws_url, token), max_size=None) as ws:
         await ws.recv()
         fits = json.dumps({"event": "ping", "data": {"pad": "x" * (limit - 100)}})
         await ws.send(fits)

@@ -1,4 +1,5 @@
-"""Token attacks: every forged, stale or orphaned token is 401 on REST and refused on /ws."""
+"""Token attacks: every forged, stale or orphaned token is 401 on REST (a /ws ticket included)
+and refused on /ws."""
 
 from __future__ import annotations
 
@@ -100,7 +101,9 @@ async def assert_refused(live: LiveServer, token: str) -> None:
             response = await http.get(path, headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 401, f"{path}: {response.text}"
             assert response.json()["error"]["code"] in REFUSALS
-    with pytest.raises(InvalidStatus) as refused:
+        ticket = await http.post("/api/ws-ticket", headers={"Authorization": f"Bearer {token}"})
+        assert ticket.status_code == 401 and ticket.json()["error"]["code"] in REFUSALS
+    with pytest.raises(InvalidStatus) as refused:  # nor is a token taken in the URL
         async with websockets.connect(f"{live.ws_url}?token={token}"):
             pass
     assert refused.value.response.status_code == 403

@@ -52,5 +52,6 @@ export function createApi(getToken) {
   return {
     get: (path) => request("GET", path),
     post: (path, body, options = {}) => request("POST", path, { body, ...options }),
+    delete: (path) => request("DELETE", path),
   };
 }

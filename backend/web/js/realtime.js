@@ -7,8 +7,10 @@ const PING_MS = 15000;
 const MAX_BACKOFF_MS = 5000;
 
 export class Realtime {
-  constructor(getToken) {
-    this.getToken = getToken;
+  /** getTicket: resolves to a single-use ticket for /ws (POST /api/ws-ticket). */
+  constructor(getTicket) {
+    this.getTicket = getTicket;
+    this.generation = 0;
     this.rooms = new Set();
     this.handlers = new Map();
     this.socket = null;
@@ -33,14 +35,25 @@ export class Realtime {
     this.#send("leave", { room });
   }
 
-  /** Open (or reopen, e.g. after signing in) the connection with the current token. */
-  connect() {
+  /** Open (or reopen, e.g. after signing in) the connection as the current identity. The
+   * login token never goes in the URL (URLs end up in logs): a ticket good for one connection
+   * does. */
+  async connect() {
     this.#close();
     clearTimeout(this.timer);
+    const generation = ++this.generation;
     this.#emit("status", "connecting");
+    let ticket;
+    try {
+      ticket = await this.getTicket();
+    } catch {
+      if (generation === this.generation) this.#retry();
+      return;
+    }
+    if (generation !== this.generation) return; // connect() was called again meanwhile
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const token = encodeURIComponent(this.getToken() ?? "");
-    const socket = new WebSocket(`${scheme}://${location.host}/ws?token=${token}`);
+    const query = `ticket=${encodeURIComponent(ticket)}`;
+    const socket = new WebSocket(`${scheme}://${location.host}/ws?${query}`);
     this.socket = socket;
     socket.addEventListener("open", () => {
       this.attempt = 0;
@@ -53,10 +66,14 @@ export class Realtime {
     socket.addEventListener("close", () => {
       if (this.socket !== socket) return;
       this.#close();
-      this.#emit("status", "closed");
-      const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt++);
-      this.timer = setTimeout(() => this.connect(), delay * (0.75 + Math.random() / 2));
+      this.#retry();
     });
+  }
+
+  #retry() {
+    this.#emit("status", "closed");
+    const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt++);
+    this.timer = setTimeout(() => this.connect(), delay * (0.75 + Math.random() / 2));
   }
 
   #close() {

@@ -14,6 +14,10 @@ export class Session extends EventTarget {
     this.user = null; // null while a guest
     this.coins = null;
     this.api = createApi(() => this.token);
+    /** Resolves at the first identity (a restored account, or a guest): a token to send. */
+    this.ready = new Promise((resolve) => {
+      this.addEventListener("change", () => resolve(), { once: true });
+    });
   }
 
   get signedIn() {
@@ -71,6 +75,8 @@ export class Session extends EventTarget {
   }
 
   async #guest() {
+    const early = await globalThis.onairEarly?.takeGuest(); // asked for by js/early.js
+    if (early) return this.#saveGuest(early);
     const saved = sessionStorage.getItem(GUEST_KEY);
     if (saved) {
       this.token = saved;
@@ -83,8 +89,12 @@ export class Session extends EventTarget {
     }
     this.token = null;
     const data = await this.api.post("/api/auth/guest");
-    sessionStorage.setItem(GUEST_KEY, data.token);
-    this.#become(data.token, null, null);
+    this.#saveGuest(data.token);
+  }
+
+  #saveGuest(token) {
+    sessionStorage.setItem(GUEST_KEY, token);
+    this.#become(token, null, null);
   }
 
   #saveAccount(data) {

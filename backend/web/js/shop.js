@@ -301,24 +301,35 @@ export function setupShop({ realtime, session, auth, feed }) {
     };
   }
 
-  function openConfirm() {
+  async function openConfirm() {
     if (!product || product.soldOut) return;
     if (!session.signedIn) return auth.open("Sign in to buy.");
-    const { subtotal, discount } = estimate();
+    showSummary({ ...estimate(), voucherCode: voucher?.code });
+    byId("buy-error").textContent = "";
+    buyKey = idempotencyKey();
+    dialog.showModal();
+    byId("buy-confirm").focus();
+    // Checkout: the server's price, and the voucher's use held for us while we confirm.
+    const body = { productId: product.productId, quantity };
+    if (voucher) body.voucherCode = voucher.code;
+    try {
+      showSummary(await session.api.post(`${base()}/checkout`, body));
+    } catch (error) {
+      byId("buy-error").textContent = error.message;
+    }
+  }
+
+  function showSummary({ subtotal, discount, voucherCode }) {
     const line = (label, value, cls = "") =>
       h("div", { class: `summary-line ${cls}` }, h("span", {}, label), h("span", {}, value));
     fill(
       byId("buy-summary"),
       h("p", { class: "summary-product" }, `${quantity} × `, h("strong", {}, product.name)),
       line("Subtotal", coinsText(subtotal)),
-      discount ? line(`Voucher ${voucher.code}`, `−${coinsText(discount)}`, "is-discount") : null,
+      discount ? line(`Voucher ${voucherCode}`, `−${coinsText(discount)}`, "is-discount") : null,
       line("Total", coinsText(subtotal - discount), "is-total"),
       h("p", { class: "hint" }, `Paid in coins. You have ${coinsText(session.coins ?? 0)}.`),
     );
-    byId("buy-error").textContent = "";
-    buyKey = idempotencyKey();
-    dialog.showModal();
-    byId("buy-confirm").focus();
   }
 
   async function confirm(event) {

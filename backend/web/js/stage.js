@@ -5,12 +5,15 @@
 import { byId } from "./dom.js";
 import { createTile } from "./tile.js";
 
+const HAVE_PICTURE = 2; // HTMLMediaElement.HAVE_CURRENT_DATA: a frame to show
+
 export function setupStage(getToken) {
   const stage = byId("stage");
   const holder = byId("tiles");
   const unmute = byId("unmute");
   const unmuteLabel = byId("unmute-label");
   const tiles = new Map();
+  const settling = [];
   let muted = true;
 
   /** entries: [{stream, name, muted, cameraOff, whepUrl?, box: {x, y, w, h}?}], main first.
@@ -30,7 +33,7 @@ export function setupStage(getToken) {
     entries.forEach((entry, index) => {
       let tile = tiles.get(entry.stream);
       if (!tile) {
-        tile = createTile(entry.stream, getToken, entry.whepUrl);
+        tile = createTile(entry.stream, getToken, entry.whepUrl, tileChanged);
         tile.setMuted(muted);
         tiles.set(entry.stream, tile);
         holder.append(tile.el);
@@ -39,6 +42,47 @@ export function setupStage(getToken) {
       tile.el.style.order = String(index);
       tile.el.classList.toggle("is-main", index === 0);
       place(tile.el, entry.box ?? null);
+    });
+    showUnmute();
+    orient();
+  }
+
+  /** One stream alone takes its own shape: a vertical one (a phone-first canvas) stands
+   *  upright instead of sitting small between bars in a wide stage. */
+  function orient() {
+    const video = stage.dataset.mode === "single" ? holder.querySelector(".tile video") : null;
+    const upright = Boolean(video && video.videoHeight > video.videoWidth);
+    stage.dataset.orientation = upright ? "portrait" : "landscape";
+  }
+  // A video's size is known (or changes) with these events, which do not bubble: caught on
+  // the way down.
+  holder.addEventListener("loadedmetadata", orient, true);
+  holder.addEventListener("resize", orient, true);
+
+  /** The sound button only while a video plays: an offline stream has nothing to unmute. */
+  function showUnmute() {
+    unmute.hidden = ![...tiles.values()].some((tile) => tile.el.dataset.state === "playing");
+  }
+
+  function tileChanged() {
+    showUnmute();
+    if ([...tiles.values()].some((tile) => !hasSettled(tile.el))) return;
+    for (const resolve of settling.splice(0)) resolve();
+  }
+
+  /** A tile shows its first picture, or says why it has none. */
+  function hasSettled(el) {
+    const { state } = el.dataset;
+    const video = el.querySelector("video");
+    return state !== "connecting" && (state !== "playing" || video.readyState >= HAVE_PICTURE);
+  }
+  holder.addEventListener("loadeddata", tileChanged, true);
+
+  /** Resolves once each tile shows its first picture, or says why it has none. */
+  function settled() {
+    return new Promise((resolve) => {
+      settling.push(resolve);
+      tileChanged();
     });
   }
 
@@ -64,5 +108,5 @@ export function setupStage(getToken) {
     for (const tile of tiles.values()) tile.retry();
   }
 
-  return { show, retryRefused };
+  return { show, retryRefused, settled };
 }

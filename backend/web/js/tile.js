@@ -24,8 +24,9 @@ export function whepUrlFor(stream) {
   return media.whep.split("{stream}").join(encodeURIComponent(stream));
 }
 
-/** whepUrl: the stream's URL when the server named it (the stream snapshot's whepUrl). */
-export function createTile(stream, getToken, whepUrl = null) {
+/** whepUrl: the stream's URL when the server named it (the stream snapshot's whepUrl);
+ *  onState: called after the tile's state (connecting, playing, offline, ...) changed. */
+export function createTile(stream, getToken, whepUrl = null, onState = () => {}) {
   const video = h("video", { playsinline: true, muted: true, autoplay: true });
   const stateText = h("p", {});
   const stateHint = h("p", { class: "tile-hint" });
@@ -64,11 +65,13 @@ export function createTile(stream, getToken, whepUrl = null) {
   });
 
   function renderState() {
+    const changed = el.dataset.state !== shown;
     el.dataset.state = shown;
     const [text, hint] = STATE_TEXT[shown]?.(label) ?? ["", ""];
     // A live region: only real changes, or screen readers hear the same line again.
     if (stateText.textContent !== text) stateText.textContent = text;
     if (stateHint.textContent !== hint) stateHint.textContent = hint;
+    if (changed) onState();
   }
   player.start();
   renderState();

@@ -12,11 +12,18 @@
 // seconds (a server that went away), and keeps the same <video> element: no page reload.
 //
 // Loaded as /web/js/whep.js?mount, the module plays every <video data-whep-stream="name">.
+//
+// Without STUN/TURN servers (the default: this backend on the viewer's network or loopback) the
+// offer leaves with the first ICE candidate instead of waiting for all of them: the rest, and
+// the end of candidates, follow in a PATCH (trickle ICE, RFC 9725 §4.3) when the server takes
+// them. With STUN/TURN servers it waits for every candidate, as a server that takes no PATCH
+// would never learn the relayed ones.
 
 const STALL_MS = 3000;
 const DISCONNECTED_MS = 2000;
 const MAX_BACKOFF_MS = 3000;
 const GATHER_TIMEOUT_MS = 2000;
+const TRICKLE = "application/trickle-ice-sdpfrag";
 
 export class WhepError extends Error {
   constructor(status, message) {
@@ -46,7 +53,6 @@ export class WhepPlayer {
   start() {
     if (this._running) return;
     this._running = true;
-    this.video.srcObject = this._stream;
     this._connect();
   }
 
@@ -60,10 +66,14 @@ export class WhepPlayer {
   async _connect() {
     if (!this._running) return;
     this._setState(this.attempt ? "reconnecting" : "connecting");
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    // The page's first player takes the connection js/early.js began (gathering already).
+    const early = this.iceServers.length ? null : globalThis.onairEarly?.takePeer();
+    const pc = early?.pc ?? new RTCPeerConnection({ iceServers: this.iceServers });
     this.pc = pc;
-    pc.addTransceiver("video", { direction: "recvonly" });
-    pc.addTransceiver("audio", { direction: "recvonly" });
+    if (!early) {
+      pc.addTransceiver("video", { direction: "recvonly" });
+      pc.addTransceiver("audio", { direction: "recvonly" });
+    }
     pc.ontrack = (event) => this._useTrack(event.track);
     pc.onconnectionstatechange = () => {
       if (pc !== this.pc) return;
@@ -74,14 +84,19 @@ export class WhepPlayer {
         this._retry(`connection ${pc.connectionState}`);
       }
     };
+    // The token's round trip (a new guest's) overlaps the making of the offer.
+    const asked = Promise.resolve().then(() => this.token());
+    asked.catch(() => {}); // awaited below; not "unhandled" while the offer is being made
     try {
-      await pc.setLocalDescription(await pc.createOffer());
-      await gathered(pc);
-      const headers = { "Content-Type": "application/sdp" };
-      const token = await this.token();
-      if (token) headers.Authorization = `Bearer ${token}`;
+      const candidates = new LateCandidates(pc, this.iceServers.length === 0, early?.gathered());
+      await (early ? early.described : pc.setLocalDescription(await pc.createOffer()));
+      await candidates.ready;
+      const token = await asked;
+      if (pc !== this.pc) return;
+      const auth = token ? { Authorization: `Bearer ${token}` } : {};
+      const offer = candidates.takeOffer();
       const response = await fetch(this.url, {
-        method: "POST", headers, body: pc.localDescription.sdp,
+        method: "POST", headers: { "Content-Type": "application/sdp", ...auth }, body: offer,
       });
       if (pc !== this.pc) return;
       if (response.status !== 201) {
@@ -89,6 +104,10 @@ export class WhepPlayer {
       }
       this.resource = new URL(response.headers.get("Location"), new URL(this.url, location.href)).href;
       await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+      if ((response.headers.get("Accept-Patch") ?? "").includes(TRICKLE)) {
+        const etag = response.headers.get("ETag");
+        candidates.trickleTo(this.resource, etag ? { ...auth, "If-Match": etag } : auth);
+      }
       this._watchStats(pc);
     } catch (error) {
       if (pc !== this.pc) return;
@@ -107,6 +126,9 @@ export class WhepPlayer {
       if (old.kind === track.kind) this._stream.removeTrack(old);
     }
     this._stream.addTrack(track);
+    // Attached once there is a track: a <video> showing a stream without one holds the page's
+    // load event until a frame arrives, which for an offline stream is never.
+    if (this.video.srcObject !== this._stream) this.video.srcObject = this._stream;
     const playing = this.video.play();
     if (playing) playing.catch(() => {});  // autoplay rules: muted video always plays
   }
@@ -175,17 +197,72 @@ export class WhepPlayer {
   }
 }
 
-function gathered(pc) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-    pc.addEventListener("icegatheringstatechange", () => {
-      if (pc.iceGatheringState === "complete") {
-        clearTimeout(timer);
-        resolve();
-      }
+/** A peer connection's ICE candidates around its offer: ``ready`` resolves when the offer may
+ * leave (with ``trickle``, at the first candidate, or at once if one came already: ``hasOne``,
+ * a connection js/early.js began; else once gathering is complete; after GATHER_TIMEOUT_MS
+ * whatever happened); what is gathered after ``takeOffer()`` goes to the session by PATCH
+ * once ``trickleTo`` knows where, in order, the end of candidates last. */
+class LateCandidates {
+  constructor(pc, trickle, hasOne = false) {
+    this.pc = pc;
+    this.taken = false;
+    this.late = [];
+    this.ended = false;
+    this._send = null;
+    this._sending = Promise.resolve();
+    this.ready = new Promise((resolve) => {
+      // Candidates gathered before this (a connection js/early.js began) are in its offer.
+      if ((trickle && hasOne) || pc.iceGatheringState === "complete") resolve();
+      const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
+      pc.addEventListener("icecandidate", ({ candidate }) => {
+        const end = !candidate?.candidate;
+        if (this.taken && !this.ended) {
+          if (end) this.ended = true;
+          else this.late.push(candidate);
+          this._send?.();
+        }
+        if (end || trickle) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
     });
-  });
+  }
+
+  /** The offer as it is now; later candidates are trickled. */
+  takeOffer() {
+    this.taken = true;
+    this.ended = this.pc.iceGatheringState === "complete";
+    return this.pc.localDescription.sdp;
+  }
+
+  trickleTo(resource, headers) {
+    this._send = () => {
+      if (!this.late.length && !this.ended) return;
+      const body = sdpFragment(this.pc.localDescription.sdp, this.late.splice(0), this.ended);
+      this._send = this.ended ? null : this._send;
+      this._sending = this._sending.then(() => fetch(resource, {
+        method: "PATCH", headers: { ...headers, "Content-Type": TRICKLE }, body,
+      })).catch(() => {}); // a lost PATCH: the candidates that did arrive may well be enough
+    };
+    if (this.late.length || this.ended) this._send();
+  }
+}
+
+/** An RFC 8840 fragment: the offer's ICE credentials, each candidate under its media line's
+ * mid, then (``ended``) the end of candidates. */
+function sdpFragment(sdp, candidates, ended) {
+  const attribute = (name) => sdp.match(new RegExp(`^a=${name}:(.*)$`, "m"))?.[1]?.trim();
+  const lines = [`a=ice-ufrag:${attribute("ice-ufrag")}`, `a=ice-pwd:${attribute("ice-pwd")}`];
+  const mids = new Map();
+  for (const candidate of candidates) {
+    const mid = candidate.sdpMid ?? attribute("mid");
+    mids.set(mid, [...(mids.get(mid) ?? []), `a=${candidate.candidate}`]);
+  }
+  if (!mids.size) mids.set(attribute("mid"), []);
+  for (const [mid, found] of mids) lines.push("m=video 9 UDP/TLS/RTP/SAVPF 0", `a=mid:${mid}`, ...found);
+  if (ended) lines.push("a=end-of-candidates");
+  return `${lines.join("\r\n")}\r\n`;
 }
 
 // A viewer token: the signed-in user's, else an anonymous guest token (kept for the tab).

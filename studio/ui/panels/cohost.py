@@ -3,18 +3,17 @@
 The panel folds REST snapshots and ``multihost:*`` events into
 :class:`studio.core.state.CohostState`. While the user hosts an open session the preview area
 shows the :class:`~studio.ui.stage.CohostStage`: every host's tile in the shared layout, their
-video arriving over the session's call (the media engine's mesh, or the SFU for more than
-four hosts), signalled through the event link's ``webrtc:*`` events.
+video arriving over the session's call, which the broadcast engine holds
+(:class:`studio.core.cohost.CohostCall`: a mesh, or the SFU for more than four hosts),
+signalled through the event link's ``webrtc:*`` events.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
-from aiortc import MediaStreamTrack
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,20 +27,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.cohost import MeshCall, SfuCall
+from studio.core.broadcast import Broadcast
 from studio.core.events import ServerEvent
-from studio.core.models import CohostMember, CohostSession, Invitation, User
-from studio.core.state import CohostState
-from studio.core.tasks import cancel_and_wait
+from studio.core.state import CohostState, layout_key
 from studio.ui import theme
-from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch
+from studio.ui.parts import PanelParts
 from studio.ui.stage import CohostStage, TileFeeds
+from studio.ui.stage_area import StageArea
+from studio.ui.user_text import PlainLabel, plain_tip
 from studio.ui.widgets import Avatar, Card, ElidedLabel, PlaceholderList, dim, role_button, section
-from wire.events import MultiHost, WebRTC, multihost_room
+from wire.events import multihost_room
+from wire.multihost import (
+    CohostMember,
+    CohostSession,
+    Invitation,
+    Invited,
+    JoinRequested,
+    SessionType,
+)
+from wire.users import Account, FoundUser
 
-SESSION_TYPES = ("collaboration", "interview", "panel", "gaming", "podcast", "workshop")
-LAYOUTS = (  # picker label, mode, grid (the value is CohostLayout.key)
+SESSION_TYPES: tuple[str, ...] = get_args(SessionType)
+LAYOUTS = (  # picker label, mode, grid (the value is state.layout_key)
     ("Grid 2×2", "grid", "2x2"),
     ("Grid 3×3", "grid", "3x3"),
     ("Spotlight", "spotlight", None),
@@ -72,7 +80,7 @@ def small_button(text: str, role: str = "", tip: str = "") -> QPushButton:
     button.setStyleSheet(BUTTON_STYLE)
     if role:
         button.setProperty("role", role)
-    button.setToolTip(tip)
+    button.setToolTip(plain_tip(tip))
     return button
 
 
@@ -119,10 +127,13 @@ class StartPage(QWidget):
 
     def show_state(self, state: CohostState) -> None:
         self.invitations.clear()
-        for invitation in state.incoming.values():
-            title = f"“{invitation.session_title}”" if invitation.session_title else "a session"
-            item = QListWidgetItem(f"{invitation.inviter or 'Someone'} invites you to {title}")
-            item.setData(Qt.ItemDataRole.UserRole, invitation)
+        for invited in state.incoming.values():
+            session = invited.session
+            title = f"“{session.title}”" if session.title else "a session"
+            item = QListWidgetItem(
+                f"{session.primary_host.label or 'Someone'} invites you to {title}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, invited)
             self.invitations.addItem(item)
         if self.invitations.count():
             self.invitations.setCurrentRow(0)
@@ -131,10 +142,10 @@ class StartPage(QWidget):
         self.notice.setText(state.notice)
 
     @property
-    def invitation(self) -> Invitation | None:
+    def invitation(self) -> Invited | None:
         item = self.invitations.currentItem()
         found = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-        return found if isinstance(found, Invitation) else None
+        return found if isinstance(found, Invited) else None
 
     def _create(self) -> None:
         mode, grid = picked_layout(self.layout_box)
@@ -219,7 +230,7 @@ class HostRow(QWidget):
         # Me: toggle my own. A manager: turn another host's off (never back on).
         self.mic.setEnabled(mine or (manage and host.audio_enabled))
         self.camera.setEnabled(mine or (manage and host.video_enabled))
-        self.remove.setToolTip(f"Remove {host.label} from the session")
+        self.remove.setToolTip(plain_tip(f"Remove {host.label} from the session"))
         self.remove.setVisible(
             manage and not host.primary and (state.is_primary or not host.can_manage)
         )
@@ -254,7 +265,7 @@ class SessionPage(QWidget):
         super().__init__()
         self.panel = panel
         header = Card()
-        self.title = QLabel()
+        self.title = PlainLabel()
         self.title.setObjectName("title")
         self.status = dim()
         self.start = role_button("Go live together", "primary")
@@ -281,7 +292,8 @@ class SessionPage(QWidget):
         self.requests = QVBoxLayout()
         self.invite_title = section("Invite co-hosts")
         self.finder = UserSearch(
-            panel.studio,
+            panel.account,
+            panel.tasks,
             "Search streamers to invite…",
             min_height=90,
             exclude=lambda: {h.user_id for h in panel.session.hosts} if panel.session else set(),
@@ -326,7 +338,9 @@ class SessionPage(QWidget):
         self.start.setVisible(state.is_primary and not live)
         self.end.setVisible(state.is_primary)
         self.leave.setVisible(not state.is_primary)
-        self.layout_box.setCurrentIndex(max(0, self.layout_box.findData(session.layout.key)))
+        self.layout_box.setCurrentIndex(
+            max(0, self.layout_box.findData(layout_key(session.layout)))
+        )
         self.layout_box.setEnabled(state.can_manage)
         rows = {row.user_id: row for row in self._rows(self.hosts, HostRow)}
         hosts: list[HostRow] = []
@@ -339,15 +353,16 @@ class SessionPage(QWidget):
             hosts.append(row)
         self._fill(self.hosts, hosts)
         manage = state.can_manage
+        pending = state.pending
         asked = {row.user_id: row for row in self._rows(self.requests, RequestRow)}
         self._fill(
             self.requests,
-            [asked.get(r.user.id) or RequestRow(self.panel, r) for r in session.requests],
+            [asked.get(r.user.id) or RequestRow(self.panel, r) for r in pending.requests],
         )
-        self.requests_title.setVisible(manage and bool(session.requests))
+        self.requests_title.setVisible(manage and bool(pending.requests))
         for widget in (self.invite_title, self.finder, self.invite, self.pending):
             widget.setVisible(manage)
-        waiting = ", ".join(i.user.label for i in session.invitations)
+        waiting = ", ".join(i.user.label for i in pending.invitations)
         self.pending.setText(f"Invited, waiting: {waiting}" if waiting else "")
 
     def host_row(self, user_id: str) -> HostRow | None:
@@ -379,108 +394,28 @@ class SessionPage(QWidget):
             column.addWidget(row)
 
 
-class CohostCall:
-    """The session's call while the user hosts it: signaling in, remote tracks to the stage."""
-
-    def __init__(self, panel: CohostPanel, session_id: str) -> None:
-        self.panel = panel
-        self.session_id = session_id
-        self.room = ""
-        self.topology = ""
-        self.call: MeshCall | SfuCall | None = None
-        self._inbox: asyncio.Queue[ServerEvent | None] = asyncio.Queue()  # None: stop
-        self._pump: asyncio.Task[None] | None = None
-
-    async def connect(self, topology: str) -> bool:
-        """Join the call; False when there is no event link or no picture of mine yet."""
-        studio = self.panel.studio
-        events, flow = studio.session.events, studio.feed.flow
-        if events is None or flow is None:
-            return False
-        self.room = self.room or await studio.session.api.cohost_room(self.session_id)
-        self.topology = topology
-        feeds = self.panel.feeds
-        if topology == "sfu":
-            self.call = SfuCall(
-                self.room,
-                studio.session.api.base_url,
-                token=studio.session.api.token,
-                on_track=self._track,
-            )
-        else:
-            self.call = MeshCall(self.room, flow, events.send, on_track=self._track)
-        if self._pump is None:
-            self._pump = asyncio.ensure_future(self._handle())
-        if self.panel.state is not None:
-            feeds.local(self.panel.state.me, flow)
-        await events.send(WebRTC.JOIN_ROOM, {"roomId": self.room})
-        return True
-
-    def deliver(self, event: ServerEvent) -> None:
-        """A ``webrtc:*`` event; handled in order on the call's own task."""
-        if event.data.get("roomId") == self.room:
-            self._inbox.put_nowait(event)
-
-    async def close(self) -> None:
-        pump, self._pump = self._pump, None
-        if pump is not None:
-            # aiortc can swallow a cancellation mid-call (a peer connection closing): the None
-            # still ends the loop then, instead of leaving it waiting for events forever.
-            self._inbox.put_nowait(None)
-            await cancel_and_wait(pump)
-        await self._hang_up()
-        await self.panel.feeds.stop_all()
-
-    async def _hang_up(self) -> None:
-        events = self.panel.studio.session.events
-        if events is not None and self.room:
-            await events.send(WebRTC.LEAVE_ROOM, {"roomId": self.room})
-        call, self.call = self.call, None
-        if call is not None:
-            await call.close()
-
-    async def _handle(self) -> None:
-        while True:
-            event = await self._inbox.get()
-            if event is None:
-                return
-            topology = str(event.data.get("topology") or "")
-            if event.name == WebRTC.RENEGOTIATION_NEEDED and topology != self.topology:
-                self._hold_remote_tiles()  # the hosts stay live: not "Offline" while we switch
-                await self._hang_up()  # mesh ↔ SFU: join again with the other kind of call
-                await self.connect(topology)
-                continue
-            if event.name == WebRTC.PEER_LEFT:
-                await self.panel.feeds.stop(str(event.data.get("userId")))
-            if self.call is not None:
-                await self.call.handle(event.name, event.data)
-
-    def _hold_remote_tiles(self) -> None:
-        state = self.panel.state
-        for user_id in self.panel.feeds.users - {state.me if state is not None else ""}:
-            self.panel.feeds.hold(user_id)
-
-    def _track(self, user_id: str, track: MediaStreamTrack) -> None:
-        if track.kind == "video":
-            self.panel.feeds.remote(user_id, track)
-
-
 class CohostPanel(ServerPanel):
     loading_text = "Loading your co-host sessions"
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window, "Sign in to host together with other streamers.")
+    def __init__(
+        self,
+        parts: PanelParts,
+        *,
+        broadcast: Broadcast,
+        stages: StageArea,
+    ) -> None:
+        super().__init__(parts, "Sign in to host together with other streamers.")
+        self.broadcast = broadcast
+        self.stages = stages
         self.state: CohostState | None = None
-        self.room = RoomFollower(window, multihost_room)
+        self.room = RoomFollower(parts.account, multihost_room)
         self.stage = CohostStage()
         self.feeds = TileFeeds(self.stage)
-        self.call: CohostCall | None = None
         self.broadcasting = False  # this studio is live (Go Live)
         self.start_page = StartPage(self)
         self.session_page = SessionPage(self)
         self.add_pages(self.start_page, self.session_page)
-        window.shutdown_hooks.append(self._shutdown)
-        window.feed.source_changed.connect(lambda _: self.studio.tasks.spawn(self._follow()))
+        self.broadcast.source_changed.add(lambda _: self.tasks.spawn(self._follow()))
 
     @property
     def session(self) -> CohostSession | None:
@@ -493,14 +428,14 @@ class CohostPanel(ServerPanel):
 
     # ---- actions --------------------------------------------------------------------
     def create_session(self, title: str, kind: str, mode: str, grid: str | None) -> None:
-        api = self.studio.session.api
+        api = self.account.api
         self._run(api.create_cohost_session(title, kind, mode, grid), "Creating the session")
 
-    def answer_invitation(self, invitation: Invitation, join: bool) -> None:
+    def answer_invitation(self, invitation: Invited, join: bool) -> None:
         if self.state is None:
             return
         if join:
-            api = self.studio.session.api
+            api = self.account.api
             self._run(api.accept_cohost_invite(invitation.session_id), "Joining the session")
         else:
             self.state.forget_invitation(invitation.session_id)
@@ -508,39 +443,39 @@ class CohostPanel(ServerPanel):
 
     def start(self) -> None:
         if self.session is not None:
-            api = self.studio.session.api
+            api = self.account.api
             self._run(api.start_cohost_session(self.session.id), "Starting the session")
 
     def end(self) -> None:
         """End the session (primary host) or leave it (co-host)."""
         if self.session is None or self.state is None:
             return
-        api = self.studio.session.api
+        api = self.account.api
         if self.state.is_primary:
             self._run(api.end_cohost_session(self.session.id), "Ending the session")
         else:
             self._run(api.leave_cohost_session(self.session.id), "Leaving the session")
 
-    def invite(self, user: User) -> None:
+    def invite(self, user: FoundUser) -> None:
         if self.session is not None:
-            call = self.studio.session.api.invite_cohost(self.session.id, user.id)
-            self.studio.tasks.spawn(self._invited(call, user), "The invitation")
+            call = self.account.api.invite_cohost(self.session.id, user.id)
+            self.tasks.spawn(self._invited(call, user), "The invitation")
 
     def answer_request(self, user_id: str, approve: bool) -> None:
         if self.session is not None:
-            api = self.studio.session.api
+            api = self.account.api
             self._run(api.answer_cohost_request(self.session.id, user_id, approve), "Answering")
 
     def remove(self, user_id: str) -> None:
         if self.session is not None:
-            api = self.studio.session.api
+            api = self.account.api
             self._run(api.remove_cohost(self.session.id, user_id), "Removing the host")
 
     def set_media(self, user_id: str, audio: bool | None = None, video: bool | None = None) -> None:
         if self.session is not None and self.state is not None:
             target = None if user_id == self.state.me else user_id
-            api = self.studio.session.api
-            self.studio.tasks.spawn(
+            api = self.account.api
+            self.tasks.spawn(
                 api.cohost_settings(self.session.id, user_id=target, audio=audio, video=video),
                 "Changing the host's settings",
             )  # the multihost:settings event updates every client
@@ -548,13 +483,13 @@ class CohostPanel(ServerPanel):
     def change_layout(self, box: QComboBox) -> None:
         if self.session is not None:
             mode, grid = picked_layout(box)
-            api = self.studio.session.api
-            self.studio.tasks.spawn(
+            api = self.account.api
+            self.tasks.spawn(
                 api.change_cohost_layout(self.session.id, mode, grid), "Changing the layout"
             )
 
     def _run(self, call: Coroutine[Any, Any, CohostSession], what: str) -> None:
-        self.studio.tasks.spawn(self._show(call), what)
+        self.tasks.spawn(self._show(call), what)
 
     async def _show(self, call: Coroutine[Any, Any, CohostSession]) -> None:
         session = await call
@@ -563,16 +498,16 @@ class CohostPanel(ServerPanel):
             self.refresh()
             await self._follow()
 
-    async def _invited(self, call: Coroutine[Any, Any, Invitation], user: User) -> None:
+    async def _invited(self, call: Coroutine[Any, Any, Invitation], user: FoundUser) -> None:
         await call
-        self.studio.toasts.show_toast("Invitation sent", f"Waiting for {user.label}.", ms=2500)
+        self.toasts.show_toast("Invitation sent", f"Waiting for {user.label}.", ms=2500)
 
     # ---- server state ---------------------------------------------------------------
-    def signed_in(self, user: User | None) -> None:
+    def signed_in(self, user: Account | None) -> None:
         self.state = CohostState(user.id) if user is not None else None
         self.room.reset()
         self.refresh()
-        self.studio.tasks.spawn(self._follow())
+        self.tasks.spawn(self._follow())
         if user is not None:
             self.reload()
 
@@ -580,58 +515,55 @@ class CohostPanel(ServerPanel):
         state = self.state
         if state is None:
             return
-        sessions = await self.studio.session.api.user_cohost_sessions(state.me)
+        sessions = await self.account.api.user_cohost_sessions(state.me)
         current = next((s for s in sessions if s.open and s.host(state.me)), None)
         if current is not None:
             state.load(current)
         elif state.session is not None:
-            state.load(await self.studio.session.api.cohost_session(state.session.id))
-        if self.call is not None:  # the event link came back: join the call again
-            await self.call.close()
-            self.call = None
+            state.load(await self.account.api.cohost_session(state.session.id))
+        await self.broadcast.leave_call()  # the event link came back: join the call again
         self.refresh()
         await self._follow()
 
     def event_received(self, event: ServerEvent) -> None:
         if event.name.startswith("webrtc:"):
-            if self.call is not None:
-                self.call.deliver(event)
+            self.broadcast.deliver_signal(event)
             return
         state = self.state
         if state is None or not event.name.startswith("multihost:"):
             return
         if state.apply(event):
-            if (
-                event.name == MultiHost.INVITED
-                and event.data["invitation"]["user"]["id"] == state.me
-            ):
-                invitation = state.incoming[str(event.data["sessionId"])]
-                self.studio.toasts.show_toast(
-                    "Co-host invitation", f"{invitation.inviter} invites you to go live together."
-                )
-            elif event.name == MultiHost.JOIN_REQUESTED:
-                request = event.data["request"]["user"]
-                name = request.get("displayName") or request.get("username")
-                self.studio.toasts.show_toast("Request to join", f"{name} wants to co-host.")
-            self.studio.tasks.spawn(self._follow())
+            self._tell(event, state.me)
+            self.tasks.spawn(self._follow())
             self.refresh()
+
+    def _tell(self, event: ServerEvent, me: str) -> None:
+        """A toast for an invitation to me or a request to join my session."""
+        payload = event.payload()
+        if isinstance(payload, Invited) and payload.invitation.user.id == me:
+            inviter = payload.session.primary_host.label
+            self.toasts.show_toast(
+                "Co-host invitation", f"{inviter} invites you to go live together."
+            )
+        elif isinstance(payload, JoinRequested):
+            name = payload.request.user.label
+            self.toasts.show_toast("Request to join", f"{name} wants to co-host.")
 
     async def _follow(self) -> None:
         """In the session's room and call while hosting it; out of both otherwise."""
         session = self.session
         await self.room.follow(session.id if session is not None else "")
-        if self.call is not None and (session is None or self.call.session_id != session.id):
-            call, self.call = self.call, None
-            await call.close()
-        if session is not None and self.call is None:
-            self.call = CohostCall(self, session.id)
-            if not await self.call.connect(session.topology):
-                self.call = None  # again once the source is open (a start: it opens meanwhile)
+        events, state = self.account.events, self.state
+        if session is None or events is None or state is None:
+            await self.broadcast.leave_call()
+            return
+        # No picture of mine yet (a start: the source opens meanwhile): joined once it is open.
+        await self.broadcast.join_call(
+            session.id, session.topology, state.me, self.account.api, events, self.feeds
+        )
 
-    async def _shutdown(self) -> None:
-        if self.call is not None:
-            await self.call.close()
-            self.call = None
+    async def shutdown(self) -> None:
+        await self.broadcast.leave_call()
         await self.feeds.close()
 
     # ---- rendering ------------------------------------------------------------------
@@ -639,17 +571,17 @@ class CohostPanel(ServerPanel):
         state = self.state
         if state is None:
             self.show_page(self.signed_out)
-            self.studio.hide_stage(self.stage)
+            self.stages.hide_stage(self.stage)
             return
         session = state.session
         if session is None:
             self.start_page.show_state(state)
             self.show_page(self.start_page)
-            self.studio.hide_stage(self.stage)
+            self.stages.hide_stage(self.stage)
             return
         self.session_page.show_state(state)
         if self.pages.currentWidget() is not self.session_page and state.can_manage:
             self.session_page.finder.run_search()  # streamers to invite, before any typing
         self.show_page(self.session_page)
         self.stage.set_layout(state.tiles(), {h.user_id: h for h in session.hosts}, state.me)
-        self.studio.show_stage(self.stage)
+        self.stages.show_stage(self.stage)

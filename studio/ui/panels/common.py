@@ -19,10 +19,13 @@ from PySide6.QtWidgets import (
 
 from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
-from studio.core.models import User
+from studio.core.session import Session
 from studio.ui import theme
-from studio.ui.main_window import MainWindow
+from studio.ui.parts import PanelParts
+from studio.ui.tasks import Tasks
+from studio.ui.user_text import plain_tip
 from studio.ui.widgets import PlaceholderList, dim
+from wire.users import Account, FoundUser
 
 SEARCH_DELAY_MS = 250
 CLOCK_MS = 250
@@ -59,18 +62,20 @@ class UserSearch(QWidget):
     """A search box with the matching people below it (searched as one types, debounced), each
     with whether they are live or online: live streamers first, as the backend orders them."""
 
-    chosen = Signal(object)  # User, on double-click
+    chosen = Signal(object)  # FoundUser, on double-click
     selection_changed = Signal()
 
     def __init__(
         self,
-        studio: MainWindow,
+        account: Session,
+        tasks: Tasks,
         placeholder: str,
         min_height: int = 160,
         exclude: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         super().__init__()
-        self.studio = studio
+        self.account = account
+        self.tasks = tasks
         self.exclude = exclude  # ids not to offer (the hosts already in a session)
         self.search = QLineEdit()
         self.search.setPlaceholderText(placeholder)
@@ -91,18 +96,18 @@ class UserSearch(QWidget):
         column.addWidget(self.results, 1)
 
     @property
-    def user(self) -> User | None:
+    def user(self) -> FoundUser | None:
         """The selected streamer, if any."""
         item = self.results.currentItem()
         found = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-        return found if isinstance(found, User) else None
+        return found if isinstance(found, FoundUser) else None
 
     def run_search(self) -> None:
-        if self.studio.session.signed_in:
-            self.studio.tasks.spawn(self._search(self.search.text().strip()), "Search")
+        if self.account.signed_in:
+            self.tasks.spawn(self._search(self.search.text().strip()), "Search")
 
     async def _search(self, query: str) -> None:
-        users = await self.studio.session.api.search_users(query)
+        users = await self.account.api.search_users(query)
         if query != self.search.text().strip():
             return  # a newer search is on its way
         self.results.clear()
@@ -113,12 +118,12 @@ class UserSearch(QWidget):
         self.results.set_placeholder("No streamers match." if query else "No streamers yet.")
 
     @staticmethod
-    def _item(user: User) -> QListWidgetItem:
+    def _item(user: FoundUser) -> QListWidgetItem:
         state, colour = presence_text(user.live, user.online)
         item = QListWidgetItem(
             f"{user.label}   @{user.username}" + (f"   {state}" if state else "")
         )
-        item.setToolTip(f"{user.label} @{user.username}")
+        item.setToolTip(plain_tip(f"{user.label} @{user.username}"))
         item.setData(Qt.ItemDataRole.UserRole, user)
         item.setIcon(status_dot(colour if state else theme.TEXT_DIM))
         if not user.live and user.online is False:
@@ -133,8 +138,8 @@ class UserSearch(QWidget):
 class RoomFollower:
     """Keeps the event link in one room of a kind (the battle or session being shown)."""
 
-    def __init__(self, studio: MainWindow, room_for: Callable[[str], str]) -> None:
-        self.studio = studio
+    def __init__(self, account: Session, room_for: Callable[[str], str]) -> None:
+        self.account = account
         self.room_for = room_for
         self.joined = ""  # the id whose room we are in
 
@@ -143,7 +148,7 @@ class RoomFollower:
 
     async def follow(self, wanted: str) -> None:
         """Be in the room of ``wanted`` ("" leaves the current one)."""
-        events = self.studio.session.events
+        events = self.account.events
         if events is None or wanted == self.joined:
             return
         if self.joined:
@@ -157,15 +162,20 @@ class RoomFollower:
 class ServerPanel(QWidget):
     """A dock panel that renders server state: one page per phase, and a countdown clock.
 
-    Subclasses implement ``signed_in(user)``, ``event(event)``, ``_fetch()`` and ``tick()``,
-    and keep their signed-in state in ``self.state`` (None when signed out).
+    It is given the :class:`PanelParts`; subclasses take what else they need (the broadcast,
+    the settings, the stage area).
+
+        Subclasses implement ``signed_in(user)``, ``event(event)``, ``_fetch()`` and ``tick()``,
+        and keep their signed-in state in ``self.state`` (None when signed out).
     """
 
     loading_text = "Loading"
 
-    def __init__(self, window: MainWindow, signed_out_text: str) -> None:
+    def __init__(self, parts: PanelParts, signed_out_text: str) -> None:
         super().__init__()
-        self.studio = window
+        self.account = parts.account  # the signed-in session: its API client and event link
+        self.tasks = parts.tasks
+        self.toasts = parts.toasts
         self.pages = QStackedWidget()
         self.signed_out = dim(signed_out_text)
         self.signed_out.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -177,9 +187,9 @@ class ServerPanel(QWidget):
         self.clock = QTimer(self)
         self.clock.setInterval(CLOCK_MS)
         self.clock.timeout.connect(self.tick)
-        window.signed_in.connect(self.signed_in)
-        window.server_event.connect(self.event_received)
-        window.resynced.connect(self.reload)
+        parts.signals.signed_in.connect(self.signed_in)
+        parts.signals.server_event.connect(self.event_received)
+        parts.signals.resynced.connect(self.reload)
 
     def add_pages(self, *pages: QWidget) -> None:
         for page in pages:
@@ -193,7 +203,7 @@ class ServerPanel(QWidget):
         else:
             self.clock.stop()
 
-    def signed_in(self, user: User | None) -> None:
+    def signed_in(self, user: Account | None) -> None:
         raise NotImplementedError
 
     def event_received(self, event: ServerEvent) -> None:
@@ -202,7 +212,7 @@ class ServerPanel(QWidget):
     def reload(self) -> None:
         """Fetch the server's state again (after signing in or a reconnect)."""
         if getattr(self, "state", None) is not None:
-            self.studio.tasks.spawn(self._fetch(), self.loading_text)
+            self.tasks.spawn(self._fetch(), self.loading_text)
 
     async def _fetch(self) -> None:
         raise NotImplementedError

@@ -1,5 +1,5 @@
 """Effects panel: every effect in the filters registry, controls built from its declared
-parameters, grouped by category (video effects edit the window's effects chain, voice effects
+parameters, grouped by category (video effects edit the broadcast's effects chain, voice effects
 its voice chain); colour looks are one choice at a time (or none); presets to load and save, the
 active one remembered; each effect's measured cost; premium effects locked until unlocked with
 coins through the catalog API, after the streamer confirmed the price."""
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
-    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -33,14 +32,17 @@ from filters import presets, registry
 from filters.base import VideoFilter
 from filters.params import ParamError
 from filters.pipeline import FACE_TRACKING, PERSON_MASK
+from studio.core.broadcast import Broadcast
 from studio.core.effect_set import EffectSet
-from studio.core.models import CatalogEntry, User
+from studio.core.settings_store import StudioSettings
 from studio.core.wording import coins
 from studio.ui import theme
 from studio.ui.confirm import confirm
-from studio.ui.main_window import MainWindow
 from studio.ui.param_controls import ParamControl, control_for
-from studio.ui.widgets import Card, dim
+from studio.ui.parts import PanelParts
+from studio.ui.widgets import Card, dim, vertical_scroll
+from wire.stream_filters import CatalogFilter
+from wire.users import Account
 
 COST_REFRESH_MS = 1000
 LOOKS = "color"  # the category whose effects are one choice: a colour look, or none
@@ -107,9 +109,7 @@ class EffectCard(Card):
         self.body.addWidget(self.form_box)
         self.enable.toggled.connect(self._toggled)
         self.premium = bool(description["premium"])
-        self.set_lock(
-            CatalogEntry(self.effect_id, self.premium, int(description["price"]), self.premium)
-        )
+        self._show_lock(self.premium, int(description["price"]), locked=self.premium)
         self.form_box.setVisible(False)
 
     def _toggled(self, on: bool) -> None:
@@ -124,29 +124,45 @@ class EffectCard(Card):
         for name, control in self.controls.items():
             control.set_value(values[name])
 
-    def set_lock(self, entry: CatalogEntry) -> None:
-        self.locked = entry.locked
-        self.price = entry.price
-        self.enable.setEnabled(not entry.locked)
-        self.badge.setText(f"PREMIUM · {coins(entry.price)}" if entry.locked else "PREMIUM")
-        self.premium_row.setVisible(entry.premium)
-        self.unlock_button.setVisible(entry.locked)
+    def set_lock(self, entry: CatalogFilter) -> None:
+        """Show the catalog's word on this effect for the signed-in user."""
+        self._show_lock(entry.premium, entry.price, entry.locked)
+
+    def _show_lock(self, premium: bool, price: int, locked: bool) -> None:
+        self.locked = locked
+        self.price = price
+        self.enable.setEnabled(not locked)
+        self.badge.setText(f"PREMIUM · {coins(price)}" if locked else "PREMIUM")
+        self.premium_row.setVisible(premium)
+        self.unlock_button.setVisible(locked)
 
     def set_cost(self, ms: float | None) -> None:
         self.cost.setText(f"{ms:.1f} ms" if ms is not None else "")
 
 
 class EffectsPanel(QWidget):
-    def __init__(self, window: MainWindow) -> None:
+    """Edits the broadcast's effect chain and voice chain (kept in the settings)."""
+
+    def __init__(
+        self,
+        parts: PanelParts,
+        broadcast: Broadcast,
+        settings: StudioSettings,
+        refresh_balance: Callable[[], None],
+    ) -> None:
         super().__init__()
-        self.studio = window
-        self.chain = window.chain
-        self.voice = window.voice
+        self.account = parts.account  # the catalog, unlocking, where presets are kept
+        self.settings = settings
+        self.tasks = parts.tasks
+        self.toasts = parts.toasts
+        self.refresh_balance = refresh_balance  # after spending coins
+        self.chain = broadcast.chain
+        self.voice = broadcast.voice
         self.voice_ids = set(self.voice.ids())
         self.cards: dict[str, EffectCard] = {}
-        self.catalog: dict[str, CatalogEntry] = {}
+        self.catalog: dict[str, CatalogFilter] = {}
         for chain in (self.chain, self.voice):  # each takes its own kind of effect
-            chain.load(window.settings.effects, window.settings.enabled_effects)
+            chain.load(settings.effects, settings.enabled_effects)
         self._one_look()
         self.looks = QButtonGroup(self)  # exclusive: picking a look switches the other off
         self.no_look = QRadioButton("No look")
@@ -178,12 +194,7 @@ class EffectsPanel(QWidget):
                 card = self._card(description)
                 column.addWidget(card)
             column.addStretch()
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            # Cards fit the dock's width (wrapping rows, eliding lists): never a sideways scroll.
-            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            scroll.setWidget(page)
-            self.tabs.addTab(scroll, title)
+            self.tabs.addTab(vertical_scroll(page), title)
         self.total = QLabel()
         self.total.setProperty("dim", True)
         self.total.setWordWrap(True)
@@ -201,7 +212,7 @@ class EffectsPanel(QWidget):
         self._costs.setInterval(COST_REFRESH_MS)
         self._costs.timeout.connect(self._show_costs)
         self._costs.start()
-        window.signed_in.connect(self._signed_in)
+        parts.signals.signed_in.connect(self._signed_in)
         for chain in (self.chain, self.voice):
             chain.on_change(self._chain_changed)
 
@@ -238,7 +249,7 @@ class EffectsPanel(QWidget):
         try:
             self.chain_of(effect_id).set_value(effect_id, name, value)
         except ParamError as exc:
-            self.studio.toasts.show_toast("That value does not fit", str(exc), kind="warning")
+            self.toasts.show_toast("That value does not fit", str(exc), kind="warning")
             self._show_card(effect_id)
             return
         self._remember()
@@ -271,7 +282,7 @@ class EffectsPanel(QWidget):
         self._show_preset(label or preset.name)
         if locked:
             names = _names(locked)
-            self.studio.toasts.show_toast(
+            self.toasts.show_toast(
                 f"Applied “{preset.name}” without premium effects",
                 f"Unlock {names} to use them.",
                 kind="warning",
@@ -299,18 +310,18 @@ class EffectsPanel(QWidget):
         self.cards[effect_id].show_state(chain.is_enabled(effect_id), chain.values(effect_id))
 
     def _remember(self) -> None:
-        settings = self.studio.settings
+        settings = self.settings
         settings.effects = {**self.chain.saved_values(), **self.voice.saved_values()}
         settings.enabled_effects = self.chain.enabled + self.voice.enabled
 
     def _show_preset(self, label: str) -> None:
         """Show ``label`` as the active preset ("" for none) and remember it."""
-        self.studio.settings.preset = label
+        self.settings.preset = label
         self.preset_box.setCurrentIndex(max(0, self.preset_box.findText(label)) if label else 0)
 
     # ---- presets --------------------------------------------------------------------
     def preset_dir(self) -> Path:
-        return self.studio.session.store.path.parent / "presets"
+        return self.account.store.path.parent / "presets"
 
     def _fill_presets(self) -> None:
         self.preset_box.clear()
@@ -324,7 +335,7 @@ class EffectsPanel(QWidget):
             except presets.PresetError:
                 continue
             self.preset_box.addItem(f"{preset.name} (mine)", preset)
-        active = self.studio.settings.preset
+        active = self.settings.preset
         self.preset_box.setCurrentIndex(max(0, self.preset_box.findText(active)) if active else 0)
 
     def _preset_picked(self, index: int) -> None:
@@ -344,9 +355,9 @@ class EffectsPanel(QWidget):
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "preset"
         presets.save(self.chain.preset(name), folder / f"{slug}.json")
-        self.studio.settings.preset = f"{name} (mine)"
+        self.settings.preset = f"{name} (mine)"
         self._fill_presets()
-        self.studio.toasts.show_toast(f"Saved preset “{name}”", kind="success", ms=2500)
+        self.toasts.show_toast(f"Saved preset “{name}”", kind="success", ms=2500)
 
     # ---- costs and the catalog ------------------------------------------------------
     def _show_costs(self) -> None:
@@ -374,12 +385,12 @@ class EffectsPanel(QWidget):
         card = self.cards.get(effect_id)
         return card is not None and card.locked
 
-    def _signed_in(self, user: User | None) -> None:
+    def _signed_in(self, user: Account | None) -> None:
         if user is not None:
-            self.studio.tasks.spawn(self._load_catalog(), "Loading the effects catalog")
+            self.tasks.spawn(self._load_catalog(), "Loading the effects catalog")
 
     async def _load_catalog(self) -> None:
-        self.catalog = await self.studio.session.api.filter_catalog()
+        self.catalog = await self.account.api.filter_catalog()
         for effect_id, card in self.cards.items():
             entry = self.catalog.get(effect_id)
             if entry is not None:
@@ -392,14 +403,14 @@ class EffectsPanel(QWidget):
     def unlock(self, effect_ids: list[str], then: Callable[[], object] | None = None) -> None:
         """Buy ``effect_ids`` once the streamer confirmed the price and the balance after it;
         ``then`` runs when they are unlocked. Not enough coins: say so, and buy nothing."""
-        user = self.studio.session.user
+        user = self.account.user
         names = _names(effect_ids)
         if user is None:
-            self.studio.toasts.show_toast(f"Sign in to unlock {names}", kind="warning")
+            self.toasts.show_toast(f"Sign in to unlock {names}", kind="warning")
             return
         price = sum(self.cards[i].price for i in effect_ids)
         if price > user.coins:
-            self.studio.toasts.show_toast(
+            self.toasts.show_toast(
                 f"Not enough coins for {names}",
                 f"Unlocking costs {coins(price)}; you have {coins(user.coins)}.",
                 kind="warning",
@@ -409,14 +420,14 @@ class EffectsPanel(QWidget):
             f"Unlock {names} for {coins(price)}? You'll have {coins(user.coins - price)} left."
         )
         if confirm(self, "Unlock with coins", question, f"Unlock for {coins(price)}", danger=False):
-            self.studio.tasks.spawn(self._buy(effect_ids, then), "Unlocking")
+            self.tasks.spawn(self._buy(effect_ids, then), "Unlocking")
 
     async def _buy(self, effect_ids: list[str], then: Callable[[], object] | None) -> None:
         for effect_id in effect_ids:
-            wallet = await self.studio.session.api.unlock_filter(effect_id)
+            wallet = await self.account.api.unlock_filter(effect_id)
         await self._load_catalog()
-        self.studio.refresh_balance()
-        self.studio.toasts.show_toast(
+        self.refresh_balance()
+        self.toasts.show_toast(
             f"Unlocked {_names(effect_ids)}", f"{coins(wallet.coins)} left", kind="success"
         )
         if then is not None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from functools import lru_cache
-from html import escape
 
 import httpx
 from PySide6.QtCore import QSize, Qt, QTimer
@@ -32,18 +31,21 @@ from PySide6.QtWidgets import (
 
 from filters.assets import asset
 from studio.core.api_client import ApiError, BackendUnreachable
+from studio.core.broadcast import Broadcast
 from studio.core.events import ServerEvent
 from studio.core.media_config import ice_servers, media_config, media_url
-from studio.core.models import Battle, GiftEvent, Host, Supporter, User
+from studio.core.settings_store import StudioSettings
 from studio.core.state import FEED_LENGTH, PKPhase, PKState
 from studio.core.subscriber import PlayRejected, WhepPlayer
 from studio.core.tasks import cancel_and_wait
 from studio.core.wording import coins
 from studio.ui import theme
 from studio.ui.confirm import Question, confirm
-from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel, UserSearch, presence_text
+from studio.ui.parts import PanelParts
 from studio.ui.stage import PairStage, TileFeeds
+from studio.ui.stage_area import StageArea
+from studio.ui.user_text import PlainLabel, escaped
 from studio.ui.widgets import (
     Avatar,
     Card,
@@ -56,6 +58,8 @@ from studio.ui.widgets import (
     section,
 )
 from wire.events import PK, battle_room
+from wire.pk import Battle, BattleHost, SentGift, Supporter
+from wire.users import Account, FoundUser
 
 DURATIONS = (1, 3, 5, 10)
 GIFT_ICON = 22
@@ -74,13 +78,12 @@ def gift_icon(gift_id: str) -> QIcon:
     return QIcon(QIcon(str(path)).pixmap(QSize(GIFT_ICON, GIFT_ICON)))
 
 
-class LiveLabel(QLabel):
+class LiveLabel(PlainLabel):
     """ "● Live" or "Not live" for a battle host, from the backend's battle detail."""
 
     def __init__(self) -> None:
         super().__init__()
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setTextFormat(Qt.TextFormat.PlainText)
 
     def show_live(self, live: bool | None) -> None:
         text, colour = presence_text(live)
@@ -95,11 +98,11 @@ class ChallengePage(QWidget):
     def __init__(self, panel: PKPanel) -> None:
         super().__init__()
         self.panel = panel
-        self.finder = UserSearch(panel.studio, "Search streamers by name…")
+        self.finder = UserSearch(panel.account, panel.tasks, "Search streamers by name…")
         self.duration = QComboBox()
         for minutes in DURATIONS:
             self.duration.addItem(f"{minutes} min", minutes)
-        index = self.duration.findData(panel.studio.settings.battle_minutes)
+        index = self.duration.findData(panel.settings.battle_minutes)
         self.duration.setCurrentIndex(max(0, index))
         self.title = QLineEdit()
         self.title.setPlaceholderText("Battle title (optional)")
@@ -134,7 +137,7 @@ class ChallengePage(QWidget):
         opponent = self.finder.user
         if opponent is not None:
             minutes = int(self.duration.currentData())
-            self.panel.studio.settings.battle_minutes = minutes
+            self.panel.settings.battle_minutes = minutes
             self.panel.challenge(opponent, minutes, self.title.text().strip())
 
 
@@ -146,7 +149,7 @@ class InvitePage(QWidget):
         card = Card()
         self.avatar = Avatar(size=56)
         self.live = LiveLabel()
-        self.headline = QLabel()
+        self.headline = PlainLabel()
         self.headline.setObjectName("title")
         self.headline.setWordWrap(True)
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -292,8 +295,8 @@ class LivePage(QWidget):
 
     def show_scores(self, state: PKState) -> None:
         self.bar.set_scores(state.scores[state.my_side], state.scores[state.their_side])
-        self.my_fans.setText(self._fans("Your fans", state.supporters[state.my_side]))
-        self.their_fans.setText(self._fans("Their fans", state.supporters[state.their_side]))
+        self.my_fans.setText(self._fans("Your fans", state.supporters.side(state.my_side)))
+        self.their_fans.setText(self._fans("Their fans", state.supporters.side(state.their_side)))
 
     def tick(self, state: PKState) -> None:
         left = state.seconds_left()
@@ -304,10 +307,11 @@ class LivePage(QWidget):
             self.timer.setStyleSheet(f"color: {theme.DANGER if urgent else theme.TEXT};")
 
     @staticmethod
-    def _gift_item(gift: GiftEvent, battle: Battle, state: PKState) -> QListWidgetItem:
+    def _gift_item(gift: SentGift, battle: Battle, state: PKState) -> QListWidgetItem:
         to = "you" if gift.side == state.my_side else battle.host(gift.side).label
         item = QListWidgetItem(
-            gift_icon(gift.gift_id), f"{gift.sender} sent {gift.quantity}× {gift.name} to {to}"
+            gift_icon(gift.gift_id),
+            f"{gift.sender.label} sent {gift.quantity}× {gift.name} to {to}",
         )
         item.setToolTip(coins(gift.coins))
         colour = theme.ACCENT if gift.side == state.my_side else theme.OPPONENT
@@ -315,12 +319,12 @@ class LivePage(QWidget):
         return item
 
     @staticmethod
-    def _fans(title: str, supporters: tuple[Supporter, ...]) -> str:
+    def _fans(title: str, supporters: list[Supporter]) -> str:
         rows = [f"<span style='color:{theme.TEXT_DIM}; font-size:11px'>{title.upper()}</span>"]
         for rank, fan in enumerate(supporters, start=1):
             colour = RANK_COLOURS[rank - 1] if rank <= len(RANK_COLOURS) else theme.TEXT_DIM
             rows.append(
-                f"<b style='color:{colour}'>{rank}</b>&nbsp; {escape(fan.label)}"
+                f"<b style='color:{colour}'>{rank}</b>&nbsp; {escaped(fan.label)}"
                 f" <span style='color:{theme.TEXT_DIM}'>{fan.coins:,}</span>"
             )
         if not supporters:
@@ -336,9 +340,8 @@ class ResultPage(QWidget):
         self.headline.setObjectName("hero")
         self.headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note = dim()
-        self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.score = QLabel()
+        self.score = PlainLabel()
         self.score.setObjectName("title")
         self.score.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rewards = QLabel()
@@ -413,18 +416,16 @@ class BattleStage:
             return
         self.stop()
         self.battle_id = battle.id
-        flow = self.panel.studio.feed.flow
+        flow = self.panel.broadcast.program
         if flow is not None:
             self.feeds.local(me.id, flow)
-        self._opponent = self.panel.studio.tasks.spawn(
-            self._play(them), "Playing your opponent's stream"
-        )
+        self._opponent = self.panel.tasks.spawn(self._play(them), "Playing your opponent's stream")
 
     def stop(self) -> None:
         """The battle is over: stop playing the opponent and feeding the tiles."""
         if self.battle_id:
             self.battle_id = ""
-            self.panel.studio.tasks.spawn(self.close())
+            self.panel.tasks.spawn(self.close())
 
     async def close(self) -> None:
         task, self._opponent = self._opponent, None
@@ -432,11 +433,11 @@ class BattleStage:
             await cancel_and_wait(task)
         await self.feeds.stop_all()
 
-    async def _play(self, opponent: Host) -> None:
+    async def _play(self, opponent: BattleHost) -> None:
         """The opponent's stream on their tile, tried again until they are live (or back)."""
-        api = self.panel.studio.session.api
+        api = self.panel.account.api
         config = await media_config(api)
-        url = media_url(api.base_url, config["whep"], opponent.username)
+        url = media_url(api.base_url, config.whep, opponent.username)
         while True:
             player = self.player = WhepPlayer(
                 url, token=api.token, ice_servers=ice_servers(config), kinds=("video",)
@@ -456,10 +457,20 @@ class BattleStage:
 class PKPanel(ServerPanel):
     loading_text = "Loading your battles"
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window, "Sign in to battle other streamers.")
+    def __init__(
+        self,
+        parts: PanelParts,
+        *,
+        settings: StudioSettings,
+        broadcast: Broadcast,
+        stages: StageArea,
+    ) -> None:
+        super().__init__(parts, "Sign in to battle other streamers.")
+        self.settings = settings
+        self.broadcast = broadcast
+        self.stages = stages
         self.state: PKState | None = None
-        self.room = RoomFollower(window, battle_room)
+        self.room = RoomFollower(parts.account, battle_room)
         self.challenge_page = ChallengePage(self)
         self.invite_page = InvitePage(self)
         self.live_page = LivePage(self)
@@ -469,23 +480,22 @@ class PKPanel(ServerPanel):
         self.live_check = QTimer(self)
         self.live_check.setInterval(LIVE_CHECK_MS)
         self.live_check.timeout.connect(self._check_live)
-        window.shutdown_hooks.append(self._shutdown)
 
     @property
     def phase(self) -> PKPhase | None:
         return self.state.phase if self.state is not None else None
 
     # ---- actions --------------------------------------------------------------------
-    def challenge(self, opponent: User, minutes: int, title: str) -> None:
-        self.studio.tasks.spawn(self._challenge(opponent, minutes, title), "The challenge")
+    def challenge(self, opponent: FoundUser, minutes: int, title: str) -> None:
+        self.tasks.spawn(self._challenge(opponent, minutes, title), "The challenge")
 
     def accept(self) -> None:
         if self.state is not None and self.state.battle is not None:
-            self.studio.tasks.spawn(self._accept(self.state.battle.id), "Accepting")
+            self.tasks.spawn(self._accept(self.state.battle.id), "Accepting")
 
     def decline(self) -> None:
         if self.state is not None and self.state.battle is not None:
-            self.studio.tasks.spawn(self._leave(self.state.battle.id), "Declining")
+            self.tasks.spawn(self._leave(self.state.battle.id), "Declining")
 
     def cancel_challenge(self) -> None:
         """Withdraw my waiting challenge, once I have said so."""
@@ -535,7 +545,7 @@ class PKPanel(ServerPanel):
             return
         now = self._battle_in(phase)  # the answer took a while: is it still the same battle?
         if now is not None and now.id == battle.id:
-            self.studio.tasks.spawn(self._leave(battle.id), what)
+            self.tasks.spawn(self._leave(battle.id), what)
 
     def dismiss(self) -> None:
         if self.state is not None:
@@ -543,14 +553,14 @@ class PKPanel(ServerPanel):
             self.refresh()
             self.challenge_page.finder.run_search()
 
-    async def _challenge(self, opponent: User, minutes: int, title: str) -> None:
-        await self._show(await self.studio.session.api.create_battle(opponent.id, minutes, title))
+    async def _challenge(self, opponent: FoundUser, minutes: int, title: str) -> None:
+        await self._show(await self.account.api.create_battle(opponent.id, minutes, title))
 
     async def _accept(self, battle_id: str) -> None:
-        await self._show(await self.studio.session.api.accept_battle(battle_id))
+        await self._show(await self.account.api.accept_battle(battle_id))
 
     async def _leave(self, battle_id: str) -> None:
-        await self._show(await self.studio.session.api.leave_battle(battle_id))
+        await self._show(await self.account.api.leave_battle(battle_id))
 
     async def _show(self, battle: Battle) -> None:
         if self.state is None:
@@ -560,7 +570,7 @@ class PKPanel(ServerPanel):
         self.refresh()
 
     # ---- server state ---------------------------------------------------------------
-    def signed_in(self, user: User | None) -> None:
+    def signed_in(self, user: Account | None) -> None:
         self.state = PKState(user.id) if user is not None else None
         self.room.reset()
         self.refresh()
@@ -572,13 +582,13 @@ class PKPanel(ServerPanel):
         state = self.state
         if state is None:
             return
-        battles = await self.studio.session.api.user_battles(state.me)
+        battles = await self.account.api.user_battles(state.me)
         current = next((b for b in battles if b.status in ("pending", "active")), None)
         if current is not None:
-            detail = await self.studio.session.api.battle(current.id)
+            detail = await self.account.api.battle(current.id)
             state.load(detail)
         elif state.battle is not None and state.result is None:
-            state.load(await self.studio.session.api.battle(state.battle.id))
+            state.load(await self.account.api.battle(state.battle.id))
         await self._follow()
         self.refresh()
 
@@ -588,7 +598,7 @@ class PKPanel(ServerPanel):
             return
         if state.apply(event):
             if event.name in (PK.CREATED, PK.STARTED):
-                self.studio.tasks.spawn(self._follow(), "Joining the battle")
+                self.tasks.spawn(self._follow(), "Joining the battle")
             if event.name == PK.GIFT and self.phase is PKPhase.LIVE:
                 self.live_page.add_gift(state)
             else:
@@ -596,12 +606,12 @@ class PKPanel(ServerPanel):
 
     def _check_live(self) -> None:
         if self.state is not None and self.state.battle is not None:
-            self.studio.tasks.spawn(self._fetch_live(self.state.battle.id))
+            self.tasks.spawn(self._fetch_live(self.state.battle.id))
 
     async def _fetch_live(self, battle_id: str) -> None:
         """Who of the hosts is live now; a failed look is skipped (the next one comes soon)."""
         try:
-            detail = await self.studio.session.api.battle(battle_id)
+            detail = await self.account.api.battle(battle_id)
         except (ApiError, BackendUnreachable):
             return
         if self.state is not None and self.state.note_live(detail):
@@ -614,7 +624,7 @@ class PKPanel(ServerPanel):
             shown = state.battle is not None and state.result is None
             await self.room.follow(state.battle.id if shown and state.battle else "")
 
-    async def _shutdown(self) -> None:
+    async def shutdown(self) -> None:
         self.live_check.stop()
         self.state = None  # nothing may show (and start playing) the battle again
         self.versus.battle_id = ""
@@ -626,10 +636,10 @@ class PKPanel(ServerPanel):
         state = self.state
         if state is not None and state.phase is PKPhase.LIVE:
             self.versus.show(state)
-            self.studio.show_stage(self.versus.stage)
+            self.stages.show_stage(self.versus.stage)
         else:
             self.versus.stop()
-            self.studio.hide_stage(self.versus.stage)
+            self.stages.hide_stage(self.versus.stage)
         self._keep_checking_live(state is not None and state.phase in ASKS_WHO_IS_LIVE)
         if state is None:
             self.show_page(self.signed_out)

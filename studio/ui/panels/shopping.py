@@ -8,8 +8,6 @@ settings, so it survives a restart of the studio.
 
 from __future__ import annotations
 
-import dataclasses
-
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
@@ -30,12 +28,13 @@ from PySide6.QtWidgets import (
 
 from studio.core.api_client import ApiError
 from studio.core.events import ServerEvent
-from studio.core.models import LiveProduct, Order, Product, ShopAnalytics, User
+from studio.core.settings_store import StudioSettings
 from studio.core.state import ShopState
-from studio.core.wording import coins, counted
+from studio.core.wording import coins, counted, voucher_label
 from studio.ui import theme
-from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import RoomFollower, ServerPanel
+from studio.ui.parts import PanelParts
+from studio.ui.user_text import plain_tip
 from studio.ui.widgets import (
     CountSpin,
     PlaceholderList,
@@ -46,6 +45,19 @@ from studio.ui.widgets import (
     section,
 )
 from wire.events import Shopping, shopping_room
+from wire.shopping import (
+    LiveProduct,
+    OrderChanged,
+    Product,
+    PublicOrder,
+    ShopAnalytics,
+    SoldOut,
+)
+from wire.users import Account
+
+
+def buyer_name(order: PublicOrder) -> str:
+    return order.buyer.label if order.buyer is not None else "someone"
 
 
 def selected(widget: QListWidget) -> object:
@@ -198,12 +210,12 @@ class ProductsTab(QWidget):
             item = self.catalog.item(row)
             product = item.data(Qt.ItemDataRole.UserRole)
             if isinstance(product, Product) and product.id == product_id:
-                self._show_product(item, dataclasses.replace(product, stock=stock))
+                self._show_product(item, product.model_copy(update={"stock": stock}))
 
     @staticmethod
     def _show_product(item: QListWidgetItem, product: Product) -> None:
         item.setText(f"{product.name} · {coins(product.price)} · {product.stock} left")
-        item.setToolTip(product.name)
+        item.setToolTip(plain_tip(product.name))
         item.setData(Qt.ItemDataRole.UserRole, product)
 
     def show_live(self, state: ShopState) -> None:
@@ -211,7 +223,7 @@ class ProductsTab(QWidget):
         self.live.clear()
         for product in state.products.values():
             item = QListWidgetItem(self.describe(product, state))
-            item.setToolTip(product.name)
+            item.setToolTip(plain_tip(product.name))
             item.setData(Qt.ItemDataRole.UserRole, product.product_id)
             if product.sold_out:
                 item.setForeground(QColor(theme.TEXT_DIM))
@@ -302,10 +314,11 @@ class OrdersTab(QWidget):
         for order in state.orders:
             mark = {"fulfilled": "✓", "cancelled": "✕"}.get(order.status, "●")
             item = QListWidgetItem(
-                f"{mark} {order.buyer} · {order.quantity}× {order.product_name} ·"
+                f"{mark} {buyer_name(order)} · {order.quantity}× {order.product_name} ·"
                 f" {coins(order.total)}" + (f" (−{order.discount:,})" if order.discount else "")
             )
-            item.setToolTip(f"{order.buyer}: {order.quantity}× {order.product_name}")
+            tip = f"{buyer_name(order)}: {order.quantity}× {order.product_name}"
+            item.setToolTip(plain_tip(tip))
             item.setData(Qt.ItemDataRole.UserRole, order.id)
             colour = {"fulfilled": theme.SUCCESS, "cancelled": theme.TEXT_DIM}
             item.setForeground(QColor(colour.get(order.status, theme.TEXT)))
@@ -352,7 +365,8 @@ class VouchersTab(QWidget):
         self.list.clear()
         for voucher in state.vouchers.values():
             left = "unlimited" if voucher.remaining is None else f"{voucher.remaining} left"
-            self.list.addItem(f"{voucher.code} · {voucher.label} · used {voucher.used} · {left}")
+            label = voucher_label(voucher.type, voucher.value)
+            self.list.addItem(f"{voucher.code} · {label} · used {voucher.used} · {left}")
 
 
 class AnalyticsTab(QWidget):
@@ -376,12 +390,13 @@ class AnalyticsTab(QWidget):
         layout.addWidget(refresh)
 
     def show_analytics(self, stats: ShopAnalytics) -> None:
-        self.totals.setText(f"{coins(stats.revenue)} · {counted(stats.orders, 'order')}")
+        totals = stats.totals
+        self.totals.setText(f"{coins(totals.revenue)} · {counted(totals.orders, 'order')}")
         self.detail.setText(
-            f"{counted(stats.units_sold, 'unit')} · {counted(stats.unique_viewers, 'viewer')}"
+            f"{counted(totals.units_sold, 'unit')} · {counted(totals.unique_viewers, 'viewer')}"
             " · conversion"
-            f" {stats.conversion_rate:.0%} · average order {stats.average_order_value:,.0f}"
-            f" · flash sell-through {stats.flash_sell_through:.0%}"
+            f" {totals.conversion_rate:.0%} · average order {totals.average_order_value:,.0f}"
+            f" · flash sell-through {stats.flash_sales.sell_through:.0%}"
         )
         self.revenue.set_bars([(p.name, p.revenue) for p in stats.products])
         self.units.set_bars([(p.name, p.units_sold) for p in stats.products])
@@ -390,10 +405,16 @@ class AnalyticsTab(QWidget):
 class ShoppingPanel(ServerPanel):
     loading_text = "Loading your shop"
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window, "Sign in to sell in your stream.")
+    def __init__(
+        self,
+        parts: PanelParts,
+        *,
+        settings: StudioSettings,
+    ) -> None:
+        super().__init__(parts, "Sign in to sell in your stream.")
+        self.settings = settings
         self.state: ShopState | None = None
-        self.room = RoomFollower(window, shopping_room)
+        self.room = RoomFollower(parts.account, shopping_room)
         self.setup_page = SetupPage(self)
         self.tabs = QTabWidget()
         self.products_tab = ProductsTab(self)
@@ -415,20 +436,20 @@ class ShoppingPanel(ServerPanel):
 
     # ---- actions --------------------------------------------------------------------
     def open_shop(self, title: str) -> None:
-        self.studio.tasks.spawn(self._open(title or "Live shop"), "Opening the shop")
+        self.tasks.spawn(self._open(title or "Live shop"), "Opening the shop")
 
     def create_product(self, name: str, price: int, stock: int) -> None:
-        self.studio.tasks.spawn(self._create_product(name, price, stock), "Creating the product")
+        self.tasks.spawn(self._create_product(name, price, stock), "Creating the product")
 
     def add_product(self, product_id: str, price: int, flash: tuple[int, int, int] | None) -> None:
-        api = self.studio.session.api
-        self.studio.tasks.spawn(
+        api = self.account.api
+        self.tasks.spawn(
             api.add_live_product(self.session_id, product_id, price, flash), "Adding the product"
         )  # live-shopping:product-added updates the list
 
     def start_flash_sale(self, product_id: str, terms: tuple[int, int, int]) -> None:
-        api = self.studio.session.api
-        self.studio.tasks.spawn(
+        api = self.account.api
+        self.tasks.spawn(
             api.start_flash_sale(self.session_id, product_id, terms), "Starting the flash sale"
         )  # live-shopping:flash-sale updates the list
 
@@ -436,52 +457,52 @@ class ShoppingPanel(ServerPanel):
         state = self.state
         if state is not None:
             pinned = state.pinned is not None and state.pinned.product_id == product_id
-            api = self.studio.session.api
-            self.studio.tasks.spawn(
+            api = self.account.api
+            self.tasks.spawn(
                 api.pin_product(self.session_id, None if pinned else product_id), "Pinning"
             )
 
     def set_order_status(self, order_id: str, status: str) -> None:
-        api = self.studio.session.api
-        self.studio.tasks.spawn(
+        api = self.account.api
+        self.tasks.spawn(
             api.set_order_status(self.session_id, order_id, status), "Updating the order"
         )
 
     def create_voucher(self, code: str, kind: str, value: int, limit: int) -> None:
-        api = self.studio.session.api
-        self.studio.tasks.spawn(
+        api = self.account.api
+        self.tasks.spawn(
             api.create_voucher(self.session_id, code, kind, value, usage_limit=limit),
             "Creating the voucher",
         )
 
     def load_analytics(self) -> None:
         if self.session_id:
-            self.studio.tasks.spawn(self._analytics(), "Loading the analytics")
+            self.tasks.spawn(self._analytics(), "Loading the analytics")
 
     async def _open(self, title: str) -> None:
-        api = self.studio.session.api
+        api = self.account.api
         shop = await api.start_shop_session((await api.create_shop_session(title)).id)
-        self.studio.settings.shop_session_id = shop.id
-        self.studio.session.store.save(self.studio.settings)
+        self.settings.shop_session_id = shop.id
+        self.account.store.save(self.settings)
         if self.state is not None:
             self.state.load(shop)
             await self.room.follow(shop.id)
             self.refresh()
 
     async def _create_product(self, name: str, price: int, stock: int) -> None:
-        await self.studio.session.api.create_product(name, price, stock)
+        await self.account.api.create_product(name, price, stock)
         self.products_tab.name.clear()  # ready for the next one
         await self._load_catalog()
 
     async def _load_catalog(self) -> None:
-        self.products_tab.show_catalog(await self.studio.session.api.products())
+        self.products_tab.show_catalog(await self.account.api.products())
 
     async def _analytics(self) -> None:
-        stats = await self.studio.session.api.shop_analytics(self.session_id)
+        stats = await self.account.api.shop_analytics(self.session_id)
         self.analytics_tab.show_analytics(stats)
 
     # ---- server state ---------------------------------------------------------------
-    def signed_in(self, user: User | None) -> None:
+    def signed_in(self, user: Account | None) -> None:
         self.state = ShopState(user.id) if user is not None else None
         self.room.reset()
         self.refresh()
@@ -493,16 +514,17 @@ class ShoppingPanel(ServerPanel):
         if state is None:
             return
         await self._load_catalog()
-        shop_id = self.studio.settings.shop_session_id
+        shop_id = self.settings.shop_session_id
         if shop_id:
-            api = self.studio.session.api
+            api = self.account.api
             try:
                 shop = await api.shop_session(shop_id)
             except ApiError as exc:
                 if exc.status not in (403, 404):
                     raise
                 shop = None
-            if shop is not None and shop.status != "ended" and shop.seller_id == state.me:
+            mine = shop is not None and shop.seller is not None and shop.seller.id == state.me
+            if shop is not None and mine and shop.status != "ended":
                 state.load(shop)
                 state.load_orders(await api.shop_orders(shop.id))
                 await self.room.follow(shop.id)
@@ -513,23 +535,24 @@ class ShoppingPanel(ServerPanel):
         if state is None or not event.name.startswith("live-shopping:"):
             return
         if state.apply(event):
-            self._show_stock(event)
-            if event.name == Shopping.ORDER:
-                order = Order.from_wire(event.data["order"])
-                self.studio.toasts.show_toast(
+            payload = event.payload()
+            if isinstance(payload, OrderChanged | SoldOut):
+                self._show_stock(state, payload)
+            if isinstance(payload, OrderChanged) and event.name == Shopping.ORDER:
+                order = payload.order
+                self.toasts.show_toast(
                     f"New order: {order.quantity}× {order.product_name}",
-                    f"{order.buyer} · {coins(order.total)}",
+                    f"{buyer_name(order)} · {coins(order.total)}",
                     kind="success",
                     group="order",
                 )
             self.refresh()
 
-    def _show_stock(self, event: ServerEvent) -> None:
+    def _show_stock(self, state: ShopState, change: OrderChanged | SoldOut) -> None:
         """The stock in "Your products" follows orders, refunds and sell-outs (one stock per
         product, the live shop's and the catalog's)."""
-        state, product = self.state, event.data.get("product")
-        product_id = str(event.data.get("productId") or (product or {}).get("productId") or "")
-        live = state.products.get(product_id) if state is not None else None
+        product_id = change.product_id if isinstance(change, SoldOut) else change.product.product_id
+        live = state.products.get(product_id)
         if live is not None:
             self.products_tab.show_stock(live.product_id, live.stock)
 

@@ -34,6 +34,11 @@ def live_objects() -> tuple[int, int]:
     return pcs, tasks
 
 
+def no_more_than(baseline: tuple[int, int]) -> bool:
+    pcs, tasks = live_objects()
+    return pcs <= baseline[0] and tasks <= baseline[1]
+
+
 async def settle(condition: object, timeout: float = 20.0) -> None:
     async def poll() -> None:
         while not condition():  # type: ignore[operator]
@@ -72,10 +77,15 @@ async def test_100_join_leave_cycles_leave_no_peer_connection_task_or_thread(
         await settle(lambda: len(media.sessions) == 1)  # only the publisher is left
         stream = media.streams[alice.username]
         assert stream.viewers == set()
-        assert all(not f.subscribers for f in stream.fanouts.values())
+        stills = server.app.state.stills.track(alice.username)  # the home page's pictures
+        assert all(not (f.subscribers - {stills}) for f in stream.fanouts.values())
         await settle(lambda: media_threads() == baseline_threads)
-        pcs, tasks = live_objects()
-        assert pcs <= baseline[0] and tasks <= baseline[1]
+        # A task still finishing (seen once, at load, beside the bundle's build) goes in a
+        # moment; a leaked one never does.
+        try:
+            await settle(lambda: no_more_than(baseline))
+        except TimeoutError:
+            pytest.fail(f"peer connections and tasks {live_objects()} against {baseline}")
     await settle(lambda: not media.sessions and not media.streams)  # publisher gone too
     gc.collect()
     assert [ref for ref in server_pcs if ref() is not None] == []

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import httpx
 import pytest
 from aiortc import RTCRtpReceiver
 from aiortc.rtp import RtpPacket
 
-from studio.core.subscriber import WhepPlayer
-from tests.backend.api_helpers import register
-from tests.helpers_media import Collector, live_publisher, loopback_ice  # noqa: F401
+from tests.helpers_media import Collector, loopback_ice, watched_stream  # noqa: F401
 from tests.servers import LiveServer
 
 pytestmark = pytest.mark.usefixtures("loopback_ice")
@@ -43,14 +40,7 @@ class LossyLink:
 
 
 async def test_a_lost_video_packet_is_retransmitted_over_rtx(server: LiveServer) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        alice = await register(client)
-        viewer = await register(client)
-    async with live_publisher(server.url, alice.username, alice.token, size=(640, 360)):
-        player = WhepPlayer(f"{server.url}/whep/{alice.username}", token=viewer.token)
-        await player.start()
-        media = server.app.state.media
-        [session] = [s for s in media.sessions.values() if s.kind == "egress"]
+    async with watched_stream(server) as (session, player):
         [sender] = [t.sender for t in session.pc.getTransceivers() if t.kind == "video"]
         [receiver] = [t.receiver for t in player.pc.getTransceivers() if t.kind == "video"]
         link = LossyLink(receiver, sender._ssrc)
@@ -63,7 +53,6 @@ async def test_a_lost_video_packet_is_retransmitted_over_rtx(server: LiveServer)
             await video.wait_for(lambda: video.frames >= decoded_then + 30)
         finally:
             await video.stop()
-            await player.stop()
         stats = await sender.getStats()
         [outbound] = [s for s in stats.values() if s.type == "outbound-rtp"]
         assert outbound.packetsSent >= link.seen  # the forwarding loop keeps aiortc's counts

@@ -104,10 +104,10 @@ async def test_candidates_patched_after_the_offer_reach_the_session(server: Live
             assert {status: r.status_code for status, r in refusals.items()} == {
                 s: s for s in refusals
             }
-            wrong_kind = location.replace("/whep/", "/whip/")
+            wrong_kind = location.replace("/whep/", "/whip/")  # the stream owner's (or key's) path
             assert (
                 await viewer.call("PATCH", wrong_kind, content=fragment_of(offer), headers=TRICKLE)
-            ).status_code == 404
+            ).status_code == 403
             assert ice.getRemoteCandidates() == []
 
             patched = await viewer.call(

@@ -125,7 +125,7 @@ async def test_rooms_relay_and_room_events(server: LiveServer) -> None:
             assert (await a.wait_for(WebRTC.QUALITY_ADAPTED))["data"]["quality"] == "fair"
             assert (await b.wait_for(WebRTC.PEER_QUALITY_CHANGED))["data"]["userId"] == alice.id
             quality_changes = server.app.state.services.analytics.media.snapshot()
-            assert quality_changes["qualityChanges"] == {"fair": 1}
+            assert quality_changes.quality_changes == {"fair": 1}
             await b.send(WebRTC.HEALTH_CHECK, {"rtt": 10, "packetLoss": 0, "bitrate": 2500})
             assert (await b.wait_for(WebRTC.HEALTH_STATUS))["data"]["status"] == "healthy"
 

@@ -12,7 +12,15 @@ from filters.types import Image
 from filters.video import lut as lut_module
 from filters.video.color import CustomLut, LutFilter, look_path
 from filters.video.looks import LOOKS
-from filters.video.lut import CubeError, Lut3D, compile_lut, read_cube, write_cube
+from filters.video.lut import (
+    CubeError,
+    Lut3D,
+    atlas_lut,
+    compile_lut,
+    read_cube,
+    table_position,
+    write_cube,
+)
 
 
 def _reference(image: Image, look_name: str) -> np.ndarray:
@@ -102,5 +110,47 @@ def test_the_general_path_in_strips_equals_one_pass(
     lut = compile_lut(Lut3D.from_look(LOOKS["cinematic"], size=17))
     assert lut.curves is None
     in_strips = lut.apply(scene, 0.7)
-    monkeypatch.setattr(lut_module, "ATLAS_STRIP_ROWS", scene.shape[0])
+    monkeypatch.setattr(lut_module, "TABLE_STRIP_ROWS", scene.shape[0])
     assert np.array_equal(in_strips, lut.apply(scene, 0.7))
+
+
+@pytest.mark.parametrize("look", ["cinematic", "noir", "golden_hour"])
+@pytest.mark.parametrize("strength", [1.0, 0.6])
+def test_the_baked_table_grades_as_the_atlas_interpolation(
+    look: str, strength: float, scene: Image
+) -> None:
+    """The table lookup gives the very pixels of the trilinear atlas remap it replaced."""
+    lut = read_cube(look_path(look))
+    rng = np.random.default_rng(5)
+    noise = rng.integers(0, 256, (97, 131, 3), dtype=np.uint8)  # every part of the table
+    atlas, table = atlas_lut(lut), compile_lut(lut)
+    for image in (scene, noise):
+        graded = atlas.remap(image)
+        expected = (
+            cv2.addWeighted(graded, strength, image, 1 - strength, 0) if strength < 1 else graded
+        )
+        assert np.array_equal(table.apply(image, strength), expected)
+
+
+def test_the_table_holds_every_colour_where_table_position_points() -> None:
+    swap = Lut3D.from_look(lambda rgb: rgb[..., ::-1], size=3)  # red and blue trade places
+    lut = compile_lut(swap)
+    assert lut.curves is None
+    blue, green, red = np.meshgrid(*[np.arange(0, 256, 5, dtype=np.uint8)] * 3, indexing="ij")
+    colours = np.stack([blue, green, red], axis=-1).reshape(-1, 1, 3)
+    column, row = table_position(colours)[:, 0].T.astype(int)
+    found = lut.table[row, column]
+    assert np.array_equal(found, atlas_lut(swap).remap(colours)[:, 0])
+    assert np.abs(found.astype(int) - colours[:, 0, ::-1]).max() <= 4
+
+
+def test_a_mixed_table_is_made_once_a_strength_holds(scene: Image) -> None:
+    """A slider being dragged (a new strength each frame) mixes frames; a strength asked for
+    twice in a row gets a table of its own."""
+    lut = compile_lut(Lut3D.from_look(LOOKS["noir"], size=9))
+    lut_module._mixed_colours.cache_clear()
+    dragged = [lut.apply(scene, strength) for strength in (0.3, 0.4, 0.5)]
+    assert lut_module._mixed_colours.cache_info().currsize == 0
+    held = lut.apply(scene, 0.5)
+    assert lut_module._mixed_colours.cache_info().currsize == 1
+    assert np.array_equal(held, dragged[-1])

@@ -8,9 +8,24 @@ from filters import landmarks as lm
 from filters.context import FaceTracker, FrameContext
 from filters.types import Image
 from filters.video.common import polygon_mask
-from filters.video.makeup import Blush, Contour, Eyeliner, Eyeshadow, Foundation, Lipstick
+from filters.video.makeup import (
+    Blush,
+    Contour,
+    Eyeliner,
+    Eyeshadow,
+    Foundation,
+    Lipstick,
+    _Makeup,
+)
 from tests.filters.conftest import MakeContext
 from tests.filters.helpers import changed, disc
+from tests.filters.video.makeup_before import (
+    BlushBefore,
+    ContourBefore,
+    EyelinerBefore,
+    EyeshadowBefore,
+    FoundationBefore,
+)
 
 
 def _hue(image: Image, mask: np.ndarray) -> float:
@@ -87,3 +102,29 @@ def test_contour_darkens_cheek_hollows(portrait: Image, make_ctx: MakeContext) -
     out = Contour(intensity=100.0).process(portrait, make_ctx(portrait))
     hollow = disc(portrait.shape, face.points[lm.RIGHT_CHEEK_HOLLOW[2]], face.width * 0.03)
     assert out[hollow].mean() < portrait[hollow].mean() - 2
+
+
+@pytest.mark.parametrize(
+    "now,before",
+    [
+        (
+            Eyeshadow(color="#7a3f6e", intensity=100.0),
+            EyeshadowBefore(color="#7a3f6e", intensity=100.0),
+        ),
+        (Blush(intensity=100.0), BlushBefore(intensity=100.0)),
+        (Eyeliner(intensity=85.0, wing=0.8), EyelinerBefore(intensity=85.0, wing=0.8)),
+        (Foundation(coverage=100.0), FoundationBefore(coverage=100.0)),
+        (Contour(intensity=100.0), ContourBefore(intensity=100.0)),
+    ],
+    ids=lambda effect: type(effect).__name__,
+)
+def test_eight_bit_makeup_matches_the_float_version_it_replaced(
+    portrait: Image, make_ctx: MakeContext, now: _Makeup, before: _Makeup
+) -> None:
+    expected = before.process(portrait, make_ctx(portrait))
+    out = now.process(portrait, make_ctx(portrait))
+    error = np.abs(out.astype(int) - expected)
+    touched = changed(portrait, expected) | changed(portrait, out)
+    assert touched.sum() > 200
+    assert error.max() <= 3  # two 8-bit blends in a row (contour): within a level each
+    assert error[touched].mean() < 0.5

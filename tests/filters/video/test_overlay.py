@@ -1,8 +1,9 @@
 import numpy as np
+from PIL import ImageFont
 
 from filters.context import FrameContext
 from filters.types import Image
-from filters.video.overlay import Sticker, TextOverlay
+from filters.video.overlay import Sticker, TextOverlay, font_path
 from tests.filters.helpers import changed
 
 
@@ -40,3 +41,16 @@ def test_sticker_position_and_size(scene: Image) -> None:
 
 def test_empty_text_draws_nothing(scene: Image) -> None:
     assert TextOverlay(text="   ").process(scene, FrameContext(scene)) is scene
+
+
+def test_text_is_drawn_as_the_characters_typed() -> None:
+    """Markup, entities and escapes are characters, drawn as such (the ink is as wide as the
+    literal string, not as the text markup would leave)."""
+    black = np.zeros((720, 1280, 3), np.uint8)
+    face = ImageFont.truetype(str(font_path("sans_bold")), 48)
+    for typed, as_markup in (("<b>LIVE</b>", "LIVE"), ("A&amp;B", "A&B"), ("<br>x", "x")):
+        out = TextOverlay(text=typed, outline_width=0).process(black, FrameContext(black))
+        xs = np.nonzero(changed(black, out))[1]
+        width = int(xs.max() - xs.min() + 1)
+        assert abs(width - face.getlength(typed)) <= 12, typed  # ink vs advance: bearings
+        assert abs(width - face.getlength(as_markup)) > 40, typed

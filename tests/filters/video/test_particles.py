@@ -2,6 +2,7 @@ import numpy as np
 
 from filters.context import FrameContext, Trigger
 from filters.types import Image
+from filters.video import particles
 from filters.video.particles import MAX_PARTICLES, ParticleSystem
 from tests.filters.helpers import changed
 
@@ -39,3 +40,12 @@ def test_same_seed_same_frames(scene: Image) -> None:
         out_a = a.process(scene, _ctx(scene, i / 30))
         out_b = b.process(scene, _ctx(scene, i / 30))
     assert np.array_equal(out_a, out_b)
+
+
+def test_sprites_are_drawn_on_the_first_frame_before_any_particle(scene: Image) -> None:
+    """Drawing every sprite takes a while: it happens when the effect starts, not in the
+    middle of the stream when the first particle appears."""
+    particles._sprite_set.cache_clear()
+    system = ParticleSystem(kind="stars", rate=6.0, emitter="bottom")
+    assert system.process(scene, _ctx(scene, 0.0)) is scene  # nothing emitted yet
+    assert particles._sprite_set.cache_info().currsize == 1

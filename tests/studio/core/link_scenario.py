@@ -18,9 +18,9 @@ import aioice.ice
 import httpx
 
 from backend.settings import Settings
-from studio.core.audio import sample_audio
-from studio.core.frames import FrameFlow
-from studio.core.publisher import Publisher, PublisherStatus
+from studio.core.broadcast import Broadcast, LiveTarget
+from studio.core.publisher import PublisherStatus
+from studio.core.source_switch import SAMPLE
 from studio.core.sources import SampleSource
 from tests.backend.api_helpers import register
 from tests.servers import running_server
@@ -46,18 +46,12 @@ async def main(data_dir: Path) -> None:
     with running_server(settings) as live:
         async with httpx.AsyncClient(base_url=live.url) as client:
             user = await register(client)
-        flow = FrameFlow(SampleSource(640, 360, fps=30.0))
-        publisher = Publisher(
-            f"{live.url}/whip/{user.username}",
-            flow,
-            token=user.token,
-            audio=sample_audio(),
-            on_status=report,
-        )
-        await publisher.start()
+        broadcast = Broadcast()
+        broadcast.status_changed.add(report)
+        broadcast.use_source(SampleSource(640, 360, fps=30.0), SAMPLE)
+        await broadcast.go_live(LiveTarget(f"{live.url}/whip/{user.username}", user.token))
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        await publisher.stop()
-        flow.stop()
+        await broadcast.close()
 
 
 if __name__ == "__main__":

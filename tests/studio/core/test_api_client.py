@@ -71,7 +71,7 @@ async def test_signed_out_client_refuses_before_calling(server: LiveServer) -> N
     try:
         with pytest.raises(NotSignedIn):
             await api.wallet()
-        assert (await api.health())["status"] == "ok"
+        assert (await api.health()).status == "ok"
     finally:
         await api.aclose()
 
@@ -125,13 +125,15 @@ async def test_battle_lifecycle_through_typed_methods(server: LiveServer) -> Non
 
         gift = await fan.send_gift(battle.id, "star", h2.id, quantity=3, idempotency_key="k1")
         replay = await fan.send_gift(battle.id, "star", h2.id, quantity=3, idempotency_key="k1")
-        assert (gift.coins, gift.side, gift.scores["host2"]) == (30, "host2", 30)
+        assert (gift.gift.coins, gift.gift.side, gift.scores["host2"]) == (30, "host2", 30)
+        assert (gift.balance.coins, gift.replayed, replay.replayed) == (970, False, True)
         assert replay.scores["host2"] == 30  # the same key moves coins once
         assert (await fan.wallet()).coins == 970
 
         detail = await host1.battle(battle.id)
         assert detail.host2.score == 30
-        assert [s.coins for s in detail.top_supporters["host2"]] == [30]
+        assert [s.coins for s in detail.top_supporters.host2] == [30]
+        assert detail.host1.live is False  # not publishing
         assert [b.id for b in await fan.active_battles()] == [battle.id]
         assert battle.id in [b.id for b in await host1.user_battles(h1.id)]
 

@@ -14,6 +14,7 @@ from studio.core.api_client import ApiClient, ApiError
 from studio.core.events import EventClient, LinkState, ServerEvent
 from tests.servers import LiveServer, free_port, running_server
 from wire.events import PK, WebRTC, battle_room
+from wire.webrtc import JoinRoom, RoomOnly
 
 
 class Recorder:
@@ -82,11 +83,14 @@ async def test_client_events_reach_the_server(server: LiveServer) -> None:
     assert api.token
     client = EventClient(api.ws_url, api.token)
     seen = Recorder(client)
-    await client.send(WebRTC.JOIN_ROOM, {"roomId": "studio-room"})  # not connected: dropped
+    joining = JoinRoom(room_id="studio-room")
+    await client.send(WebRTC.JOIN_ROOM, joining)  # not connected: dropped
     client.start()
     try:
         await client.wait_connected()
-        await client.send(WebRTC.JOIN_ROOM, {"roomId": "studio-room"})
+        with pytest.raises(TypeError, match="JoinRoom"):  # only the declared model goes out
+            await client.send(WebRTC.JOIN_ROOM, RoomOnly(room_id="studio-room"))
+        await client.send(WebRTC.JOIN_ROOM, joining)
         await seen.until(lambda: bool(seen.named(WebRTC.EXISTING_PEERS)))
         assert seen.named(WebRTC.EXISTING_PEERS) == [
             {"roomId": "studio-room", "peers": [], "topology": "mesh", "iceServers": []}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import textwrap
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import numpy as np
 from studio.core.frames import FrameFlow
 from studio.core.marker import draw_marker, read_marker
 from studio.core.sources import FileSource, SampleSource, SourceFrame
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Invert:
@@ -116,3 +119,30 @@ def test_flows_left_running_are_stopped_before_the_interpreter_exits(tmp_path: P
         )
         assert done.returncode == 0, done.stderr[-2000:]
         assert "FATAL" not in done.stderr
+
+
+def test_closing_a_file_source_while_its_thread_reads_it_is_safe(tmp_path: Path) -> None:
+    # Releasing OpenCV's capture in the middle of a read aborted the process (a scene's media
+    # source closed while its feed thread read it), so it runs in a process of its own.
+    clip = tmp_path / "clip.webm"
+    write_clip(clip, 30)
+    code = textwrap.dedent(
+        f"""
+        import threading, time
+        from studio.core.sources import FileSource
+
+        for attempt in range(40):
+            source = FileSource({str(clip)!r})
+            source._clock.fps = 1000.0  # read as fast as it decodes
+            reader = threading.Thread(target=lambda: [source.read() for _ in range(200)])
+            reader.start()
+            time.sleep(0.002 * (attempt % 5))
+            source.close()
+            reader.join()
+        print("closed safely")
+        """
+    )
+    done = subprocess.run(  # "-c": this checkout's studio package comes first on the path
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0 and "closed safely" in done.stdout, done.stderr[-2000:]

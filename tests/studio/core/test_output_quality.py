@@ -8,10 +8,10 @@ import pytest
 from filters import registry
 from filters.base import VideoFilter
 from studio.core import output_quality
-from studio.core.frames import FrameFlow
+from studio.core.broadcast import Broadcast, LiveTarget
 from studio.core.output_quality import AUTO, BY_KEY, auto_choice, offered, resolve, step_down
-from studio.core.publisher import Publisher
-from studio.core.quality import LEVELS, Condition
+from studio.core.quality import LEVELS, Condition, QualityController
+from studio.core.source_switch import SAMPLE
 from studio.core.sources import SampleSource
 
 FAST = {"1080p30": 20.0, "720p60": 11.0, "720p30": 11.0, "480p30": 5.0}
@@ -75,20 +75,29 @@ def test_a_stored_measurement_is_cleaned() -> None:
     assert output_quality.cleaned({"720p30": True}) == {}
 
 
-async def test_the_publisher_publishes_beneath_the_output_cap() -> None:
-    flow = FrameFlow(SampleSource(1920, 1080))
-    publisher = Publisher("http://127.0.0.1:9/whip/x", flow, output=BY_KEY["720p30"])
+async def test_the_output_mode_bounds_the_program_and_the_network_only_what_is_sent() -> None:
+    broadcast = Broadcast()
+    broadcast.use_source(SampleSource(1920, 1080), SAMPLE)
+    flow = broadcast.flow
+    assert flow is not None and flow.max_size is None  # not live: the source's own size
+    network = QualityController(start=Condition.EXCELLENT)  # would allow 1080p
     try:
-        publisher.quality.condition = Condition.EXCELLENT  # the network would allow 1080p
-        publisher.set_output(BY_KEY["720p30"])
+        publisher = await broadcast.go_live(
+            LiveTarget("http://127.0.0.1:9/whip/x"),
+            output=BY_KEY["720p30"],
+            quality=network,
+            audio=None,
+        )
         assert flow.max_size == (1280, 720) and publisher.level.fps == 30.0
-        publisher.set_output(BY_KEY["480p30"])  # "Lower quality" while live
+        broadcast.lower_output(BY_KEY["480p30"])  # "Lower quality" while live
         assert flow.max_size == (852, 480) and publisher.status.level.label == "480p · 30 fps"
-        publisher.quality.condition = Condition.POOR  # the network still adapts beneath it
-        publisher.set_output(BY_KEY["480p30"])
-        assert flow.max_size == (640, 360) and publisher.level.fps == 15.0
+        network.condition = Condition.POOR  # the network still adapts beneath it ...
+        assert publisher.level.height == 360 and publisher.level.fps == 15.0
+        assert flow.max_size == (852, 480)  # ... in what is sent, not in the program
+        await broadcast.end()
+        assert flow.max_size is None
     finally:
-        await publisher.stop()
+        await broadcast.close()
 
 
 def smoothing() -> list[VideoFilter]:

@@ -10,29 +10,60 @@ from typing import Any
 from studio.core.events import ServerEvent
 from studio.core.settings_store import SettingsStore, StudioSettings
 from studio.core.state import PKPhase, PKState, ServerClock
+from tests.wire.contract import contract_problem
+from wire.base import wire_time
 from wire.events import PK
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+def _host(user: str, score: int = 0) -> dict[str, Any]:
+    return {"id": user, "username": user, "displayName": user.title(), "score": score}
 
 
 def _battle(status: str, server: datetime, **extra: Any) -> dict[str, Any]:
+    """A battle exactly as the backend sends it (``extra`` overrides wire fields)."""
     return {
         "id": "b1",
         "status": status,
         "title": "",
         "duration": 1,
-        "host1": {"id": "me", "username": "me", "displayName": "Me", "score": 0},
-        "host2": {"id": "them", "username": "them", "displayName": "Them", "score": 0},
+        "host1": _host("me"),
+        "host2": _host("them"),
+        "scores": {"host1": 0, "host2": 0},
+        "giftCount": 0,
+        "viewerCount": 0,
         "winner": None,
         "isDraw": False,
         "rewards": None,
-        "inviteExpiresAt": _iso(server + timedelta(seconds=120)),
-        "endsAt": _iso(server + timedelta(seconds=60)) if status != "pending" else None,
-        "serverTime": _iso(server),
+        "inviteExpiresAt": wire_time(server + timedelta(seconds=120)),
+        "startedAt": wire_time(server) if status != "pending" else None,
+        "endsAt": wire_time(server + timedelta(seconds=60)) if status != "pending" else None,
+        "endedAt": None,
         "endReason": None,
+        "forfeitedBy": None,
+        "createdAt": wire_time(server),
+        "updatedAt": wire_time(server),
+        "serverTime": wire_time(server),
         **extra,
+    }
+
+
+def _event(name: str, data: dict[str, Any]) -> ServerEvent:
+    """A server event whose payload is exactly what the backend's model sends."""
+    assert contract_problem({"event": name, "data": data}) is None
+    return ServerEvent(name, data)
+
+
+def _ended(battle: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The ``pk-battle:ended`` payload of an ended battle."""
+    return {
+        "battleId": battle["id"],
+        "winner": battle["winner"],
+        "isDraw": battle["isDraw"],
+        "rewards": battle["rewards"],
+        "scores": battle["scores"],
+        "reason": reason,
+        "forfeitedBy": battle["forfeitedBy"],
+        "battle": battle,
     }
 
 
@@ -49,11 +80,11 @@ def test_a_battle_from_challenge_to_victory() -> None:
     state = PKState("me")
     server = datetime.now(UTC) - timedelta(minutes=10)
     assert state.phase is PKPhase.IDLE
-    assert state.apply(ServerEvent(PK.CREATED, {"battle": _battle("pending", server)}))
+    assert state.apply(_event(PK.CREATED, {"battle": _battle("pending", server)}))
     assert state.phase is PKPhase.OUTGOING
     assert 119.0 < state.seconds_left() <= 120.0
 
-    state.apply(ServerEvent(PK.STARTED, {"battle": _battle("active", server)}))
+    state.apply(_event(PK.STARTED, {"battle": _battle("active", server)}))
     assert state.phase is PKPhase.LIVE and state.my_share() == 0.5
     gift = {
         "battleId": "b1",
@@ -64,25 +95,30 @@ def test_a_battle_from_challenge_to_victory() -> None:
             "coins": 30,
             "toHost": "me",
             "side": "host1",
-            "sender": {"id": "f", "username": "fan"},
+            "icon": "/assets/gifts/star.svg",
+            "sender": {"id": "f", "username": "fan", "displayName": ""},
         },
         "scores": {"host1": 30, "host2": 10, "me": 30, "them": 10},
-        "topSupporters": {"host1": [{"id": "f", "username": "fan", "coins": 30}], "host2": []},
+        "topSupporters": {
+            "host1": [{"id": "f", "username": "fan", "displayName": "", "coins": 30}],
+            "host2": [],
+        },
     }
-    assert state.apply(ServerEvent(PK.GIFT, gift))
+    assert state.apply(_event(PK.GIFT, gift))
     assert state.my_share() == 0.75
-    assert state.feed[0].sender == "fan" and state.supporters["host1"][0].coins == 30
-    assert not state.apply(ServerEvent(PK.GIFT, {**gift, "battleId": "other"}))
+    assert state.feed[0].sender.label == "fan" and state.supporters.host1[0].coins == 30
+    assert not state.apply(_event(PK.GIFT, {**gift, "battleId": "other"}))
 
     ended = _battle(
         "ended",
         server,
         winner="me",
-        rewards={"me": {"coins": 54, "xp": 100}},
-        host1={"id": "me", "username": "me", "score": 30},
-        host2={"id": "them", "username": "them", "displayName": "Them", "score": 10},
+        rewards={"me": {"coins": 54, "xp": 100}, "them": {"coins": 0, "xp": 40}},
+        host1=_host("me", 30),
+        host2=_host("them", 10),
+        scores={"host1": 30, "host2": 10},
     )
-    state.apply(ServerEvent(PK.ENDED, {"battleId": "b1", "winner": "me", "battle": ended}))
+    state.apply(_event(PK.ENDED, _ended(ended, "time")))
     assert state.phase is PKPhase.RESULT
     result = state.result
     assert result is not None
@@ -102,36 +138,35 @@ def test_a_battle_the_opponent_forfeits_is_won_with_a_note_saying_so() -> None:
         forfeitedBy="them",
         rewards={"me": {"coins": 50, "xp": 100}, "them": {"coins": 0, "xp": 40}},
     )
-    event = {"battleId": "b1", "reason": "forfeit", "forfeitedBy": "them", "battle": forfeited}
+    event = _ended(forfeited, "forfeit")
     for me, outcome, note in (
         ("me", "won", "Them ended the battle early"),
         ("them", "lost", "You ended the battle early"),
     ):
         state = PKState(me)
-        state.apply(ServerEvent(PK.STARTED, {"battle": _battle("active", server)}))
-        assert state.apply(ServerEvent(PK.ENDED, event))
+        state.apply(_event(PK.STARTED, {"battle": _battle("active", server)}))
+        assert state.apply(_event(PK.ENDED, event))
         assert state.result is not None
         assert (state.result.outcome, state.result.note) == (outcome, note)
     timed_out = PKState("me")
-    timed_out.apply(ServerEvent(PK.STARTED, {"battle": _battle("active", server)}))
-    timed_out.apply(
-        ServerEvent(PK.ENDED, {"battleId": "b1", "battle": {**forfeited, "endReason": "time"}})
-    )
+    timed_out.apply(_event(PK.STARTED, {"battle": _battle("active", server)}))
+    on_time = {**forfeited, "endReason": "time", "forfeitedBy": None}
+    timed_out.apply(_event(PK.ENDED, _ended(on_time, "time")))
     assert timed_out.result is not None and timed_out.result.note == ""
 
 
 def test_an_incoming_challenge_declined() -> None:
     state = PKState("them")
     server = datetime.now(UTC)
-    state.apply(ServerEvent(PK.CREATED, {"battle": _battle("pending", server)}))
+    state.apply(_event(PK.CREATED, {"battle": _battle("pending", server)}))
     assert state.phase is PKPhase.INCOMING and state.my_side == "host2"
     cancelled = _battle("cancelled", server, endReason="declined")
-    state.apply(ServerEvent(PK.CANCELLED, {"battle": cancelled, "reason": "declined"}))
+    state.apply(_event(PK.CANCELLED, {"battle": cancelled, "by": "them", "reason": "declined"}))
     assert state.result is not None and state.result.headline == "Challenge declined"
     assert not state.apply(
         ServerEvent(
             PK.CREATED,
-            {"battle": {**_battle("pending", server), "host1": {"id": "x"}, "host2": {"id": "y"}}},
+            {"battle": _battle("pending", server, host1=_host("x"), host2=_host("y"))},
         )
     )
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from studio.core.models import Voucher
-from studio.core.wording import coins, counted
+from studio.core.wording import coins, counted, voucher_label
 
 
 def test_one_is_singular_and_every_other_count_plural() -> None:
@@ -16,6 +15,6 @@ def test_one_is_singular_and_every_other_count_plural() -> None:
 
 
 def test_a_one_coin_voucher_reads_in_the_singular() -> None:
-    voucher = Voucher("ONE", "fixed", 1, 0, None, 0, None, None)
-    assert voucher.label == "1 coin off"
-    assert Voucher("TEN", "percent", 10, 0, None, 0, None, None).label == "10% off"
+    assert voucher_label("fixed", 1) == "1 coin off"
+    assert voucher_label("fixed", 5) == "5 coins off"
+    assert voucher_label("percent", 10) == "10% off"

@@ -18,10 +18,12 @@ from pytestqt.exceptions import TimeoutError as QtTimeoutError
 from pytestqt.qtbot import QtBot
 
 from studio.core.profiles import Profile
+from studio.core.publisher import PublisherState
 from studio.core.settings_store import SettingsStore, StudioSettings
 from studio.ui.app import build_window, qt_application
+from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
-from tests.studio.ui.dialogs import no_question_left_open
+from tests.studio.ui.dialogs import GO_LIVE, GoLiveAnswer, answering, no_question_left_open
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 PASSWORD = "correct horse"
@@ -101,6 +103,30 @@ def make_account(base_url: str, coins: int = 0, display: str = "") -> Account:
 
 
 StudioFactory = Callable[..., MainWindow]
+
+
+def go_live_button(window: MainWindow) -> GoLive:
+    button = window.toolbar.findChild(GoLive)
+    assert isinstance(button, GoLive)
+    return button
+
+
+def go_live(
+    window: MainWindow, qtbot: QtBot, timeout: int = 30_000, details: GoLiveAnswer = GO_LIVE
+) -> GoLive:
+    """Press the window's Go Live once its source is open and answer its question with
+    ``details`` (the title and category filled in); returns the button once live."""
+    button = go_live_button(window)
+    qtbot.waitUntil(
+        lambda: button.isEnabled() and window.broadcast.flow is not None, timeout=timeout
+    )
+    with answering(details):
+        button.click()
+    qtbot.waitUntil(
+        lambda: button.publisher is not None and button.publisher.state is PublisherState.LIVE,
+        timeout=timeout,
+    )
+    return button
 
 
 @pytest.fixture

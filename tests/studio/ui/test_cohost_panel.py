@@ -8,16 +8,16 @@ import threading
 import pytest
 from pytestqt.qtbot import QtBot
 
-from studio.core.models import CohostSession
+from studio.core import broadcast
 from studio.core.state import CohostState
-from studio.ui import preview
 from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.cohost import CohostPanel, on_air_text
 from tests.helpers_media import loopback_ice  # noqa: F401
 from tests.servers import LiveServer
+from tests.studio import cohost_wire
 from tests.studio.ui.conftest import StudioFactory, make_account
-from tests.studio.ui.dialogs import answering
+from tests.studio.ui.dialogs import GO_LIVE, answering
 from tests.studio.ui.test_pk_panel import find_user
 
 pytestmark = pytest.mark.usefixtures("loopback_ice")
@@ -42,7 +42,7 @@ def test_two_studios_cohost_with_video_layouts_and_removal(
         timeout=WAIT,
     )
     qtbot.waitUntil(
-        lambda: left.feed.flow is not None and right.feed.flow is not None, timeout=WAIT
+        lambda: left.broadcast.flow is not None and right.broadcast.flow is not None, timeout=WAIT
     )
 
     # Alice creates a 2x2 grid session, goes live with it and invites Bob.
@@ -126,21 +126,21 @@ def test_own_tile_shows_the_camera_after_a_restart(
     first = studio(server.url, alice, config="alice")
     panel = cohost_panel(first)
     qtbot.waitUntil(lambda: panel.pages.currentWidget() is panel.start_page, timeout=WAIT)
-    qtbot.waitUntil(lambda: first.feed.flow is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: first.broadcast.flow is not None, timeout=WAIT)
     panel.start_page.start_button.click()
     qtbot.waitUntil(lambda: panel.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
     first.close()
 
     camera_ready = threading.Event()
-    open_now = preview.open_source
+    open_now = broadcast.open_source
     monkeypatch.setattr(
-        preview, "open_source", lambda spec: camera_ready.wait(30) and open_now(spec)
+        broadcast, "open_source", lambda spec: camera_ready.wait(30) and open_now(spec)
     )
     again = studio(server.url, config="alice")
     resumed = cohost_panel(again)
     qtbot.waitUntil(lambda: resumed.session is not None, timeout=WAIT)
     assert again.centre.currentWidget() is resumed.stage
-    assert again.feed.flow is None and alice.id not in resumed.stage.frames
+    assert again.broadcast.flow is None and alice.id not in resumed.stage.frames
     camera_ready.set()
     qtbot.waitUntil(lambda: resumed.stage.frame_counts.get(alice.id, 0) > 3, timeout=WAIT)
 
@@ -155,13 +155,14 @@ def test_the_session_card_says_live_when_the_host_is_live(
     go_live = window.toolbar.findChild(GoLive)
     assert isinstance(go_live, GoLive)
     qtbot.waitUntil(lambda: panel.pages.currentWidget() is panel.start_page, timeout=WAIT)
-    qtbot.waitUntil(lambda: window.feed.flow is not None and go_live.isEnabled(), timeout=WAIT)
+    qtbot.waitUntil(lambda: window.broadcast.flow is not None and go_live.isEnabled(), timeout=WAIT)
     panel.start_page.start_button.click()
     qtbot.waitUntil(lambda: panel.session is not None, timeout=WAIT)
     status = panel.session_page.status
     assert status.text().startswith("Not live yet")
 
-    go_live.click()
+    with answering(GO_LIVE):
+        go_live.click()
     qtbot.waitUntil(lambda: status.text().startswith("● Live · viewers see"), timeout=WAIT)
     assert "once you go live together" in status.text()
     panel.session_page.start.click()
@@ -174,18 +175,12 @@ def test_the_session_card_says_live_when_the_host_is_live(
 
 
 def test_a_live_cohost_is_told_who_starts_the_session() -> None:
-    hosts = [
-        {"userId": "me", "username": "me", "role": "cohost"},
-        {"userId": "ann", "username": "ann", "displayName": "Ann", "role": "primary"},
-    ]
-    session = {
-        "id": "s1",
-        "status": "scheduled",
-        "hosts": hosts,
-        "layout": {"mode": "grid", "order": ["ann", "me"]},
-    }
+    ann = cohost_wire.host("ann", "primary", manage=True)  # shown as "Ann"
+    session = cohost_wire.session(
+        [ann, cohost_wire.host("me")], status="scheduled", primary="ann", manager_view=False
+    )
     state = CohostState("me")
-    state.load(CohostSession.from_wire(session))
+    state.load(session)
     assert on_air_text(state, broadcasting=False) == "Not live yet"
     assert on_air_text(state, broadcasting=True) == (
         "● Live · viewers see the hosts once Ann goes live together"

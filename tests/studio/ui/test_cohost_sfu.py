@@ -52,11 +52,13 @@ def test_five_hosts_through_the_sfu_fill_a_three_by_three_grid(
     window = studio(server.url, alice)
     panel = cohost_panel(window)
     qtbot.waitUntil(lambda: panel.pages.currentWidget() is panel.start_page, timeout=WAIT)
-    qtbot.waitUntil(lambda: window.feed.flow is not None, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.broadcast.flow is not None, timeout=WAIT)
     panel.start_page.start_button.click()
     qtbot.waitUntil(lambda: panel.session is not None, timeout=WAIT)
     panel.session_page.start.click()
-    qtbot.waitUntil(lambda: panel.session is not None and panel.session.status == "live")
+    qtbot.waitUntil(
+        lambda: panel.session is not None and panel.session.status == "live", timeout=WAIT
+    )
     assert panel.session is not None
     session_id = panel.session.id
 
@@ -69,7 +71,8 @@ def test_five_hosts_through_the_sfu_fill_a_three_by_three_grid(
         everyone = {alice.id} | {g.id for g in guests}
         qtbot.waitUntil(lambda: {t.user_id for t in panel.stage.tiles} == everyone, timeout=WAIT)
         qtbot.waitUntil(
-            lambda: panel.call is not None and panel.call.topology == "sfu", timeout=WAIT
+            lambda: (call := panel.broadcast.call) is not None and call.topology == "sfu",
+            timeout=WAIT,
         )
         stage = panel.stage
         qtbot.waitUntil(

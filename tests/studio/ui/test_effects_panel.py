@@ -45,11 +45,11 @@ def test_controls_presets_and_premium_unlock(
 
     card = panel.cards["beauty.brighten"]
     card.enable.setChecked(True)
-    assert window.chain.is_enabled("beauty.brighten") and card.form_box.isVisible()
+    assert window.broadcast.chain.is_enabled("beauty.brighten") and card.form_box.isVisible()
     slider = card.controls["amount"]
     assert isinstance(slider, NumberControl)
     slider.slider.setValue(slider.slider.maximum())
-    assert window.chain.values("beauty.brighten")["amount"] == 100.0
+    assert window.broadcast.chain.values("beauty.brighten")["amount"] == 100.0
     qtbot.waitUntil(lambda: card.cost.text().endswith("ms"), timeout=WAIT)  # measured cost
     # the landmark model is shown apart, not charged to the first face effect
     qtbot.waitUntil(lambda: "of which face tracking" in panel.total.text(), timeout=WAIT)
@@ -67,9 +67,9 @@ def test_controls_presets_and_premium_unlock(
     saved = [panel.preset_box.itemData(i) for i in range(panel.preset_box.count())]
     mine = next(p for p in saved if isinstance(p, presets.Preset) and p.name == "My look")
     panel.apply_preset(presets.Preset("Nothing", ()))
-    assert window.chain.enabled == []
+    assert window.broadcast.chain.enabled == []
     panel.apply_preset(mine)
-    assert window.chain.enabled == ["beauty.brighten"] and card.enable.isChecked()
+    assert window.broadcast.chain.enabled == ["beauty.brighten"] and card.enable.isChecked()
 
     # A premium effect is locked until bought through the catalog API.
     premium = next(c for c in videos if c.premium)
@@ -80,7 +80,7 @@ def test_controls_presets_and_premium_unlock(
     qtbot.waitUntil(lambda: not panel.cards[premium.id].locked, timeout=WAIT)
     assert locked.enable.isEnabled() and locked.unlock_button.isHidden()
     locked.enable.setChecked(True)
-    assert window.chain.is_enabled(premium.id)
+    assert window.broadcast.chain.is_enabled(premium.id)
     qtbot.waitUntil(
         lambda: f"{1_000 - premium.price_coins:,} coins" in window.account.text(), timeout=WAIT
     )
@@ -88,7 +88,7 @@ def test_controls_presets_and_premium_unlock(
 
     # The chain is remembered for the next run.
     again = studio(server.url, config="fx")
-    assert set(again.chain.enabled) == {"beauty.brighten", premium.id}
+    assert set(again.broadcast.chain.enabled) == {"beauty.brighten", premium.id}
 
 
 def test_voice_effects_toggle_the_voice_chain(
@@ -107,23 +107,25 @@ def test_voice_effects_toggle_the_voice_chain(
     tone = next_frame()
     card = panel.cards["voice.pitch"]
     card.enable.setChecked(True)
-    assert window.voice.enabled == ["voice.pitch"] and not window.chain.is_enabled("voice.pitch")
-    assert not np.array_equal(window.voice.process(tone).to_ndarray(), tone.to_ndarray())
+    assert window.broadcast.voice.enabled == [
+        "voice.pitch"
+    ] and not window.broadcast.chain.is_enabled("voice.pitch")
+    assert not np.array_equal(window.broadcast.voice.process(tone).to_ndarray(), tone.to_ndarray())
     slider = card.controls["semitones"]
     assert isinstance(slider, NumberControl)
     slider.slider.setValue(slider.slider.minimum())
-    assert window.voice.values("voice.pitch")["semitones"] == -12.0
+    assert window.broadcast.voice.values("voice.pitch")["semitones"] == -12.0
     qtbot.waitUntil(lambda: "1 voice effect" in panel.total.text(), timeout=WAIT)
 
     card.enable.setChecked(False)
-    assert window.voice.enabled == []
-    assert window.voice.process(tone) is tone
+    assert window.broadcast.voice.enabled == []
+    assert window.broadcast.voice.process(tone) is tone
 
     panel.cards["voice.echo"].enable.setChecked(True)
     window.close()
     again = studio(server.url, config="voice")
-    assert again.voice.enabled == ["voice.echo"] and again.chain.enabled == []
-    assert again.voice.values("voice.pitch")["semitones"] == -12.0
+    assert again.broadcast.voice.enabled == ["voice.echo"] and again.broadcast.chain.enabled == []
+    assert again.broadcast.voice.values("voice.pitch")["semitones"] == -12.0
 
 
 def next_frame() -> av.AudioFrame:
@@ -203,7 +205,7 @@ def test_a_preset_without_its_premium_effects_offers_to_unlock_them(
     price = panel.catalog["color.cinematic"].price
 
     panel.apply_preset(focus)
-    assert not window.chain.is_enabled("color.cinematic")  # locked: applied without it
+    assert not window.broadcast.chain.is_enabled("color.cinematic")  # locked: applied without it
     toast = next(t for t in window.findChildren(Toast) if t.action is not None)
     assert toast.action is not None and "Cinematic" in toast.action.text()
     with answering(True) as asked:
@@ -211,8 +213,8 @@ def test_a_preset_without_its_premium_effects_offers_to_unlock_them(
     assert [q.text for q in asked] == [
         f"Unlock Cinematic for {price:,} coins? You'll have {1_000 - price:,} coins left."
     ]
-    qtbot.waitUntil(lambda: window.chain.is_enabled("color.cinematic"), timeout=WAIT)
-    assert set(window.chain.enabled) == {e.filter_id for e in focus.entries}
+    qtbot.waitUntil(lambda: window.broadcast.chain.is_enabled("color.cinematic"), timeout=WAIT)
+    assert set(window.broadcast.chain.enabled) == {e.filter_id for e in focus.entries}
     assert coins_of(server, account) == 1_000 - price
 
 
@@ -221,18 +223,18 @@ def test_colour_looks_are_one_choice_and_no_look_is_one_of_them(
 ) -> None:
     window = studio(server.url, make_account(server.url))
     panel = effects_panel(window)
-    looks = [i for i in window.chain.enabled if i.startswith("color.")]
+    looks = [i for i in window.broadcast.chain.enabled if i.startswith("color.")]
     assert looks == [] and panel.no_look.isChecked()
 
     panel.cards["color.warm"].enable.click()
     panel.cards["color.vivid"].enable.click()
-    assert [i for i in window.chain.enabled if i.startswith("color.")] == ["color.vivid"]
+    assert [i for i in window.broadcast.chain.enabled if i.startswith("color.")] == ["color.vivid"]
     assert not panel.cards["color.warm"].enable.isChecked()
     assert not panel.cards["color.warm"].form_box.isVisibleTo(panel.cards["color.warm"])
 
     panel.cards["beauty.brighten"].enable.click()  # other categories still stack
     panel.no_look.click()
-    assert window.chain.enabled == ["beauty.brighten"]
+    assert window.broadcast.chain.enabled == ["beauty.brighten"]
     assert not panel.cards["color.vivid"].enable.isChecked()
 
 
@@ -244,7 +246,10 @@ def test_settings_with_two_looks_from_before_start_with_one(
         StudioSettings(backend_url=server.url, enabled_effects=enabled)
     )
     window = studio(server.url, config="two-looks")
-    assert window.chain.enabled == ["beauty.brighten", "color.warm"]  # the last one in the chain
+    assert window.broadcast.chain.enabled == [
+        "beauty.brighten",
+        "color.warm",
+    ]  # the last one in the chain
     panel = effects_panel(window)
     checked = [i for i, card in panel.cards.items() if card.enable.isChecked()]
     assert checked == ["beauty.brighten", "color.warm"] and not panel.no_look.isChecked()
@@ -265,7 +270,7 @@ def test_a_locked_look_from_the_settings_is_shown_off_once_the_catalog_says_so(
     window = studio(server.url, config="locked-look")
     panel = effects_panel(window)
     qtbot.waitUntil(lambda: bool(panel.catalog), timeout=WAIT)
-    assert window.chain.enabled == []
+    assert window.broadcast.chain.enabled == []
     assert panel.no_look.isChecked() and not panel.cards["color.golden_hour"].enable.isChecked()
 
 
@@ -284,12 +289,12 @@ def test_the_active_preset_is_shown_and_remembered_across_a_restart(
 
     again = effects_panel(studio(server.url, config="preset"))
     assert again.preset_box.currentText() == "Natural beauty"
-    assert again.studio.settings.preset == "Natural beauty"
+    assert again.settings.preset == "Natural beauty"
 
     again.save_preset("Evening")
     assert again.preset_box.currentText() == "Evening (mine)"
     again.all_off.click()
-    assert again.preset_box.currentIndex() == 0 and again.studio.settings.preset == ""
+    assert again.preset_box.currentIndex() == 0 and again.settings.preset == ""
 
 
 def test_cards_fit_the_dock_at_its_default_width(

@@ -9,23 +9,15 @@ from studio.core.publisher import PublisherState
 from studio.ui import theme
 from studio.ui.go_live import CODEC_CHOICES, GoLive
 from tests.servers import LiveServer
-from tests.studio.ui.conftest import StudioFactory, make_account
-from tests.studio.ui.dialogs import answering
+from tests.studio.ui.conftest import StudioFactory, go_live, make_account
+from tests.studio.ui.dialogs import GO_LIVE, answering
 
 WAIT = 30_000
 
 
 def test_go_live_and_end(server: LiveServer, studio: StudioFactory, qtbot: QtBot) -> None:
     window = studio(server.url, make_account(server.url))
-    button = window.toolbar.findChild(GoLive)
-    assert isinstance(button, GoLive)
-    qtbot.waitUntil(button.isEnabled, timeout=WAIT)
-    qtbot.waitUntil(lambda: window.preview.frames_shown > 3, timeout=WAIT)
-    button.click()
-    qtbot.waitUntil(
-        lambda: button.publisher is not None and button.publisher.state is PublisherState.LIVE,
-        timeout=WAIT,
-    )
+    button = go_live(window, qtbot, WAIT)
     qtbot.waitUntil(lambda: "kbps" in button.health.numbers.text(), timeout=WAIT)
     assert button.text() == "End stream" and "LIVE" in button.health.state.text()
     # The backend hears the same numbers (webrtc:stats-update in the stream's room).
@@ -33,7 +25,7 @@ def test_go_live_and_end(server: LiveServer, studio: StudioFactory, qtbot: QtBot
 
     def reported_bitrate() -> float:
         peer = webrtc.rooms.get(f"stream-{user.username}", {}).get(user.id)
-        return float(peer.stats.get("bitrate", 0)) if peer is not None else 0.0
+        return peer.stats.bitrate if peer is not None and peer.stats is not None else 0.0
 
     qtbot.waitUntil(lambda: reported_bitrate() > 0, timeout=WAIT)
     shown = window.preview.frames_shown
@@ -41,7 +33,7 @@ def test_go_live_and_end(server: LiveServer, studio: StudioFactory, qtbot: QtBot
 
     with answering(False) as asked:
         button.click()  # one click must not end a live: it asks
-    assert [q.text for q in asked] == [button._end_question()] and "You're live" in asked[0].text
+    assert [q.text for q in asked] == [button.end_question()] and "You're live" in asked[0].text
     assert asked[0].accept_label == "End stream" and asked[0].reject_label == "Cancel"
     assert button.live and button.publisher.state is PublisherState.LIVE
 
@@ -65,8 +57,9 @@ def test_the_codec_chosen_beside_go_live_is_the_one_broadcast(
     assert window.settings.video_codec == "h264" and not menu.choices["vp8"].isChecked()
     assert menu.text() == "H.264 · Auto 720p30"
 
-    qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
-    button.click()
+    qtbot.waitUntil(lambda: button.isEnabled() and window.broadcast.flow is not None, timeout=WAIT)
+    with answering(GO_LIVE):
+        button.click()
     qtbot.waitUntil(lambda: "kbps" in button.health.numbers.text(), timeout=WAIT)
     user = window.session.user
     assert user is not None
@@ -89,8 +82,9 @@ def test_quitting_or_signing_out_while_live_asks_first(
     assert isinstance(button, GoLive)
     with answering():  # not live: nothing to end, nothing asked
         assert window.may_end("Quit OnAir Studio", "Quit")
-    qtbot.waitUntil(lambda: button.isEnabled() and window.feed.flow is not None, timeout=WAIT)
-    button.click()
+    qtbot.waitUntil(lambda: button.isEnabled() and window.broadcast.flow is not None, timeout=WAIT)
+    with answering(GO_LIVE):
+        button.click()
     qtbot.waitUntil(lambda: button.publisher is not None, timeout=WAIT)
     qtbot.waitUntil(lambda: window.link_label.text() == "● Connected", timeout=WAIT)
 

@@ -55,7 +55,7 @@ def test_preview_before_after_source_and_layout_survive_a_restart(
     window = studio(server.url, make_account(server.url), config="layout")
     qtbot.waitUntil(lambda: window.session.signed_in, timeout=WAIT)
     _frames(window, 5, qtbot)
-    assert window.feed.spec == "sample"
+    assert window.broadcast.spec == "sample"
     assert not window.preview.compare
     qtbot.keyClick(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
     assert window.compare_button.isChecked() and window.preview.compare

@@ -10,17 +10,15 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from studio.core.publisher import PublisherState
 from studio.core.state import PKPhase
 from studio.ui.confirm import Question
-from studio.ui.go_live import GoLive
 from studio.ui.main_window import MainWindow
 from studio.ui.panels.common import UserSearch
 from studio.ui.panels.pk import PKPanel
 from tests.backend.api_helpers import Listener
 from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
-from tests.studio.ui.conftest import Account, StudioFactory, make_account
+from tests.studio.ui.conftest import Account, StudioFactory, go_live, make_account
 from tests.studio.ui.dialogs import answering
 
 WAIT = 15_000
@@ -143,15 +141,8 @@ def test_battle_shows_both_streams_side_by_side(
     a, b = pk_panel(left), pk_panel(right)
 
     # Bob is live (Go Live: WHIP to the backend); Alice is not.
-    go_live = right.toolbar.findChild(GoLive)
-    assert isinstance(go_live, GoLive)
-    qtbot.waitUntil(lambda: go_live.isEnabled() and right.feed.flow is not None, timeout=WAIT)
-    go_live.click()
-    qtbot.waitUntil(
-        lambda: go_live.publisher is not None and go_live.publisher.state is PublisherState.LIVE,
-        timeout=2 * WAIT,
-    )
-    qtbot.waitUntil(lambda: left.feed.flow is not None, timeout=WAIT)
+    go_live(right, qtbot, timeout=2 * WAIT)
+    qtbot.waitUntil(lambda: left.broadcast.flow is not None, timeout=WAIT)
     start_battle(a, b, bob.username, qtbot)
 
     # Alice's preview area: her tile first (left, or top in a tall area), then Bob's stream
@@ -188,7 +179,6 @@ def test_ending_a_battle_early_asks_first_then_forfeits_it(
     qtbot.waitUntil(lambda: a.live_page.bar.mine == 30, timeout=WAIT)
 
     # Alice leads 30 to 0, presses "End battle early" and keeps battling after all.
-    tasks_before = left.tasks.busy
     with answering(False) as asked:
         a.live_page.forfeit.click()
     assert asked == [
@@ -199,7 +189,8 @@ def test_ending_a_battle_early_asks_first_then_forfeits_it(
             "Keep battling",
         )
     ]
-    assert left.tasks.busy == tasks_before  # nothing was sent
+    battle = fan.call(server.url, "GET", path)
+    assert isinstance(battle, dict) and battle["status"] == "active"  # no forfeit was sent
     assert a.phase is PKPhase.LIVE
     fan.call(server.url, "POST", f"{path}/gift", json=star)  # still running: gifts go through
     qtbot.waitUntil(lambda: a.live_page.bar.mine == 60, timeout=WAIT)
