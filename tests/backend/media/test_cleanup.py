@@ -27,16 +27,19 @@ def media_threads() -> list[str]:
     return sorted(t.name for t in threading.enumerate() if not t.name.startswith(pooled))
 
 
-def live_objects() -> tuple[int, int]:
+def live_tasks() -> list[asyncio.Task[object]]:
+    """Every pending task, on the test's loop and on the server's thread."""
     gc.collect()
-    pcs = sum(1 for o in gc.get_objects() if isinstance(o, RTCPeerConnection))
-    tasks = sum(1 for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done())
-    return pcs, tasks
+    return [o for o in gc.get_objects() if isinstance(o, asyncio.Task) and not o.done()]
 
 
-def no_more_than(baseline: tuple[int, int]) -> bool:
-    pcs, tasks = live_objects()
-    return pcs <= baseline[0] and tasks <= baseline[1]
+def live_peer_connections() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, RTCPeerConnection))
+
+
+def described(tasks: list[asyncio.Task[object]]) -> str:
+    return "; ".join(f"{t.get_name()} {t.get_coro()!r} at {t.get_stack(limit=3)}" for t in tasks)
 
 
 async def settle(condition: object, timeout: float = 20.0) -> None:
@@ -71,7 +74,13 @@ async def test_100_join_leave_cycles_leave_no_peer_connection_task_or_thread(
         await cycle(0)
         await settle(lambda: len(media.sessions) == 1)
         baseline_threads = media_threads()
-        baseline = live_objects()
+        baseline_pcs = live_peer_connections()
+        before: weakref.WeakSet[asyncio.Task[object]] = weakref.WeakSet(live_tasks())
+
+        def started_since() -> list[asyncio.Task[object]]:
+            polling = asyncio.current_task()
+            return [t for t in live_tasks() if t not in before and t is not polling]
+
         for start in range(0, CYCLES, AT_ONCE):
             await asyncio.gather(*(cycle(n) for n in range(start, start + AT_ONCE)))
         await settle(lambda: len(media.sessions) == 1)  # only the publisher is left
@@ -83,9 +92,12 @@ async def test_100_join_leave_cycles_leave_no_peer_connection_task_or_thread(
         # A task still finishing (seen once, at load, beside the bundle's build) goes in a
         # moment; a leaked one never does.
         try:
-            await settle(lambda: no_more_than(baseline))
+            await settle(lambda: live_peer_connections() <= baseline_pcs and not started_since())
         except TimeoutError:
-            pytest.fail(f"peer connections and tasks {live_objects()} against {baseline}")
+            pytest.fail(
+                f"{live_peer_connections()} peer connections against {baseline_pcs}; "
+                f"tasks started since and still pending: {described(started_since())}"
+            )
     await settle(lambda: not media.sessions and not media.streams)  # publisher gone too
     gc.collect()
     assert [ref for ref in server_pcs if ref() is not None] == []
