@@ -326,6 +326,24 @@ window.RTCPeerConnection = class extends window.RTCPeerConnection {
     });
   }
 };
+// js/early.js hands its guest token and peer connection over to the page's modules.
+let early;
+Object.defineProperty(window, "onairEarly", {
+  configurable: true,
+  get: () => early,
+  set: (handover) => {
+    mark("early");
+    const marked = (take, name) => () => {
+      const taken = take();
+      if (taken) mark(name);
+      return taken;
+    };
+    early = {
+      takeGuest: marked(() => handover.takeGuest(), "guestTaken"),
+      takePeer: marked(() => handover.takePeer(), "peerTaken"),
+    };
+  },
+});
 new MutationObserver(() => {
   for (const video of document.querySelectorAll("video:not([data-bench-watched])")) {
     video.dataset.benchWatched = "1";
@@ -334,7 +352,8 @@ new MutationObserver(() => {
 }).observe(document, { childList: true, subtree: true });
 """
 """A page script: when (ms since the navigation started) the page made its peer connection,
-finished gathering its ICE candidates, got connected and showed its first video frame."""
+js/early.js was done, the modules took over its guest token and peer connection, the
+connection finished gathering its ICE candidates, got connected and showed its first frame."""
 MILESTONES = """() => {
   const entries = performance.getEntriesByType("resource");
   const first = (part) => entries.find((entry) => entry.name.includes(part));
@@ -348,6 +367,9 @@ MILESTONES = """() => {
     asked: first("/api/auth/")?.startTime ?? 0,
     identity: first("/api/auth/")?.responseEnd ?? 0,
     pc: bench.pc ?? 0,
+    early: bench.early ?? 0,
+    guestTaken: bench.guestTaken ?? 0,
+    peerTaken: bench.peerTaken ?? 0,
     gathered: bench.gathered ?? 0,
     offer: whep?.startTime ?? 0,
     sent: whep?.requestStart ?? 0,
