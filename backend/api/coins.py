@@ -22,6 +22,7 @@ from backend.settings import Settings
 from backend.storage.db import Row
 from wire.base import Ok
 from wire.coins import CheckoutStarted, CoinPackage, CoinShop, Purchase, WebhookAck
+from wire.http import tls_context
 
 router = APIRouter(tags=["coins"])
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ async def deliver(request: Request, body: bytes, headers: dict[str, str]) -> Non
         origin = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     url = f"{origin}/api/coins/webhook/sandbox"
     try:
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=10, verify=tls_context()) as client:
             response = await client.post(
                 url, content=body, headers={**headers, "Content-Type": "application/json"}
             )

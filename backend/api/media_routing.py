@@ -17,6 +17,7 @@ from fastapi import Request, Response
 
 from backend.errors import DomainError
 from backend.media.nodes import MediaNodes
+from wire.http import tls_context
 
 ROUTED_FROM = "x-onair-routed-from"
 REQUEST_HEADERS = ("authorization", "content-type", "if-match")
@@ -39,7 +40,9 @@ class NodeUnavailable(DomainError):
 class MediaRouter:
     def __init__(self, nodes: MediaNodes) -> None:
         self.nodes = nodes
-        self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+        self.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0, connect=5.0), verify=tls_context()
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -19,6 +19,7 @@ from studio.core.net_errors import describe_failure
 from wire.base import WireBody, wire_time
 from wire.gifts import GiftIncome
 from wire.health import Health
+from wire.http import tls_context
 from wire.multihost import (
     Approve,
     CohostLayout,
@@ -97,7 +98,9 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout, transport=transport)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, transport=transport, verify=tls_context()
+        )
 
     @property
     def ws_url(self) -> str:

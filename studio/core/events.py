@@ -28,6 +28,7 @@ from studio.core.api_client import ApiError
 from studio.core.tasks import cancel_and_wait
 from wire.base import WireModel
 from wire.events import Hub
+from wire.http import tls_context
 from wire.hub import WsTicket
 from wire.payloads import parse_payload
 from wire.webrtc import REQUESTS, ClientMessage
@@ -191,7 +192,7 @@ class EventClient:
         """``ws_url`` with a single-use ticket (the session token stays out of URLs and server
         logs); None if the token is refused."""
         base = self.ws_url.replace("ws", "http", 1).removesuffix("/ws")
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with httpx.AsyncClient(timeout=10, verify=tls_context()) as http:
             response = await http.post(
                 f"{base}/api/ws-ticket", headers={"Authorization": f"Bearer {self.token}"}
             )

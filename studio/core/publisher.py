@@ -43,6 +43,7 @@ from studio.core.output_quality import OutputMode
 from studio.core.quality import QualityController, QualityLevel, StatsReader
 from studio.core.tasks import cancel_and_wait
 from studio.core.video_track import EncodedVideoTrack
+from wire.http import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class Publisher:
         self._link: _Link | None = None
         self._reader = StatsReader()
         self._fps = 0.0
-        self._http = httpx.AsyncClient(timeout=5.0, follow_redirects=True)
+        self._http = httpx.AsyncClient(timeout=5.0, follow_redirects=True, verify=tls_context())
 
     # ---- public API -----------------------------------------------------------------
     @property
@@ -176,7 +177,7 @@ class Publisher:
         if self._task is not None and not self._task.done():
             return
         if self._http.is_closed:  # started again after stop()
-            self._http = httpx.AsyncClient(timeout=5.0, follow_redirects=True)
+            self._http = httpx.AsyncClient(timeout=5.0, follow_redirects=True, verify=tls_context())
         self.flow.start()
         self._task = asyncio.create_task(self._run(), name="whip-publisher")
 

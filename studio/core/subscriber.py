@@ -21,6 +21,7 @@ from aiortc import (
 )
 
 from rtc import aiortc_hooks
+from wire.http import tls_context
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -70,7 +71,9 @@ class WhepPlayer:
 
         await pc.setLocalDescription(await pc.createOffer())
         headers = {"Content-Type": "application/sdp", **self._auth()}
-        async with httpx.AsyncClient(timeout=10.0, follow_redirects=True) as http:
+        async with httpx.AsyncClient(
+            timeout=10.0, follow_redirects=True, verify=tls_context()
+        ) as http:
             response = await http.post(self.url, content=pc.localDescription.sdp, headers=headers)
         if response.status_code != 201:
             await pc.close()
@@ -88,7 +91,7 @@ class WhepPlayer:
         if self.resource:
             resource, self.resource = self.resource, None
             with contextlib.suppress(httpx.HTTPError):
-                async with httpx.AsyncClient(timeout=2.0) as http:
+                async with httpx.AsyncClient(timeout=2.0, verify=tls_context()) as http:
                     await http.delete(resource, headers=self._auth())
         await self.pc.close()
 
