@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import socket
@@ -318,6 +319,7 @@ window.RTCPeerConnection = class extends window.RTCPeerConnection {
   constructor(...args) {
     super(...args);
     mark("pc");
+    this.addEventListener("icecandidate", () => mark("candidate"), { once: true });
     this.addEventListener("icegatheringstatechange", () => {
       if (this.iceGatheringState === "complete") mark("gathered");
     });
@@ -370,6 +372,7 @@ MILESTONES = """() => {
     early: bench.early ?? 0,
     guestTaken: bench.guestTaken ?? 0,
     peerTaken: bench.peerTaken ?? 0,
+    candidate: bench.candidate ?? 0,
     gathered: bench.gathered ?? 0,
     offer: whep?.startTime ?? 0,
     sent: whep?.requestStart ?? 0,
@@ -438,13 +441,15 @@ def print_first_frame_rows(label: str, times: list[dict[str, float]]) -> None:
         f" p95 {p95:.0f} ms (each: {', '.join(f'{t:.0f}' for t in frames)}; target p50 ≤ 500 ms,"
         f" load average {os.getloadavg()[0]:.1f})"
     )
-    medians = {name: statistics.median(t[name] for t in times) for name in times[0]}
+    # A baseline revision's page may not record every milestone: those read 0.
+    medians = collections.defaultdict(float)
+    medians.update({name: statistics.median(t[name] for t in times) for name in times[0]})
     print(
         "  medians, ms after navigation start: the video's scripts loaded {scripts:.0f}, viewer"
         " token asked {asked:.0f}, answered {identity:.0f}, peer connection made {pc:.0f},"
-        " candidates gathered "
+        " first candidate {candidate:.0f}, candidates gathered "
         "{gathered:.0f}, WHEP offer made {offer:.0f}, on the wire {sent:.0f}, answered "
-        "{answer:.0f}, connected {connected:.0f}, first frame shown {frame:.0f}".format(**medians)
+        "{answer:.0f}, connected {connected:.0f}, first frame shown {frame:.0f}".format_map(medians)
     )
 
 

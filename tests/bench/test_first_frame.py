@@ -16,7 +16,8 @@ ORDER = ("asked", "identity", "offer", "sent", "answer", "connected", "frame")
 
 async def test_the_first_frame_milestones_come_in_the_page_s_order() -> None:
     (load,) = await first_frame_milestones(1)
-    assert set(load) == {*ORDER, "scripts", "pc", "gathered", "early", "guestTaken", "peerTaken"}
+    made = ("pc", "candidate", "gathered", "early", "guestTaken", "peerTaken")
+    assert set(load) == {*ORDER, "scripts", *made}
     assert all(load[name] > 0 for name in load), sorted(load.items(), key=lambda item: item[1])
     assert [load[name] for name in ORDER] == sorted(load[name] for name in ORDER), load
     assert load["pc"] < load["offer"]  # the peer connection is made while the token comes
@@ -25,4 +26,6 @@ async def test_the_first_frame_milestones_come_in_the_page_s_order() -> None:
     assert load["asked"] <= load["early"] and load["pc"] <= load["early"], load
     assert load["early"] <= min(load["guestTaken"], load["peerTaken"]), load
     assert load["peerTaken"] <= load["offer"], load
-    assert load["gathered"] > load["pc"]  # the offer may leave before (trickle ICE)
+    # The offer does not wait for candidates: they are trickled (how soon the browser finds its
+    # first one is its own affair: 100-150 ms on this machine).
+    assert load["pc"] < load["candidate"] <= load["gathered"], load

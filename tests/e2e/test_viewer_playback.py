@@ -144,9 +144,10 @@ async def test_the_offer_leaves_before_every_candidate_and_the_rest_trickle(
     server: LiveServer,
     chromium: Chromium,
 ) -> None:
-    """Without STUN/TURN servers the page sends its WHEP offer with its first ICE candidate and
-    PATCHes the others and the end of candidates (issue 23: gathering them all first cost a
-    round of waiting before the offer); the server takes them and the video plays."""
+    """Without STUN/TURN servers the page sends its WHEP offer without waiting for ICE
+    candidates and PATCHes them and the end of candidates (issue 23: waiting for the browser's
+    first candidate cost 100-150 ms before the offer); the server takes them and the video
+    plays."""
     async with httpx.AsyncClient(base_url=server.url) as client:
         alice = await register(client)
     async with chromium() as browser:

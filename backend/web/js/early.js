@@ -28,11 +28,9 @@
     const pc = new RTCPeerConnection({ iceServers: [] });
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
-    let gathered = false;
-    pc.addEventListener("icecandidate", () => (gathered = true));
     const described = pc.setLocalDescription();
     described.catch(() => {}); // whoever takes the connection awaits it
-    peer = { pc, described, gathered: () => gathered };
+    peer = { pc, described };
     setTimeout(() => {
       if (peer) peer.pc.close();
       peer = null;
@@ -46,8 +44,8 @@
       guest = null;
       return taken;
     },
-    /** ``{pc, described, gathered()}``: a peer connection with a receive-only video and audio
-     * transceiver whose offer is being set (``described``), or null. */
+    /** ``{pc, described}``: a peer connection with a receive-only video and audio transceiver
+     * whose offer is being set (``described``), or null. */
     takePeer() {
       const taken = peer;
       peer = null;

@@ -14,9 +14,12 @@
 // Loaded as /web/js/whep.js?mount, the module plays every <video data-whep-stream="name">.
 //
 // Without STUN/TURN servers (the default: this backend on the viewer's network or loopback) the
-// offer leaves with the first ICE candidate instead of waiting for all of them: the rest, and
-// the end of candidates, follow in a PATCH (trickle ICE, RFC 9725 §4.3) when the server takes
-// them. With STUN/TURN servers it waits for every candidate, as a server that takes no PATCH
+// offer leaves at once, with whatever ICE candidates are gathered by then (often none: a
+// browser takes 100-150 ms for its first): the rest, and the end of candidates, follow in a
+// PATCH (trickle ICE, RFC 9725 §4.3) when the server takes them. The server needs none of them
+// to connect: the browser's checks reach the server's candidates in the answer, and the server
+// learns the browser's address from them (a peer-reflexive candidate), as an ICE-lite server
+// does. With STUN/TURN servers it waits for every candidate, as a server that takes no PATCH
 // would never learn the relayed ones.
 
 const STALL_MS = 3000;
@@ -88,7 +91,7 @@ export class WhepPlayer {
     const asked = Promise.resolve().then(() => this.token());
     asked.catch(() => {}); // awaited below; not "unhandled" while the offer is being made
     try {
-      const candidates = new LateCandidates(pc, this.iceServers.length === 0, early?.gathered());
+      const candidates = new LateCandidates(pc, this.iceServers.length === 0);
       await (early ? early.described : pc.setLocalDescription(await pc.createOffer()));
       await candidates.ready;
       const token = await asked;
@@ -198,12 +201,11 @@ export class WhepPlayer {
 }
 
 /** A peer connection's ICE candidates around its offer: ``ready`` resolves when the offer may
- * leave (with ``trickle``, at the first candidate, or at once if one came already: ``hasOne``,
- * a connection js/early.js began; else once gathering is complete; after GATHER_TIMEOUT_MS
- * whatever happened); what is gathered after ``takeOffer()`` goes to the session by PATCH
- * once ``trickleTo`` knows where, in order, the end of candidates last. */
+ * leave (with ``trickle``, at once; else once gathering is complete, or after
+ * GATHER_TIMEOUT_MS whatever happened); what is gathered after ``takeOffer()`` goes to the
+ * session by PATCH once ``trickleTo`` knows where, in order, the end of candidates last. */
 class LateCandidates {
-  constructor(pc, trickle, hasOne = false) {
+  constructor(pc, trickle) {
     this.pc = pc;
     this.taken = false;
     this.late = [];
@@ -211,8 +213,8 @@ class LateCandidates {
     this._send = null;
     this._sending = Promise.resolve();
     this.ready = new Promise((resolve) => {
-      // Candidates gathered before this (a connection js/early.js began) are in its offer.
-      if ((trickle && hasOne) || pc.iceGatheringState === "complete") resolve();
+      // Candidates gathered before the offer is taken are in it.
+      if (trickle || pc.iceGatheringState === "complete") resolve();
       const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
       pc.addEventListener("icecandidate", ({ candidate }) => {
         const end = !candidate?.candidate;
