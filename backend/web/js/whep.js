@@ -212,23 +212,16 @@ class LateCandidates {
     this.ended = false;
     this._send = null;
     this._sending = Promise.resolve();
-    this.ready = new Promise((resolve) => {
-      // Candidates gathered before the offer is taken are in it.
-      if (trickle || pc.iceGatheringState === "complete") resolve();
-      const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
-      pc.addEventListener("icecandidate", ({ candidate }) => {
-        const end = !candidate?.candidate;
-        if (this.taken && !this.ended) {
-          if (end) this.ended = true;
-          else this.late.push(candidate);
-          this._send?.();
-        }
-        if (end || trickle) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+    pc.addEventListener("icecandidate", ({ candidate }) => {
+      if (!this.taken || this.ended) return;
+      if (candidate?.candidate) this.late.push(candidate);
+      else this.ended = true;
+      this._send?.();
     });
+    // Candidates gathered before the offer is taken are in it.
+    this.ready = trickle || pc.iceGatheringState === "complete"
+      ? Promise.resolve()
+      : gatheringEnded(pc, GATHER_TIMEOUT_MS);
   }
 
   /** The offer as it is now; later candidates are trickled. */
@@ -249,6 +242,18 @@ class LateCandidates {
     };
     if (this.late.length || this.ended) this._send();
   }
+}
+
+/** Resolves at ``pc``'s end of candidates, or after ``ms`` whatever happened. */
+function gatheringEnded(pc, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    pc.addEventListener("icecandidate", ({ candidate }) => {
+      if (candidate?.candidate) return;
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** An RFC 8840 fragment: the offer's ICE credentials, each candidate under its media line's
