@@ -192,6 +192,9 @@ class ChatState:
         self.me = me
         self.messages: dict[str, ChatMessage] = {}
         self.arrived: set[str] = set()  # ids of messages come as events since the last load
+        # Deletions, clears, pins and rules come as events since the last history load, made
+        # again over the next one: its page may have been read before them.
+        self._since_history: list[tuple[Callable[[ChatState, Any], None], Any]] = []
         self.pinned: ChatMessage | None = None
         self.settings: ChatSettings | None = None
         self.viewer: ChatViewerState | None = None
@@ -231,6 +234,9 @@ class ChatState:
         self.arrived = set()
         self.older = history.next_before
         self.pinned, self.settings, self.viewer = history.pinned, history.settings, history.viewer
+        replay, self._since_history = self._since_history, []
+        for change, payload in replay:
+            change(self, payload)
 
     def load_older(self, history: ChatHistory) -> int:
         """An older page in front of what is shown; how many messages it added."""
@@ -279,6 +285,8 @@ class ChatState:
         if handler is None:
             return False
         handler(self, payload)
+        if event.name in REPLAYED_OVER_HISTORY:
+            self._since_history.append((handler, payload))
         if event.name in REPLAYED and self.moderates:
             self._since_load.append((handler, payload))
         return True
@@ -376,6 +384,11 @@ class ChatState:
         """Every message as the on-stream overlay draws it: (name, text), oldest first."""
         return [(author_name(m), m.text) for m in self.messages.values()]
 
+
+REPLAYED_OVER_HISTORY = frozenset(
+    {Chat.DELETED, Chat.CLEARED, Chat.PINNED, Chat.UNPINNED, Chat.SETTINGS}
+)
+"""Events replayed over a history page that lands after them (messages are kept by id)."""
 
 REPLAYED = frozenset(
     {Chat.REPORT, Chat.HELD, Chat.HELD_DECIDED, Chat.USER_TIMED_OUT, Chat.USER_BANNED}

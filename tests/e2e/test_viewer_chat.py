@@ -9,7 +9,7 @@ import re
 
 import httpx
 import pytest
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import APIResponse, Page, Route, WebSocket, expect
 
 from tests.backend.api_helpers import register
 from tests.e2e.shared_chromium import Chromium
@@ -91,6 +91,56 @@ async def test_a_message_written_while_the_page_connects_still_shows(
         await viewer.page.locator(".chat-text", has_text="after the page joined").wait_for()
         texts = await viewer.page.locator(".chat-text").all_text_contents()
         assert texts == ["before the page", "while the page connects", "after the page joined"]
+        assert viewer.errors == []
+
+
+async def test_a_message_deleted_while_the_history_is_on_its_way_stays_gone(
+    server: LiveServer, chromium: Chromium
+) -> None:
+    """The history read again once the room is joined can have been read before a deletion
+    that comes live while it is on its way: the page must not bring the message back."""
+    async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
+        host, alice = await register(client), await register(client)
+        chat = f"/api/streams/{host.username}/chat"
+        await alice.data("POST", chat, json={"text": "keep me"})
+        doomed = await alice.data("POST", chat, json={"text": "delete me"})
+        loop = asyncio.get_running_loop()
+        reread: asyncio.Future[tuple[Route, APIResponse]] = loop.create_future()
+        deletion_came = asyncio.Event()
+        reads = 0
+
+        async def hold_the_reread(page: Page) -> None:
+            async def hold(route: Route) -> None:
+                nonlocal reads
+                reads += 1
+                if reads == 2:  # the re-read once the room is joined: read now, answered later
+                    reread.set_result((route, await route.fetch()))
+                else:
+                    await route.continue_()
+
+            def watch(socket: WebSocket) -> None:
+                def frame(payload: str | bytes) -> None:
+                    if "chat:deleted" in str(payload):
+                        deletion_came.set()
+
+                socket.on("framereceived", frame)
+
+            page.on("websocket", watch)
+            await page.route(re.compile(r"/api/streams/[^/]+/chat\?"), hold)
+
+        viewer = await open_viewer(
+            browser, server.url, host.username, token=alice.token, before_load=hold_the_reread
+        )
+        page = viewer.page
+        await page.locator(".chat-text", has_text="delete me").wait_for()
+        route, stale = await asyncio.wait_for(reread, 20)
+        await host.data("DELETE", f"{chat}/messages/{doomed['message']['id']}")
+        await asyncio.wait_for(deletion_came.wait(), 20)
+        await page.locator(".chat-text", has_text="delete me").wait_for(state="detached")
+        await page.locator(".chat-line", has_text="keep me").evaluate("el => el.dataset.old = 1")
+        await route.fulfill(response=stale)
+        await page.locator(".chat-line:not([data-old])", has_text="keep me").wait_for()
+        assert await page.locator(".chat-text").all_text_contents() == ["keep me"]
         assert viewer.errors == []
 
 

@@ -42,7 +42,9 @@ export function setupChat({ realtime, session, auth, supporters }) {
   let unannounced = 0;
   let announceTimer = null;
   let loads = 0; // history requests in flight
-  let arrivedDuringLoad = []; // live messages a history page (asked for earlier) may lack
+  // Live changes made while history was being read: the page may have been read before them,
+  // so they are made again over it once it lands (each is harmless to repeat).
+  let sinceLoad = [];
   const reports = new Map(); // message id → "confirm" | "sending" | "reported"
   let replacingList = false;
   const showError = (error) => (status.textContent = error.message);
@@ -57,7 +59,11 @@ export function setupChat({ realtime, session, auth, supporters }) {
     if (message.kind === "system") {
       return h(
         "li",
-        { class: `chat-line chat-line--system chat-line--${message.system}`, "data-id": message.id },
+        {
+          class: `chat-line chat-line--system chat-line--${message.system}`,
+          "data-id": message.id,
+          "data-created": message.createdAt,
+        },
         message.text,
       );
     }
@@ -72,7 +78,12 @@ export function setupChat({ realtime, session, auth, supporters }) {
     const name = author ? displayName(author) : "Someone";
     return h(
       "li",
-      { class: `chat-line${mine ? " chat-line--mine" : ""}`, "data-id": message.id, "data-role": role },
+      {
+        class: `chat-line${mine ? " chat-line--mine" : ""}`,
+        "data-id": message.id,
+        "data-role": role,
+        "data-created": message.createdAt,
+      },
       badges,
       h("span", { class: "chat-author" }, name),
       h("span", { class: "chat-text" }, message.text),
@@ -207,11 +218,25 @@ export function setupChat({ realtime, session, auth, supporters }) {
     }, ANNOUNCE_EVERY_MS);
   }
 
-  function add(message) {
-    if (loads) arrivedDuringLoad.push(message);
-    if (list.querySelector(`[data-id="${CSS.escape(message.id)}"]`)) return;
-    const follow = atBottom();
+  /** A live change: made now, and again over a history page that is on its way. */
+  function live(change) {
+    const result = change();
+    if (loads) sinceLoad.push(change);
+    return result;
+  }
+
+  const shownLine = (id) => list.querySelector(`[data-id="${CSS.escape(id)}"]`);
+
+  /** Appends ``message`` unless it is shown already; whether it did. */
+  function appendOnce(message) {
+    if (shownLine(message.id)) return false;
     list.append(line(message));
+    return true;
+  }
+
+  function receive(message) {
+    const follow = atBottom();
+    if (!live(() => appendOnce(message))) return;
     if (follow) {
       scrollToBottom();
     } else {
@@ -236,8 +261,8 @@ export function setupChat({ realtime, session, auth, supporters }) {
     } finally {
       loads -= 1;
     }
-    const arrived = arrivedDuringLoad;
-    if (!loads) arrivedDuringLoad = [];
+    const replay = sinceLoad;
+    if (!loads) sinceLoad = [];
     if (stream !== name) return;
     const focused = focusedMessageId();
     const lines = page.messages.slice().reverse().map(line);
@@ -247,14 +272,13 @@ export function setupChat({ realtime, session, auth, supporters }) {
     } finally {
       replacingList = false;
     }
-    const shown = new Set(page.messages.map((message) => message.id));
-    list.append(...arrived.filter((message) => !shown.has(message.id)).map(line));
+    showPinned(page.pinned);
+    showRules(page.settings);
+    for (const change of replay) change();
     if (focused) list.querySelector(`[data-id="${CSS.escape(focused)}"] .chat-report`)?.focus();
     nextBefore = page.nextBefore;
     unseen = 0;
     showUnseen();
-    showPinned(page.pinned);
-    showRules(page.settings);
     showViewer(page.viewer);
     scrollToBottom();
   }
@@ -293,7 +317,7 @@ export function setupChat({ realtime, session, auth, supporters }) {
       input.value = "";
       updateCounter();
       if (sent.held) status.textContent = "Your message is waiting for a moderator.";
-      else add(sent.message);
+      else receive(sent.message);
       scrollToBottom();
     } catch (error) {
       status.textContent = error.message;
@@ -310,25 +334,26 @@ export function setupChat({ realtime, session, auth, supporters }) {
   }
 
   const mine = (data) => data.stream === stream;
-  realtime.on("chat:message", (data) => mine(data) && add(data));
-  realtime.on("chat:deleted", (data) => {
-    if (!mine(data)) return;
-    arrivedDuringLoad = arrivedDuringLoad.filter((message) => message.id !== data.messageId);
-    list.querySelector(`[data-id="${CSS.escape(data.messageId)}"]`)?.remove();
-  });
-  realtime.on("chat:pinned", (data) => mine(data) && showPinned(data.message));
-  realtime.on("chat:unpinned", (data) => {
-    if (mine(data) && byId("chat-pinned-text").dataset.id === data.messageId) showPinned(null);
-  });
-  realtime.on("chat:cleared", (data) => {
-    if (!mine(data)) return;
-    arrivedDuringLoad = [];
-    fill(list);
+  /** Removes every line written at or before ``clearedAt`` (all of them, when it comes live). */
+  function clearBefore(clearedAt) {
+    const cutoff = Date.parse(clearedAt);
+    for (const shown of [...list.children]) {
+      if (!(Date.parse(shown.dataset.created) > cutoff)) shown.remove();
+    }
     showPinned(null);
     nextBefore = null;
     unseen = 0;
     showUnseen();
+  }
+
+  realtime.on("chat:message", (data) => mine(data) && receive(data));
+  realtime.on("chat:deleted", (data) => mine(data) && live(() => shownLine(data.messageId)?.remove()));
+  realtime.on("chat:pinned", (data) => mine(data) && live(() => showPinned(data.message)));
+  realtime.on("chat:unpinned", (data) => {
+    if (!mine(data)) return;
+    live(() => byId("chat-pinned-text").dataset.id === data.messageId && showPinned(null));
   });
+  realtime.on("chat:cleared", (data) => mine(data) && live(() => clearBefore(data.clearedAt)));
   // History is read again once the room is joined (first time and after every reconnect):
   // a message written before the join reached the server is in it, any later one comes live.
   realtime.on("joined", (data) => {
@@ -337,7 +362,7 @@ export function setupChat({ realtime, session, auth, supporters }) {
   realtime.on("chat:settings", (data) => {
     if (!mine(data)) return;
     const reread = whoMayWriteChanged(data);
-    showRules(data);
+    live(() => showRules(data));
     if (reread) load(stream).catch(showError);
   });
   const aboutMe = (data) => mine(data) && session.user && data.user.id === session.user.id;

@@ -159,6 +159,26 @@ def test_messages_come_while_the_history_is_on_its_way_are_kept() -> None:
     assert list(state.messages) == ["m2"]  # what arrived before that load is the history's now
 
 
+def test_deletes_pins_and_clears_made_while_the_history_is_on_its_way_stay_made() -> None:
+    state = loaded(message(1), message(2), message(3), message(4))
+    state.apply(event(Chat.DELETED, ChatDeleted(stream="mia", message_id="m4")))
+    state.apply(
+        event(Chat.CLEARED, ChatCleared(stream="mia", cleared_at=START + timedelta(seconds=1)))
+    )
+    state.apply(event(Chat.PINNED, ChatPinned(stream="mia", message=message(3), pinned_by=ME)))
+    # The reload's page was read before all three.
+    page = [message(4), message(3), message(2), message(1)]
+    state.load(ChatHistory(stream="mia", messages=page, next_before=None, pinned=None,
+                           settings=state.settings, viewer=state.viewer))  # fmt: skip
+    assert list(state.messages) == ["m2", "m3"]
+    assert state.pinned is not None and state.pinned.id == "m3"
+
+    state.load(ChatHistory(stream="mia", messages=page, next_before=None, pinned=None,
+                           settings=state.settings, viewer=state.viewer))  # fmt: skip
+    assert list(state.messages) == ["m1", "m2", "m3", "m4"]  # a later load is the server's word
+    assert state.pinned is None
+
+
 def pin_action(number: int) -> ModerationAction:
     return ModerationAction(id=f"a{number}", stream="mia", actor=ME, action="pin",
                             created_at=START + timedelta(seconds=number))  # fmt: skip
