@@ -47,6 +47,9 @@ SETTINGS_ENV = "ONAIR_SETTINGS_JSON"
 # Allocations between two young collections (CPython's default: 700). Fewer young collections
 # also mean fewer of the older generations' (each is counted in the younger one's runs).
 GC_YOUNG_THRESHOLD = 10_000
+# How long a stopping server lets requests in flight finish before it cancels them: uvicorn
+# would otherwise wait as long as a client keeps one open (a stalled upload held a stop for good).
+GRACEFUL_SHUTDOWN_S = 5
 
 
 def settle_heap() -> None:
@@ -98,6 +101,7 @@ def serve(settings: Settings, workers: int = 1) -> int:
         ws_max_size=settings.max_ws_message_bytes,
         ws_ping_interval=settings.ws_heartbeat_seconds,
         ws_ping_timeout=settings.ws_heartbeat_seconds,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         log_config=config,
     )
     return 0

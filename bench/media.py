@@ -319,6 +319,7 @@ window.RTCPeerConnection = class extends window.RTCPeerConnection {
   constructor(...args) {
     super(...args);
     mark("pc");
+    window.onairBench.pcs = (window.onairBench.pcs ?? 0) + 1;
     this.addEventListener("icecandidate", () => mark("candidate"), { once: true });
     this.addEventListener("icegatheringstatechange", () => {
       if (this.iceGatheringState === "complete") mark("gathered");
@@ -335,14 +336,14 @@ Object.defineProperty(window, "onairEarly", {
   get: () => early,
   set: (handover) => {
     mark("early");
-    const marked = (take, name) => () => {
-      const taken = take();
+    const marked = (take, name) => (...args) => {
+      const taken = take(...args);
       if (taken) mark(name);
       return taken;
     };
     early = {
       takeGuest: marked(() => handover.takeGuest(), "guestTaken"),
-      takePeer: marked(() => handover.takePeer(), "peerTaken"),
+      takePeer: marked((url) => handover.takePeer(url), "peerTaken"),
     };
   },
 });
@@ -355,7 +356,8 @@ new MutationObserver(() => {
 """
 """A page script: when (ms since the navigation started) the page made its peer connection,
 js/early.js was done, the modules took over its guest token and peer connection, the
-connection finished gathering its ICE candidates, got connected and showed its first frame."""
+connection finished gathering its ICE candidates, got connected and showed its first frame;
+and how many peer connections and WHEP offers it made."""
 MILESTONES = """() => {
   const entries = performance.getEntriesByType("resource");
   const first = (part) => entries.find((entry) => entry.name.includes(part));
@@ -379,6 +381,8 @@ MILESTONES = """() => {
     answer: whep?.responseEnd ?? 0,
     connected: bench.connected ?? 0,
     frame: bench.frame,
+    peerConnections: bench.pcs ?? 0,
+    offers: entries.filter((entry) => entry.name === whep?.name).length,
   };
 }"""
 """Where the first frame's time went: when the scripts the video needs had loaded (those asked

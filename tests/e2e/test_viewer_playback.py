@@ -179,6 +179,33 @@ async def test_the_offer_leaves_before_every_candidate_and_the_rest_trickle(
         assert viewer.errors == []
 
 
+async def test_a_viewer_whose_saved_sign_in_expired_plays_as_a_guest(
+    server: LiveServer, chromium: Chromium
+) -> None:
+    """js/early.js offers with the token the page saved before the page has checked it: an
+    account's that is no longer good is refused, and the player offers again with the guest
+    token the page falls back to, at once (no "Sign in to watch", no backoff)."""
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice = await register(client)
+    async with (
+        chromium() as browser,
+        live_publisher(server.url, alice.username, alice.token, size=(320, 180)),
+    ):
+        requests = Requests()
+        viewer = await open_viewer(
+            browser, server.url, alice.username, token="expired-token", before_load=requests.note
+        )
+        await viewer.page.wait_for_function(
+            "() => document.querySelector('.tile')?.dataset.state === 'playing'", timeout=20_000
+        )
+        assert (await viewer.page.evaluate(FRAMES_DECODED, 5))["frames"] == 5
+        offers = [
+            asked for asked in requests.asked if asked.startswith("POST") and "/whep/" in asked
+        ]
+        assert len(offers) == 2, requests.asked  # the early one, refused, and the guest's
+        assert await viewer.page.evaluate("() => sessionStorage.getItem('onair.guest')")
+
+
 async def test_the_page_finishes_loading_while_the_stream_is_offline(
     server: LiveServer, chromium: Chromium
 ) -> None:

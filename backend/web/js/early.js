@@ -1,9 +1,10 @@
 // The viewer page's very first step, a classic script run as soon as it arrives (before the
 // style sheets and the page's modules): it starts what the first frame waits for that needs
 // nothing from them (issue 23). A new viewer's guest token is asked for, and, when the page
-// needs no STUN/TURN servers, the peer connection for the video is made and starts gathering
-// its ICE candidates. js/session.js and js/whep.js take them over (once each); a peer
-// connection nobody takes is closed.
+// needs no STUN/TURN servers, the peer connection for the video is made and its WHEP offer
+// sent for the stream the URL names (/watch/{stream}) as soon as it has the token. js/session.js
+// and js/whep.js take them over (once each); a connection nobody takes is closed and its WHEP
+// session ended.
 "use strict";
 
 (() => {
@@ -25,14 +26,37 @@
 
   let peer = null;
   if (media && !media.askIceServers && globalThis.RTCPeerConnection) {
+    const stream = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() ?? "");
+    const template = media.whep || "/whep/{stream}";
+    const url = new URL(template.split("{stream}").join(encodeURIComponent(stream)), location.href);
     const pc = new RTCPeerConnection({ iceServers: [] });
     pc.addTransceiver("video", { direction: "recvonly" });
     pc.addTransceiver("audio", { direction: "recvonly" });
-    const described = pc.setLocalDescription();
-    described.catch(() => {}); // whoever takes the connection awaits it
-    peer = { pc, described };
+    const late = []; // candidates gathered once the offer left (null: their end), to trickle
+    let offered = false;
+    pc.addEventListener("icecandidate", ({ candidate }) => offered && late.push(candidate));
+    const token = saved ? Promise.resolve(saved) : guest;
+    // The offer leaves without waiting for candidates: js/whep.js trickles the late ones.
+    const answered = Promise.all([pc.setLocalDescription(), token]).then(([, bearer]) => {
+      offered = true;
+      const auth = bearer ? { Authorization: `Bearer ${bearer}` } : {};
+      return fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp", ...auth },
+        body: pc.localDescription.sdp,
+      }).then((response) => ({ response, token: bearer }));
+    });
+    answered.catch(() => {}); // whoever takes the connection awaits it
+    peer = { pc, url: url.href, answered, late };
     setTimeout(() => {
-      if (peer) peer.pc.close();
+      if (!peer) return;
+      peer.pc.close();
+      answered.then(({ response, token: bearer }) => {
+        const resource = response.status === 201 && response.headers.get("Location");
+        if (!resource) return;
+        const auth = bearer ? { Authorization: `Bearer ${bearer}` } : {};
+        fetch(new URL(resource, url), { method: "DELETE", headers: auth, keepalive: true });
+      }).catch(() => {});
       peer = null;
     }, UNTAKEN_MS);
   }
@@ -44,9 +68,12 @@
       guest = null;
       return taken;
     },
-    /** ``{pc, described}``: a peer connection with a receive-only video and audio transceiver
-     * whose offer is being set (``described``), or null. */
-    takePeer() {
+    /** The peer connection for ``url`` (absolute) with its offer on the way, or null:
+     * ``{pc, answered, late}``, ``answered`` resolving to ``{response, token}`` (the WHEP
+     * POST's response and the token it was sent with), ``late`` the candidates gathered since
+     * the offer left (null marks their end), growing until the offer is answered. */
+    takePeer(url) {
+      if (peer?.url !== url) return null;
       const taken = peer;
       peer = null;
       return taken;

@@ -69,8 +69,9 @@ export class WhepPlayer {
   async _connect() {
     if (!this._running) return;
     this._setState(this.attempt ? "reconnecting" : "connecting");
-    // The page's first player takes the connection js/early.js began (gathering already).
-    const early = this.iceServers.length ? null : globalThis.onairEarly?.takePeer();
+    // The page's first player takes the connection js/early.js began, its offer on the way.
+    const url = new URL(this.url, location.href).href;
+    const early = this.iceServers.length ? null : globalThis.onairEarly?.takePeer(url);
     const pc = early?.pc ?? new RTCPeerConnection({ iceServers: this.iceServers });
     this.pc = pc;
     if (!early) {
@@ -87,25 +88,21 @@ export class WhepPlayer {
         this._retry(`connection ${pc.connectionState}`);
       }
     };
-    // The token's round trip (a new guest's) overlaps the making of the offer.
-    const asked = Promise.resolve().then(() => this.token());
-    asked.catch(() => {}); // awaited below; not "unhandled" while the offer is being made
     try {
-      const candidates = new LateCandidates(pc, this.iceServers.length === 0);
-      await (early ? early.described : pc.setLocalDescription(await pc.createOffer()));
-      await candidates.ready;
-      const token = await asked;
-      if (pc !== this.pc) return;
-      const auth = token ? { Authorization: `Bearer ${token}` } : {};
-      const offer = candidates.takeOffer();
-      const response = await fetch(this.url, {
-        method: "POST", headers: { "Content-Type": "application/sdp", ...auth }, body: offer,
-      });
-      if (pc !== this.pc) return;
+      const sent = early ? await adoptOffer(early) : await this._offer(pc);
+      if (!sent || pc !== this.pc) return;
+      const { candidates, response, token } = sent;
+      if (early && response.status !== 201 && response.status !== 404) {
+        // Sent with a token the page no longer holds (an account's that expired, say):
+        // offered again, as any player offers, without counting as an attempt.
+        this._teardown();
+        return this._connect();
+      }
       if (response.status !== 201) {
         throw new WhepError(response.status, await response.text());
       }
-      this.resource = new URL(response.headers.get("Location"), new URL(this.url, location.href)).href;
+      const auth = token ? { Authorization: `Bearer ${token}` } : {};
+      this.resource = new URL(response.headers.get("Location"), url).href;
       await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
       if ((response.headers.get("Accept-Patch") ?? "").includes(TRICKLE)) {
         const etag = response.headers.get("ETag");
@@ -122,6 +119,27 @@ export class WhepPlayer {
       }
       this._retry(status === 404 ? "offline" : String(error), status === 404);
     }
+  }
+
+  /** Makes ``pc``'s offer and sends it: the POST's response, the token it went with and the
+   * candidates gathered after it (trickled once the response says where); null when the
+   * player moved on meanwhile. */
+  async _offer(pc) {
+    // The token's round trip (a new guest's) overlaps the making of the offer.
+    const asked = Promise.resolve().then(() => this.token());
+    asked.catch(() => {}); // awaited below; not "unhandled" while the offer is being made
+    const candidates = new LateCandidates(pc, this.iceServers.length === 0);
+    await pc.setLocalDescription(await pc.createOffer());
+    await candidates.ready;
+    const token = await asked;
+    if (pc !== this.pc) return null;
+    const auth = token ? { Authorization: `Bearer ${token}` } : {};
+    const response = await fetch(this.url, {
+      method: "POST",
+      headers: { "Content-Type": "application/sdp", ...auth },
+      body: candidates.takeOffer(),
+    });
+    return { candidates, response, token };
   }
 
   _useTrack(track) {
@@ -231,6 +249,13 @@ class LateCandidates {
     return this.pc.localDescription.sdp;
   }
 
+  /** The offer was sent by someone else, who kept ``gathered`` since (null: their end). */
+  takenBefore(gathered) {
+    this.taken = true;
+    this.late = gathered.filter((candidate) => candidate?.candidate);
+    this.ended = gathered.length > this.late.length || this.pc.iceGatheringState === "complete";
+  }
+
   trickleTo(resource, headers) {
     this._send = () => {
       if (!this.late.length && !this.ended) return;
@@ -242,6 +267,15 @@ class LateCandidates {
     };
     if (this.late.length || this.ended) this._send();
   }
+}
+
+/** js/early.js's connection (see its ``takePeer``) once its offer is answered: from then on
+ * its candidates are the player's to trickle. */
+async function adoptOffer({ pc, answered, late }) {
+  const { response, token } = await answered;
+  const candidates = new LateCandidates(pc, true);
+  candidates.takenBefore(late);
+  return { candidates, response, token };
 }
 
 /** Resolves at ``pc``'s end of candidates, or after ``ms`` whatever happened. */
