@@ -123,7 +123,12 @@ def backend_subprocess(db: Path, *args: str) -> Iterator[tuple[str, subprocess.P
     finally:
         if process.poll() is None:
             process.terminate()
-            process.wait(timeout=20)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()  # reported, and not left behind to take the machine's CPU
+                process.wait()
+                raise
 
 
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
