@@ -25,6 +25,29 @@ if TYPE_CHECKING:
     from rtc.aiortc_hooks import EncodedFrame
 
 
+class FramePacer:
+    """Lets through at most ``fps`` frames a second on average, by a token bucket over the
+    frames' capture times. A frame captured late (its capture waited for the effects of the one
+    before) leaves the time it lost to the next one, which the source then captures sooner: a
+    rule on the gap between two frames sent dropped that next one (13 % of the frames of a
+    1080p studio, sending 26 fps of the 30 it made)."""
+
+    BURST = 2.0  # frames' worth of unused time a jittery source may draw on
+
+    def __init__(self) -> None:
+        self._credit = self.BURST
+        self._last: float | None = None
+
+    def admits(self, captured_at: float, fps: float) -> bool:
+        if self._last is not None:
+            self._credit = min(self.BURST, self._credit + (captured_at - self._last) * fps)
+        self._last = captured_at
+        if self._credit < 1.0 - 1e-6:  # a frame's worth, give or take the clock's rounding
+            return False
+        self._credit -= 1.0
+        return True
+
+
 class EncodedVideoTrack(MediaStreamTrack):
     kind = "video"
 
@@ -38,7 +61,7 @@ class EncodedVideoTrack(MediaStreamTrack):
         self._seq = 0
         self._start: float | None = None
         self._last_pts = -1
-        self._last_sent = 0.0
+        self._pacer = FramePacer()
         self._keyframe = True
         self.sent = 0
         self.encode_ms = 0.0
@@ -61,7 +84,7 @@ class EncodedVideoTrack(MediaStreamTrack):
                 raise MediaStreamError from exc
             self._seq = frame.seq
             level = self._level()
-            if frame.captured_at - self._last_sent < 0.9 / level.fps:
+            if not self._pacer.admits(frame.captured_at, level.fps):
                 continue  # this level sends fewer frames per second
             if self._start is None:
                 self._start = frame.captured_at
@@ -75,7 +98,6 @@ class EncodedVideoTrack(MediaStreamTrack):
             if packet is None:
                 continue
             self._last_pts = pts
-            self._last_sent = frame.captured_at
             self.sent += 1
             return packet
 
