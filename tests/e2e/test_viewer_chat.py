@@ -183,6 +183,27 @@ async def test_scrolled_up_reader_is_not_yanked_and_pinned_shows_for_late_joiner
         assert reader.errors == [] and late.errors == []
 
 
+async def test_a_reader_scrolled_up_keeps_their_place_when_the_chat_is_read_again(
+    server: LiveServer, chromium: Chromium
+) -> None:
+    """The history is read again on every rejoin and when who may write changes; a reader
+    scrolled up to an older message must not be thrown to the bottom by it."""
+    async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
+        host, bob = await register(client), await register(client)
+        chat = f"/api/streams/{host.username}/chat"
+        for i in range(30):
+            await host.data("POST", chat, json={"text": f"line {i}"})
+        viewer = await open_viewer(browser, server.url, host.username, token=bob.token)
+        page = viewer.page
+        await page.locator(".chat-text", has_text="line 29").wait_for()
+        await page.wait_for_timeout(300)  # the re-read once the room is joined, settled
+        await page.eval_on_selector("#chat-scroll", "el => { el.scrollTop = 200; }")
+        await host.data("PATCH", f"{chat}/settings", json={"membersOnly": True})  # read again
+        await expect(page.locator("#chat-input")).to_be_disabled()  # ... and landed
+        assert await page.eval_on_selector("#chat-scroll", "el => el.scrollTop") == 200
+        assert viewer.errors == []
+
+
 async def test_a_viewer_reports_a_message_with_the_keyboard(
     server: LiveServer, chromium: Chromium
 ) -> None:

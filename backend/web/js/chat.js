@@ -36,6 +36,7 @@ export function setupChat({ realtime, session, auth, supporters }) {
   const emojiBox = byId("chat-emoji");
   const emojiToggle = byId("chat-emoji-toggle");
   let stream = null;
+  let shownStream = null; // whose history the list shows
   let nextBefore = null;
   let loadingOlder = false;
   let unseen = 0;
@@ -43,7 +44,8 @@ export function setupChat({ realtime, session, auth, supporters }) {
   let announceTimer = null;
   let loads = 0; // history requests in flight
   // Live changes made while history was being read: the page may have been read before them,
-  // so they are made again over it once it lands (each is harmless to repeat).
+  // so they are made again over it once it lands (each is harmless to repeat), if it is the
+  // page of the stream they were made to.
   let sinceLoad = [];
   const reports = new Map(); // message id → "confirm" | "sending" | "reported"
   let replacingList = false;
@@ -221,7 +223,7 @@ export function setupChat({ realtime, session, auth, supporters }) {
   /** A live change: made now, and again over a history page that is on its way. */
   function live(change) {
     const result = change();
-    if (loads) sinceLoad.push(change);
+    if (loads) sinceLoad.push({ of: stream, change });
     return result;
   }
 
@@ -264,6 +266,10 @@ export function setupChat({ realtime, session, auth, supporters }) {
     const replay = sinceLoad;
     if (!loads) sinceLoad = [];
     if (stream !== name) return;
+    // A reader scrolled up keeps their place when the same chat is read again (a reconnect).
+    const follow = shownStream !== name || atBottom();
+    const place = scroller.scrollTop;
+    shownStream = name;
     const focused = focusedMessageId();
     const lines = page.messages.slice().reverse().map(line);
     replacingList = true;
@@ -274,13 +280,17 @@ export function setupChat({ realtime, session, auth, supporters }) {
     }
     showPinned(page.pinned);
     showRules(page.settings);
-    for (const change of replay) change();
+    for (const { of, change } of replay) if (of === name) change();
     if (focused) list.querySelector(`[data-id="${CSS.escape(focused)}"] .chat-report`)?.focus();
     nextBefore = page.nextBefore;
-    unseen = 0;
-    showUnseen();
     showViewer(page.viewer);
-    scrollToBottom();
+    if (follow) {
+      unseen = 0;
+      showUnseen();
+      scrollToBottom();
+    } else {
+      scroller.scrollTop = place;
+    }
   }
 
   async function loadOlder() {
