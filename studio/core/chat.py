@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -191,9 +191,12 @@ class ChatState:
         self.stream = stream
         self.me = me
         self.messages: dict[str, ChatMessage] = {}
-        self.arrived: set[str] = set()  # ids of messages come as events since the last load
-        # Deletions, clears, pins and rules come as events since the last history load, made
-        # again over the next one: its page may have been read before them.
+        # What comes as events while a history page is on its way, kept for it (it may have
+        # been read before them): the ids of messages, and deletions, clears, pins and rules,
+        # made again over it. Not before it was asked for: a change missed while disconnected
+        # (the reason for reading again) must not be undone by an older event.
+        self._reads = 0  # history pages on their way
+        self.arrived: set[str] = set()
         self._since_history: list[tuple[Callable[[ChatState, Any], None], Any]] = []
         self.pinned: ChatMessage | None = None
         self.settings: ChatSettings | None = None
@@ -224,6 +227,18 @@ class ChatState:
         return self.viewer is not None and self.viewer.role == "host"
 
     # ---- loading --------------------------------------------------------------------
+    async def read_history(self, page: Awaitable[ChatHistory]) -> None:
+        """Loads the newest page of history once ``page`` (its request) resolves, keeping for
+        it what comes as events meanwhile."""
+        if self._reads == 0:
+            self.arrived, self._since_history = set(), []
+        self._reads += 1
+        try:
+            history = await page
+        finally:
+            self._reads -= 1
+        self.load(history)
+
     def load(self, history: ChatHistory) -> None:
         """The newest page of history (the canonical stream name comes with it)."""
         self.stream = history.stream
@@ -231,12 +246,12 @@ class ChatState:
         # The answer can land after messages sent once it was read: those stay.
         arrived = {k: self.messages[k] for k in self.arrived if k in self.messages}
         self.messages = loaded | arrived
-        self.arrived = set()
         self.older = history.next_before
         self.pinned, self.settings, self.viewer = history.pinned, history.settings, history.viewer
-        replay, self._since_history = self._since_history, []
-        for change, payload in replay:
+        for change, payload in self._since_history:
             change(self, payload)
+        if self._reads == 0:
+            self.arrived, self._since_history = set(), []
 
     def load_older(self, history: ChatHistory) -> int:
         """An older page in front of what is shown; how many messages it added."""
@@ -285,7 +300,7 @@ class ChatState:
         if handler is None:
             return False
         handler(self, payload)
-        if event.name in REPLAYED_OVER_HISTORY:
+        if self._reads and event.name in REPLAYED_OVER_HISTORY:
             self._since_history.append((handler, payload))
         if event.name in REPLAYED and self.moderates:
             self._since_load.append((handler, payload))
@@ -293,7 +308,8 @@ class ChatState:
 
     def _message(self, message: ChatMessage) -> None:
         self.messages[message.id] = message
-        self.arrived.add(message.id)
+        if self._reads:
+            self.arrived.add(message.id)
         self.held.pop(message.id, None)  # an approved held message arrives like any other
         while len(self.messages) > MAX_MESSAGES:
             self.arrived.discard(self.messages.pop(next(iter(self.messages))).id)

@@ -548,7 +548,7 @@ class ChatPanel(ServerPanel):
         # streamer's own chat from its moderators' room (the studio is not one of the viewers).
         own = self.account.user is not None and state.stream == self.account.user.username
         await self._follow((chat_mod_room(state.stream),) if own else state.rooms)
-        state.load(await client.history())
+        await state.read_history(client.history())
         await self._follow(state.rooms)
         if state.moderates:
             state.load_moderation(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -148,35 +149,58 @@ def test_bans_and_time_outs_are_listed_until_lifted_or_over() -> None:
     assert state.restrictions(START) == []
 
 
-def test_messages_come_while_the_history_is_on_its_way_are_kept() -> None:
+def history(state: ChatState, *newest_first: ChatMessage) -> ChatHistory:
+    return ChatHistory(stream="mia", messages=list(newest_first), next_before=None, pinned=None,
+                       settings=state.settings, viewer=state.viewer)  # fmt: skip
+
+
+async def read(state: ChatState, page: ChatHistory, *meanwhile: ServerEvent) -> None:
+    """``state`` reads ``page`` of history; ``meanwhile`` come while it is on its way (it was
+    read before them)."""
+    answer: asyncio.Future[ChatHistory] = asyncio.get_running_loop().create_future()
+    reading = asyncio.create_task(state.read_history(answer))
+    await asyncio.sleep(0)
+    for each in meanwhile:
+        state.apply(each)
+    answer.set_result(page)
+    await reading
+
+
+async def test_messages_come_while_the_history_is_on_its_way_are_kept() -> None:
     state = loaded(message(1))
-    state.apply(event(Chat.MESSAGE, message(3)))  # sent once the reload's page (m1, m2) was read
-    state.load(ChatHistory(stream="mia", messages=[message(2), message(1)], next_before=None,
-                           pinned=None, settings=state.settings, viewer=state.viewer))  # fmt: skip
+    await read(state, history(state, message(2), message(1)), event(Chat.MESSAGE, message(3)))
     assert list(state.messages) == ["m1", "m2", "m3"]
-    state.load(ChatHistory(stream="mia", messages=[message(2)], next_before=None, pinned=None,
-                           settings=state.settings, viewer=state.viewer))  # fmt: skip
+    state.load(history(state, message(2)))
     assert list(state.messages) == ["m2"]  # what arrived before that load is the history's now
 
 
-def test_deletes_pins_and_clears_made_while_the_history_is_on_its_way_stay_made() -> None:
+async def test_deletes_pins_and_clears_made_while_the_history_is_on_its_way_stay_made() -> None:
     state = loaded(message(1), message(2), message(3), message(4))
-    state.apply(event(Chat.DELETED, ChatDeleted(stream="mia", message_id="m4")))
-    state.apply(
-        event(Chat.CLEARED, ChatCleared(stream="mia", cleared_at=START + timedelta(seconds=1)))
+    page = history(state, message(4), message(3), message(2), message(1))
+    await read(
+        state,
+        page,
+        event(Chat.DELETED, ChatDeleted(stream="mia", message_id="m4")),
+        event(Chat.CLEARED, ChatCleared(stream="mia", cleared_at=START + timedelta(seconds=1))),
+        event(Chat.PINNED, ChatPinned(stream="mia", message=message(3), pinned_by=ME)),
     )
-    state.apply(event(Chat.PINNED, ChatPinned(stream="mia", message=message(3), pinned_by=ME)))
-    # The reload's page was read before all three.
-    page = [message(4), message(3), message(2), message(1)]
-    state.load(ChatHistory(stream="mia", messages=page, next_before=None, pinned=None,
-                           settings=state.settings, viewer=state.viewer))  # fmt: skip
     assert list(state.messages) == ["m2", "m3"]
     assert state.pinned is not None and state.pinned.id == "m3"
 
-    state.load(ChatHistory(stream="mia", messages=page, next_before=None, pinned=None,
-                           settings=state.settings, viewer=state.viewer))  # fmt: skip
+    state.load(page)
     assert list(state.messages) == ["m1", "m2", "m3", "m4"]  # a later load is the server's word
     assert state.pinned is None
+
+
+async def test_events_from_before_the_history_was_asked_for_are_not_made_again_over_it() -> None:
+    """The history is read again after a reconnect: what changed while the studio was away
+    (its events missed) is the page's word, not undone by events seen before."""
+    state = loaded(message(1), message(2))
+    state.apply(event(Chat.PINNED, ChatPinned(stream="mia", message=message(2), pinned_by=ME)))
+    state.apply(event(Chat.MESSAGE, message(3)))
+    # Away: m3 deleted and the pin lifted. Back: the history is read again.
+    await read(state, history(state, message(2), message(1)))
+    assert list(state.messages) == ["m1", "m2"] and state.pinned is None
 
 
 def pin_action(number: int) -> ModerationAction:
