@@ -9,11 +9,11 @@ import re
 
 import httpx
 import pytest
-from playwright.async_api import APIResponse, Page, Route, WebSocket, expect
+from playwright.async_api import APIResponse, Browser, Page, Route, WebSocket, expect
 
-from tests.backend.api_helpers import register
+from tests.backend.api_helpers import ApiUser, register
 from tests.e2e.shared_chromium import Chromium
-from tests.e2e.viewer_helpers import FRAMES_DECODED, PHONE, open_viewer
+from tests.e2e.viewer_helpers import FRAMES_DECODED, PHONE, Viewer, open_viewer
 from tests.helpers_media import live_publisher, loopback_ice  # noqa: F401
 from tests.servers import LiveServer
 
@@ -144,18 +144,27 @@ async def test_a_message_deleted_while_the_history_is_on_its_way_stays_gone(
         assert viewer.errors == []
 
 
+async def reading_a_long_chat(
+    client: httpx.AsyncClient, browser: Browser, server: LiveServer, lines: int
+) -> tuple[ApiUser, ApiUser, Viewer, str]:
+    """A host whose chat has ``lines`` lines and a signed-in reader whose page shows the last:
+    (the host, the reader, the reader's page, the chat's path)."""
+    host, reader = await register(client), await register(client)
+    chat = f"/api/streams/{host.username}/chat"
+    for i in range(lines):
+        await host.data("POST", chat, json={"text": f"line {i}"})
+    viewer = await open_viewer(browser, server.url, host.username, token=reader.token)
+    await viewer.page.locator(".chat-text", has_text=f"line {lines - 1}").wait_for()
+    return host, reader, viewer, chat
+
+
 async def test_scrolled_up_reader_is_not_yanked_and_pinned_shows_for_late_joiner(
     server: LiveServer,
     chromium: Chromium,
 ) -> None:
     async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
-        host, alice = await register(client), await register(client)
-        chat = f"/api/streams/{host.username}/chat"
-        for i in range(60):
-            await host.data("POST", chat, json={"text": f"line {i}"})
-        reader = await open_viewer(browser, server.url, host.username, token=alice.token)
+        host, alice, reader, chat = await reading_a_long_chat(client, browser, server, 60)
         page = reader.page
-        await page.locator(".chat-text", has_text="line 59").wait_for()
         await page.eval_on_selector("#chat-scroll", "el => { el.scrollTop = 200; }")
         await page.wait_for_timeout(300)  # let a history page (scrolled near the top) settle
         before = await page.eval_on_selector("#chat-scroll", "el => el.scrollTop")
@@ -189,13 +198,8 @@ async def test_a_reader_scrolled_up_keeps_their_place_when_the_chat_is_read_agai
     """The history is read again on every rejoin and when who may write changes; a reader
     scrolled up to an older message must not be thrown to the bottom by it."""
     async with httpx.AsyncClient(base_url=server.url) as client, chromium() as browser:
-        host, bob = await register(client), await register(client)
-        chat = f"/api/streams/{host.username}/chat"
-        for i in range(30):
-            await host.data("POST", chat, json={"text": f"line {i}"})
-        viewer = await open_viewer(browser, server.url, host.username, token=bob.token)
+        host, _, viewer, chat = await reading_a_long_chat(client, browser, server, 30)
         page = viewer.page
-        await page.locator(".chat-text", has_text="line 29").wait_for()
         await page.wait_for_timeout(300)  # the re-read once the room is joined, settled
         await page.eval_on_selector("#chat-scroll", "el => { el.scrollTop = 200; }")
         await host.data("PATCH", f"{chat}/settings", json={"membersOnly": True})  # read again

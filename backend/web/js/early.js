@@ -37,25 +37,24 @@
     pc.addEventListener("icecandidate", ({ candidate }) => offered && late.push(candidate));
     const token = saved ? Promise.resolve(saved) : guest;
     // The offer leaves without waiting for candidates: js/whep.js trickles the late ones.
-    const answered = Promise.all([pc.setLocalDescription(), token]).then(([, bearer]) => {
+    const bearer = (held) => (held ? { Authorization: `Bearer ${held}` } : {});
+    const answered = Promise.all([pc.setLocalDescription(), token]).then(([, held]) => {
       offered = true;
-      const auth = bearer ? { Authorization: `Bearer ${bearer}` } : {};
       return fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/sdp", ...auth },
+        headers: { "Content-Type": "application/sdp", ...bearer(held) },
         body: pc.localDescription.sdp,
-      }).then((response) => ({ response, token: bearer }));
+      }).then((response) => ({ response, token: held }));
     });
     answered.catch(() => {}); // whoever takes the connection awaits it
     peer = { pc, url: url.href, answered, late };
     setTimeout(() => {
       if (!peer) return;
       peer.pc.close();
-      answered.then(({ response, token: bearer }) => {
+      answered.then(({ response, token: held }) => {
         const resource = response.status === 201 && response.headers.get("Location");
         if (!resource) return;
-        const auth = bearer ? { Authorization: `Bearer ${bearer}` } : {};
-        fetch(new URL(resource, url), { method: "DELETE", headers: auth, keepalive: true });
+        fetch(new URL(resource, url), { method: "DELETE", headers: bearer(held), keepalive: true });
       }).catch(() => {});
       peer = null;
     }, UNTAKEN_MS);

@@ -101,7 +101,7 @@ export class WhepPlayer {
       if (response.status !== 201) {
         throw new WhepError(response.status, await response.text());
       }
-      const auth = token ? { Authorization: `Bearer ${token}` } : {};
+      const auth = bearer(token);
       this.resource = new URL(response.headers.get("Location"), url).href;
       await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
       if ((response.headers.get("Accept-Patch") ?? "").includes(TRICKLE)) {
@@ -133,7 +133,7 @@ export class WhepPlayer {
     await candidates.ready;
     const token = await asked;
     if (pc !== this.pc) return null;
-    const auth = token ? { Authorization: `Bearer ${token}` } : {};
+    const auth = bearer(token);
     const response = await fetch(this.url, {
       method: "POST",
       headers: { "Content-Type": "application/sdp", ...auth },
@@ -206,7 +206,7 @@ export class WhepPlayer {
       Promise.resolve(this.token()).then((token) => fetch(resource, {
         method: "DELETE",
         keepalive: true,
-        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        headers: bearer(token),
       })).catch(() => {});
     }
   }
@@ -268,6 +268,9 @@ class LateCandidates {
     if (this.late.length || this.ended) this._send();
   }
 }
+
+/** The Authorization header for ``token``, none without one. */
+const bearer = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
 
 /** js/early.js's connection (see its ``takePeer``) once its offer is answered: from then on
  * its candidates are the player's to trickle. */
