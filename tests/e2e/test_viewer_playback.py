@@ -346,10 +346,19 @@ async def test_a_guest_is_asked_to_sign_in_for_a_members_only_stream_then_watche
         publisher = await broadcast.go_live(target, audio=None)
         await asyncio.wait_for(publisher.wait_live(), 20)
         async with chromium() as browser:
-            viewer = await open_viewer(browser, server.url, alice.username)
+            requests = Requests()
+            viewer = await open_viewer(
+                browser, server.url, alice.username, before_load=requests.note
+            )
             page = viewer.page
             tile = page.locator(".tile")
             await tile.get_by_text("streams to signed-in viewers only").wait_for()
+            assert await tile.get_attribute("data-state") == "error"
+            # The rest of the page loads (its account bar retries refused videos): nothing is
+            # offered again with the token that was refused.
+            await page.locator("#gift-grid button.gift").first.wait_for(state="attached")
+            offers = [ask for ask in requests.asked if ask.startswith("POST") and "/whep/" in ask]
+            assert len(offers) == 2, requests.asked  # js/early.js's and the player's, refused
             assert await tile.get_attribute("data-state") == "error"
             await page.locator("#sign-in").click()
             await page.fill("#auth-username", bob.username)

@@ -108,7 +108,7 @@ function renderAccount() {
     byId("account-coins").textContent = coins(session.coins);
     byId("account-coins").setAttribute("aria-label", `${session.coins} coins`);
   }
-  stage.retryRefused();
+  stage.retryRefused(session.token);
   if (connectedAs !== session.token) {
     connectedAs = session.token;
     realtime.connect(); // events for this identity (orders, balance) need its token; the chat

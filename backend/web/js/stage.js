@@ -104,8 +104,8 @@ export function setupStage(getToken) {
   }
   unmute.addEventListener("click", () => setMuted(!muted));
 
-  function retryRefused() {
-    for (const tile of tiles.values()) tile.retry();
+  function retryRefused(token) {
+    for (const tile of tiles.values()) tile.retry(token);
   }
 
   return { show, retryRefused, settled };

@@ -92,9 +92,10 @@ export function createTile(stream, getToken, whepUrl = null, onState = () => {})
       video.muted = value;
       if (!value) video.play().catch(() => {});
     },
-    /** After signing in: a stream that refused a guest may play now. */
-    retry() {
-      if (player.state !== "error") return;
+    /** After signing in: a stream that refused a guest may play now (asked again only with
+     * another ``token`` than the one refused). */
+    retry(token) {
+      if (player.state !== "error" || player.offeredWith === token) return;
       player.stop();
       shown = "connecting";
       player.start();

@@ -45,6 +45,7 @@ export class WhepPlayer {
     this.state = "idle";
     this.pc = null;
     this.resource = null;
+    this.offeredWith = null; // the token the last offer was sent with
     this.attempt = 0;
     this.reconnects = 0;
     this._running = false;
@@ -92,6 +93,7 @@ export class WhepPlayer {
       const sent = early ? await adoptOffer(early) : await this._offer(pc);
       if (!sent || pc !== this.pc) return;
       const { candidates, response, token } = sent;
+      this.offeredWith = token;
       if (early && response.status !== 201 && response.status !== 404) {
         // Sent with a token the page no longer holds (an account's that expired, say):
         // offered again, as any player offers, without counting as an attempt.
