@@ -3,13 +3,14 @@ build step, no CDN)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import html
 import json
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -24,15 +25,17 @@ router = APIRouter(tags=["web"])
 SMALL_FILE_BYTES = 256 * 1024
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-# The page loads only its own scripts and styles; data never becomes markup (see js/dom.js).
-# It connects to this backend and, when media is served elsewhere, to that WHEP server.
+EARLY_SCRIPT = WEB_DIR / "js" / "early.js"
+# The page loads only its own scripts and styles (the one inline script by its hash); data never
+# becomes markup (see js/dom.js). It connects to this backend and, when media is served
+# elsewhere, to that WHEP server.
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:"
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self'; img-src 'self' data: blob:"
     " https: http:; media-src 'self' blob:; connect-src 'self' ws: wss:{media};"
     " object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 PAGE_HEADERS = {
-    "Content-Security-Policy": CSP.format(media=""),
+    "Content-Security-Policy": CSP.format(media="", scripts=""),
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
@@ -47,9 +50,14 @@ async def home(request: Request) -> Response:
 
 @router.get("/watch/{stream}", include_in_schema=False)
 async def watch(stream: str, request: Request) -> Response:
+    """The watch page, with js/early.js inline: it starts the viewer's token and video before
+    anything else loads, and a fetch of its own waited behind the page's other files."""
     settings: Settings = request.app.state.settings
-    page = (WEB_DIR / "watch.html").read_bytes().replace(b"{{media}}", page_media(settings))
-    return cached(request, page, page_etag(page), "text/html", page_headers(request))
+    early = EARLY_SCRIPT.read_bytes()
+    page = (WEB_DIR / "watch.html").read_bytes().replace(b"{{early}}", early)
+    page = page.replace(b"{{media}}", page_media(settings))
+    headers = page_headers(request, inline_scripts=(early,))
+    return cached(request, page, page_etag(page), "text/html", headers)
 
 
 def page_media(settings: Settings) -> bytes:
@@ -64,10 +72,17 @@ def page_etag(content: bytes) -> str:
     return f'"{hashlib.blake2b(content, digest_size=12).hexdigest()}"'
 
 
-def page_headers(request: Request) -> dict[str, str]:
+def page_headers(request: Request, inline_scripts: Sequence[bytes] = ()) -> dict[str, str]:
+    """The page's headers; its CSP lets exactly ``inline_scripts`` run inline."""
     settings: Settings = request.app.state.settings
     media = "".join(f" {origin}" for origin in settings.media_origins)
-    return {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(media=media)}
+    scripts = "".join(f" '{script_hash(script)}'" for script in inline_scripts)
+    return {**PAGE_HEADERS, "Content-Security-Policy": CSP.format(media=media, scripts=scripts)}
+
+
+def script_hash(script: bytes) -> str:
+    """A CSP source for an inline script with exactly this text."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode()
 
 
 @router.get("/web/{path:path}", include_in_schema=False)
