@@ -331,7 +331,9 @@ def _run_everything(args: argparse.Namespace) -> int:
     command = [*this_program, "serve", "--demo", "--port", str(args.port)]
     if args.db is not None:
         command += ["--db", str(args.db)]
-    backend = subprocess.Popen(command)
+    from studio.core.child_process import start_in_own_session
+
+    backend = start_in_own_session(command)
     try:
         if not _wait_healthy(url, backend):
             print(f"onair run: the backend did not start on {url} (is the port in use?)")

@@ -574,12 +574,13 @@ async def subscribe(url: str, token: str, count: int) -> None:
 
 @contextlib.asynccontextmanager
 async def child(*args: str, tree: Path | None = None) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``bench.media`` with ``args`` in a process of its own, run from ``tree`` (another
-    revision's files) when given, else from this one."""
+    """``bench.media`` with ``args`` in a process and session of its own, as `onair run` starts
+    the backend (``studio.core.child_process``: the studio in this process does not take its
+    CPU share), run from ``tree`` (another revision's files) when given, else from this one."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.media", *args,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL, cwd=tree,
+        stderr=asyncio.subprocess.DEVNULL, cwd=tree, start_new_session=True,
     )  # fmt: skip
     try:
         yield process

@@ -25,10 +25,8 @@ which the studio turns into the status line when the process ends without saying
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import io
 import json
-import os
 import signal
 import struct
 import sys
@@ -38,13 +36,13 @@ from typing import IO, Any, Final
 
 import av
 
+from studio.core.child_process import die_with_parent
 from studio.core.muxer import EncodedPacket, Muxer, MuxError, StreamTemplates
 
 FRAME: Final = struct.Struct("<??qqIII")  # video, keyframe, pts, dts, time base n/d, size
 LENGTH: Final = struct.Struct("<I")
 HEADER_FORMAT: Final = "mp4"
 HEADER_OPTIONS: Final = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
-PR_SET_PDEATHSIG: Final = 1
 
 
 # ---- the studio's side of the pipe -----------------------------------------------------
@@ -138,16 +136,6 @@ def _say_failed(exc: MuxError) -> None:
     _say(error=str(exc), serverSaid=exc.server_said, errno=exc.errno)
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this process when the studio goes, even while it is stuck
-    connecting (nothing in here could notice then: FFmpeg holds the GIL)."""
-    if sys.platform == "linux":
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the studio was gone before we asked
-        os._exit(1)
-
-
 def push(stdin: IO[bytes]) -> int:
     """Connect, say so, and mux what arrives until the input ends; the exit status."""
     setup = read_setup(stdin)
@@ -172,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     """``push_child PARENT_PID``: the process the studio starts for one destination."""
     args = sys.argv[1:] if argv is None else argv
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the studio
-    if args:
-        _die_with_parent(int(args[0]))
+    if args:  # even while stuck connecting, when FFmpeg holds the GIL and nothing could notice
+        die_with_parent(int(args[0]))
     with contextlib.suppress(EOFError):
         return push(sys.stdin.buffer)
     return 1
