@@ -48,6 +48,15 @@ from wire.events import Chat, chat_mod_room, stream_room
 MAX_MESSAGES = 300  # kept in the dock; older ones are a scroll-up (history) away
 LOG_LENGTH = 200
 Model = TypeVar("Model", bound=WireModel)
+ModerationLists = tuple[
+    ChatModerators,
+    BlockedWords,
+    list[ChatReport],
+    list[HeldMessage],
+    list[ModerationAction],
+    ChatRestrictions,
+]
+"""What ``ChatState.load_moderation`` takes, in its order."""
 
 
 def parsed(model: type[Model], data: Any) -> Model:
@@ -203,9 +212,10 @@ class ChatState:
         self.viewer: ChatViewerState | None = None
         self.older: str | None = None  # ``before`` for the next page of history
         self.moderators: list[ChatUser] = []
-        # Moderation changes since the last moderation load, replayed over the next one: its
-        # lists may have been read before them (a report made while they were on their way).
-        self._since_load: list[tuple[Callable[[ChatState, Any], None], Any]] = []
+        # Moderation changes that come while the moderation lists are on their way, made again
+        # over them (a report made after they were read); likewise not before they were asked.
+        self._moderation_reads = 0
+        self._since_moderation: list[tuple[Callable[[ChatState, Any], None], Any]] = []
         self.blocked: BlockedWords | None = None
         self.reports: dict[str, ChatReport] = {}  # open ones
         self.held: dict[str, HeldMessage] = {}
@@ -260,6 +270,18 @@ class ChatState:
         self.older = history.next_before
         return len(older)
 
+    async def read_moderation(self, lists: Awaitable[ModerationLists]) -> None:
+        """Loads the moderation lists once ``lists`` (their requests) resolve, keeping for them
+        what comes as events meanwhile."""
+        if self._moderation_reads == 0:
+            self._since_moderation = []
+        self._moderation_reads += 1
+        try:
+            loaded = await lists
+        finally:
+            self._moderation_reads -= 1
+        self.load_moderation(*loaded)
+
     def load_moderation(
         self,
         moderators: ChatModerators,
@@ -280,10 +302,10 @@ class ChatState:
         self.restricted = {t.user.id: Restriction(t.user, t.until) for t in restrictions.timeouts}
         self.restricted |= {b.user.id: Restriction(b.user) for b in restrictions.bans}
         # Swapped out first: replaying ``set_moderators`` records itself again.
-        replay, self._since_load = self._since_load, []
+        replay, self._since_moderation = self._since_moderation, []
         for change, payload in replay:
             change(self, payload)
-        self._since_load = []
+        self._since_moderation = replay if self._moderation_reads else []
 
     # ---- events ---------------------------------------------------------------------
     def apply(self, event: ServerEvent) -> bool:
@@ -302,8 +324,8 @@ class ChatState:
         handler(self, payload)
         if self._reads and event.name in REPLAYED_OVER_HISTORY:
             self._since_history.append((handler, payload))
-        if event.name in REPLAYED and self.moderates:
-            self._since_load.append((handler, payload))
+        if self._moderation_reads and event.name in REPLAYED:
+            self._since_moderation.append((handler, payload))
         return True
 
     def _message(self, message: ChatMessage) -> None:
@@ -338,8 +360,8 @@ class ChatState:
     def set_moderators(self, moderators: ChatModerators) -> None:
         """The stream's moderators, from their event or from the answer to a change."""
         self.moderators = list(moderators.moderators)
-        if self.moderates:
-            self._since_load.append((ChatState.set_moderators, moderators))
+        if self._moderation_reads:
+            self._since_moderation.append((ChatState.set_moderators, moderators))
 
     def _report(self, report: ChatReport) -> None:
         if report.status == "open":

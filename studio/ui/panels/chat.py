@@ -551,8 +551,8 @@ class ChatPanel(ServerPanel):
         await state.read_history(client.history())
         await self._follow(state.rooms)
         if state.moderates:
-            state.load_moderation(
-                *await asyncio.gather(
+            await state.read_moderation(
+                asyncio.gather(
                     client.moderators(),
                     client.blocked_words(),
                     client.reports(),

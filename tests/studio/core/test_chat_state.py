@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
-from studio.core.chat import MAX_MESSAGES, ChatState
+from studio.core.chat import MAX_MESSAGES, ChatState, ModerationLists
 from studio.core.events import ServerEvent
 from wire.base import WireModel
 from wire.chat import (
@@ -31,6 +33,8 @@ from wire.chat import (
     ModerationAction,
 )
 from wire.events import Chat
+
+Answer = TypeVar("Answer")
 
 START = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 NOAH = ChatAuthor(id="u-noah", username="noah", display_name="Noah", role="viewer")
@@ -154,16 +158,24 @@ def history(state: ChatState, *newest_first: ChatMessage) -> ChatHistory:
                        settings=state.settings, viewer=state.viewer)  # fmt: skip
 
 
-async def read(state: ChatState, page: ChatHistory, *meanwhile: ServerEvent) -> None:
-    """``state`` reads ``page`` of history; ``meanwhile`` come while it is on its way (it was
-    read before them)."""
-    answer: asyncio.Future[ChatHistory] = asyncio.get_running_loop().create_future()
-    reading = asyncio.create_task(state.read_history(answer))
+async def while_on_its_way(
+    read: Callable[[Awaitable[Answer]], Coroutine[Any, Any, None]],
+    answer: Answer,
+    *meanwhile: Callable[[], object],
+) -> None:
+    """``read`` takes ``answer``, read before ``meanwhile`` happen while it is on its way."""
+    future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+    reading = asyncio.create_task(read(future))
     await asyncio.sleep(0)
     for each in meanwhile:
-        state.apply(each)
-    answer.set_result(page)
+        each()
+    future.set_result(answer)
     await reading
+
+
+async def read(state: ChatState, page: ChatHistory, *meanwhile: ServerEvent) -> None:
+    """``state`` reads ``page`` of history; ``meanwhile`` come while it is on its way."""
+    await while_on_its_way(state.read_history, page, *(partial(state.apply, e) for e in meanwhile))
 
 
 async def test_messages_come_while_the_history_is_on_its_way_are_kept() -> None:
@@ -208,28 +220,38 @@ def pin_action(number: int) -> ModerationAction:
                             created_at=START + timedelta(seconds=number))  # fmt: skip
 
 
-def load_moderation(
-    state: ChatState, moderators: tuple[ChatUser, ...] = (), reports: tuple[ChatReport, ...] = ()
-) -> None:
-    state.load_moderation(
+def moderation_lists(
+    moderators: tuple[ChatUser, ...] = (),
+    reports: tuple[ChatReport, ...] = (),
+    log: tuple[ModerationAction, ...] = (),
+) -> ModerationLists:
+    return (
         ChatModerators(stream="mia", moderators=list(moderators)),
         BlockedWords(stream="mia", words=[], action="mask"),
         list(reports),
         [],
-        [],
+        list(log),
         ChatRestrictions(stream="mia", bans=[], timeouts=[]),
     )
 
 
-def test_a_moderator_appointed_while_the_list_is_on_its_way_stays_a_moderator() -> None:
-    carol = ChatUser(id="u-carol", username="carol", display_name="Carol")
-    state = loaded(role="host")
-    state.set_moderators(ChatModerators(stream="mia", moderators=[carol]))  # the POST's answer
-    load_moderation(state)  # the list read before Carol was appointed lands afterwards
-    assert state.is_moderator(carol.id)
+async def read_moderation(
+    state: ChatState, lists: ModerationLists, *meanwhile: Callable[[], object]
+) -> None:
+    await while_on_its_way(state.read_moderation, lists, *meanwhile)
 
-    load_moderation(state)  # a later load is the server's word again
-    assert not state.is_moderator(carol.id)
+
+CAROL = ChatUser(id="u-carol", username="carol", display_name="Carol")
+
+
+async def test_a_moderator_appointed_while_the_list_is_on_its_way_stays_a_moderator() -> None:
+    state = loaded(role="host")
+    appointed = ChatModerators(stream="mia", moderators=[CAROL])  # the POST's answer
+    await read_moderation(state, moderation_lists(), partial(state.set_moderators, appointed))
+    assert state.is_moderator(CAROL.id)
+
+    await read_moderation(state, moderation_lists())  # a later read is the server's word again
+    assert not state.is_moderator(CAROL.id)
 
 
 def report(number: int, status: Literal["open", "dismissed"] = "open") -> ChatReport:
@@ -237,26 +259,38 @@ def report(number: int, status: Literal["open", "dismissed"] = "open") -> ChatRe
                       reason="spam", status=status, created_at=START)  # fmt: skip
 
 
-def test_reports_made_or_closed_while_the_queue_is_on_its_way_are_kept() -> None:
+async def test_reports_made_or_closed_while_the_queue_is_on_its_way_are_kept() -> None:
     state = loaded(role="host")
-    state.apply(event(Chat.REPORT, report(1)))  # made after the queue was read
-    state.apply(event(Chat.REPORT, report(2, "dismissed")))  # closed after it was read
-    load_moderation(state, reports=(report(2),))
+    await read_moderation(
+        state,
+        moderation_lists(reports=(report(2),)),
+        partial(state.apply, event(Chat.REPORT, report(1))),  # made after the queue was read
+        partial(state.apply, event(Chat.REPORT, report(2, "dismissed"))),  # closed after
+    )
     assert list(state.reports) == ["r1"]
 
-    load_moderation(state)  # a later load is the server's word again
+    await read_moderation(state, moderation_lists())  # a later read is the server's word again
     assert state.reports == {}
 
 
-def test_moderation_done_while_the_log_is_on_its_way_stays_in_the_log() -> None:
+async def test_moderation_from_before_the_lists_were_asked_for_is_not_made_again_over_them() -> (
+    None
+):
+    """The lists are read again after a reconnect: a report closed and a moderator dismissed
+    while the studio was away (their events missed) stay so, not undone by older events."""
+    state = loaded(role="host")
+    state.apply(event(Chat.REPORT, report(1)))
+    state.set_moderators(ChatModerators(stream="mia", moderators=[CAROL]))
+    # Away: r1 dismissed and Carol dismissed. Back: the lists are read again.
+    await read_moderation(state, moderation_lists())
+    assert state.reports == {} and not state.is_moderator(CAROL.id)
+
+
+async def test_moderation_done_while_the_log_is_on_its_way_stays_in_the_log() -> None:
     state = loaded()
-    state.apply(event(Chat.ACTION, pin_action(3)))  # after the log (a1, a2) was read
-    state.load_moderation(
-        ChatModerators(stream="mia", moderators=[]),
-        BlockedWords(stream="mia", words=[], action="mask"),
-        [],
-        [],
-        [pin_action(2), pin_action(1)],
-        ChatRestrictions(stream="mia", bans=[], timeouts=[]),
+    await read_moderation(
+        state,
+        moderation_lists(log=(pin_action(2), pin_action(1))),
+        partial(state.apply, event(Chat.ACTION, pin_action(3))),  # after a1, a2 were read
     )
     assert [a.id for a in state.log] == ["a3", "a2", "a1"]  # newest first
