@@ -4,8 +4,8 @@
 
 Prints median / p99 wall milliseconds, the median CPU milliseconds of the process and
 frames per second; asserts nothing. At 720p (the resolution the targets are set at) each row
-runs its frames in three passes and also prints the *steady p99*: the p99 over frames of each
-frame's best of its three passes. This machine runs slow for spells of ~100 ms at random
+runs its frames in three passes and also prints the *steady tail*: over frames' best of their
+three passes, p99 ÷ median. This machine runs slow for spells of ~100 ms at random
 (a fixed ``cv2`` workload on one frame reads p99 1.1-1.4x its median); a frame whose content
 costs more is slow in every pass and still counts, a spell falls on one pass and does not.
 CPU time counts every thread of the process (MediaPipe runs its graphs on threads of its
@@ -45,7 +45,7 @@ from filters.video.lut import atlas_lut, compile_lut, read_cube
 
 RESOLUTIONS = {"360p": (640, 360), "720p": (1280, 720), "1080p": (1920, 1080)}
 PASSES = {"720p": 3}
-"""Passes per row where the steady p99 is printed; one elsewhere."""
+"""Passes per row where the steady tail is printed; one elsewhere."""
 WARMUP = 5
 DEFAULT_PRESET = "Natural beauty"
 SAMPLE_CHAT = [
@@ -72,9 +72,10 @@ Samples = tuple[np.ndarray, np.ndarray]
 """Wall and process-CPU seconds, one row per pass and one column per frame."""
 
 
-def steady_p99(wall: np.ndarray) -> float:
-    """The p99 over frames of each frame's best pass (``wall``: one row per pass)."""
-    return float(np.percentile(wall.min(axis=0), 99))
+def steady_tail(wall: np.ndarray) -> float:
+    """p99 ÷ median over frames of each frame's best pass (``wall``: one row per pass)."""
+    best = wall.min(axis=0)
+    return float(np.percentile(best, 99) / np.median(best))
 
 
 def _row(label: str, samples: Samples) -> None:
@@ -82,7 +83,7 @@ def _row(label: str, samples: Samples) -> None:
     median = float(np.median(wall))
     fps = 1000.0 / median if median > 0 else float("inf")
     p99, cpu_median = float(np.percentile(wall, 99)), float(np.median(cpu))
-    steady = f"{steady_p99(wall):8.2f}" if len(wall) > 1 else " " * 7 + "-"
+    steady = f"{steady_tail(wall):9.2f}x" if len(wall) > 1 else " " * 9 + "-"
     print(f"  {label:<34} {median:8.2f} {p99:8.2f} {steady} {cpu_median:8.2f} {fps:9.1f}")
 
 
@@ -236,7 +237,7 @@ def main() -> None:
         clip = SyntheticFaceClip(width, height)
         frames = [clip.frame(i) for i in range(WARMUP + count)]
         sampling = Sampling(count, PASSES.get(name, 1))
-        header = "median ms   p99 ms  steady p99  CPU ms       fps"
+        header = "median ms   p99 ms  steady tail  CPU ms       fps"
         print(f"\n{name} ({width}x{height})" + " " * 17 + header)
         _per_filter(clip, frames, sampling)
         _look_rows(frames, sampling)
