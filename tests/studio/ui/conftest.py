@@ -58,6 +58,10 @@ def qt_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     asyncio.set_event_loop(event_loop)
     yield event_loop
     executor.shutdown(wait=True, cancel_futures=True)
+    # ``already_running`` marks the loop running in this thread until the QApplication quits,
+    # which it does not here: unmark it, or closing pytest-asyncio's package loop (the e2e
+    # tests', at the end of the run) fails on "another loop is running".
+    asyncio.events._set_running_loop(None)
 
 
 @pytest.fixture
