@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -64,6 +65,13 @@ def build_window(
     return window
 
 
+def close_on_interrupt(window: MainWindow, loop: asyncio.AbstractEventLoop) -> None:
+    """Ctrl-C in the terminal closes the window as its close button does (asking first when
+    something would end); the backend `onair run` started, in a session of its own, stops
+    with the studio."""
+    signal.signal(signal.SIGINT, lambda _signum, _frame: loop.call_soon_threadsafe(window.close))
+
+
 def lock_profile(profile: Profile) -> QLockFile | None:
     """Hold ``profile`` for this process (two studios in one profile would write over each
     other's settings and log); None when another running studio holds it. A lock left by a
@@ -114,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.closed.connect(closed.set)
     window.show()
     window.start()
+    close_on_interrupt(window, loop)
     notices.offer_crash_reports(window, reporter)
 
     async def run() -> None:
