@@ -31,7 +31,8 @@ def start_in_own_session(command: list[str]) -> subprocess.Popen[bytes]:
     between sessions before the threads in them, so the studio's effects and encoder (a core
     or more) do not keep a backend in the same session waiting: there, its answers to viewers
     waited 100-200 ms at a time for a CPU (issue 23). Its own session also keeps a terminal's
-    Ctrl-C for the studio, which stops the backend itself."""
+    Ctrl-C for the studio, which stops the backend itself. Call it before this process starts
+    a thread: the death signal is asked for between fork and exec (``preexec_fn``)."""
     return subprocess.Popen(
         command,
         start_new_session=True,
