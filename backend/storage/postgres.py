@@ -288,7 +288,7 @@ class PostgresDatabase(Database):
         return await run_in_portal(work)
 
     def _timer_fired(self, callback: Callable[..., object], args: tuple[Any, ...]) -> None:
-        task = asyncio.ensure_future(run_in_portal(_called(callback, args)))
+        task = asyncio.ensure_future(_called_in_portal(callback, args))
         self._timer_tasks.add(task)
         task.add_done_callback(self._timer_done)
 
@@ -404,6 +404,12 @@ class PostgresDatabase(Database):
         self._group_running = False
         if self._waiting:
             self._start_group(loop)
+
+
+async def _called_in_portal(callback: Callable[..., object], args: tuple[Any, ...]) -> None:
+    # The inner coroutine is made only once the task runs: a task cancelled before its first
+    # step (its loop closing) would leave one made beforehand never awaited.
+    await run_in_portal(_called(callback, args))
 
 
 async def _called(callback: Callable[..., object], args: tuple[Any, ...]) -> None:

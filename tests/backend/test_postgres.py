@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -393,6 +395,27 @@ async def test_a_timer_waiting_on_the_database_holds_up_no_request(
                 await locker.close()
             while (await fan.data("GET", details))["likes"] != 3:
                 await asyncio.sleep(0.05)
+
+
+def test_a_timer_that_fires_as_its_loop_closes_leaves_nothing_unawaited(
+    db: PostgresDatabase,
+) -> None:
+    """A timer's task cancelled before its first step (the loop closing: a server stopping, a
+    test ending) had made its callback's coroutine already, never awaited, and Python warned."""
+    fired: list[int] = []
+
+    async def fire_then_close() -> None:
+        db.soon(lambda: fired.append(1))  # its task would start on the next turn
+        for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            task.cancel()  # as a closing loop does (asyncio.run's end)
+        await asyncio.sleep(0)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(fire_then_close())
+        gc.collect()
+    assert fired == []
+    assert not [w for w in caught if "never awaited" in str(w.message)], caught
 
 
 async def test_an_orders_chat_line_waiting_on_the_database_holds_up_no_answer(
