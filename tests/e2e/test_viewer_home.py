@@ -3,10 +3,12 @@ a real server, with streams published by the studio core."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 import pytest
+from playwright.async_api import Route
 
 from tests.backend.api_helpers import Listener, register
 from tests.e2e.shared_chromium import Chromium
@@ -87,6 +89,35 @@ async def test_a_followed_streamer_going_live_rings_the_bell(
             )
         assert listed.json()["data"]["unread"] == 0
         assert home.errors == []
+
+
+async def test_the_bell_count_comes_back_when_it_cannot_be_marked_read(
+    server: LiveServer, chromium: Chromium
+) -> None:
+    """Opening the bell hides the count at once; if the server cannot be told, the count the
+    server still has comes back."""
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        alice, bob = await register(client), await register(client)
+        await bob.data("POST", f"/api/users/{alice.id}/follow")
+    async with chromium() as browser:
+        home = await open_home(browser, server.url, token=bob.token, viewport=PHONE)
+        page = home.page
+        told = asyncio.Event()
+
+        async def fail_when_told(route: Route) -> None:
+            await told.wait()
+            await route.abort()
+
+        await page.route("**/api/notifications/read", fail_when_told)
+        await page.get_by_role("button", name="Notifications").wait_for()
+        async with live_publisher(server.url, alice.username, alice.token, size=(160, 90)):
+            count = page.locator("#bell-count")
+            await count.get_by_text("1").wait_for()
+            await page.get_by_role("button", name="Notifications, 1 unread").click()
+            assert await count.is_hidden()  # at once, before the server answers
+            told.set()
+            await count.get_by_text("1").wait_for()  # back, the request having failed
+            assert await page.get_by_role("button", name="Notifications, 1 unread").is_visible()
 
 
 async def test_likes_from_two_pages_add_up_and_follow_counts(

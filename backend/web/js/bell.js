@@ -59,16 +59,20 @@ export function setupBell({ session, realtime }) {
     }
   }
 
-  /** Opening marks everything read; the new ones stay highlighted until the list closes. */
+  /** Opening marks everything read (the count goes at once, the server is told after); the
+   * new ones stay highlighted until the list closes. */
   async function toggle() {
     const opening = panel.hidden;
     if (!opening) return close();
     panel.hidden = false;
     button.setAttribute("aria-expanded", "true");
     if (unread === 0) return;
+    unread = 0;
+    renderCount();
     try {
       unread = (await session.api.post("/api/notifications/read", {})).unread;
     } catch {
+      load(); // not marked read: the count the server still has comes back
       return;
     }
     renderCount();
