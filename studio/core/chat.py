@@ -192,6 +192,42 @@ class Restriction:
         return f"{who}: timed out, {clock(max(0, round((self.until - now).total_seconds())))} left"
 
 
+Change = tuple[Callable[["ChatState", Any], None], Any]
+Answer = TypeVar("Answer")
+
+
+class ReadWindow:
+    """Changes that come as events while a read of the server's state (a history page, the
+    moderation lists) is on its way, made again over its answer: it may have been read before
+    them. Not those from before it was asked for: a change missed while disconnected (the
+    reason for reading again) must not be undone by an older event."""
+
+    def __init__(self) -> None:
+        self._reads = 0  # on their way
+        self._changes: list[Change] = []
+
+    async def read(self, answer: Awaitable[Answer]) -> Answer:
+        """``answer`` awaited, keeping what comes meanwhile."""
+        if self._reads == 0:
+            self._changes = []
+        self._reads += 1
+        try:
+            return await answer
+        finally:
+            self._reads -= 1
+
+    def keep(self, change: Callable[[ChatState, Any], None], payload: Any) -> None:
+        if self._reads:
+            self._changes.append((change, payload))
+
+    def replay(self, state: ChatState) -> None:
+        """Make the kept changes again over what was loaded; forgotten once no read is left."""
+        replay, self._changes = self._changes, []  # a change may keep itself again: not twice
+        for change, payload in replay:
+            change(state, payload)
+        self._changes = replay if self._reads else []
+
+
 class ChatState:
     """One stream's chat: messages (oldest first), the pinned one, the rules, what the signed-in
     user may do, and, for moderators, the reports, held messages and the log of actions."""
@@ -200,22 +236,13 @@ class ChatState:
         self.stream = stream
         self.me = me
         self.messages: dict[str, ChatMessage] = {}
-        # What comes as events while a history page is on its way, kept for it (it may have
-        # been read before them): the ids of messages, and deletions, clears, pins and rules,
-        # made again over it. Not before it was asked for: a change missed while disconnected
-        # (the reason for reading again) must not be undone by an older event.
-        self._reads = 0  # history pages on their way
-        self.arrived: set[str] = set()
-        self._since_history: list[tuple[Callable[[ChatState, Any], None], Any]] = []
+        self._history = ReadWindow()  # messages, deletions, clears, pins and rules
         self.pinned: ChatMessage | None = None
         self.settings: ChatSettings | None = None
         self.viewer: ChatViewerState | None = None
         self.older: str | None = None  # ``before`` for the next page of history
         self.moderators: list[ChatUser] = []
-        # Moderation changes that come while the moderation lists are on their way, made again
-        # over them (a report made after they were read); likewise not before they were asked.
-        self._moderation_reads = 0
-        self._since_moderation: list[tuple[Callable[[ChatState, Any], None], Any]] = []
+        self._moderation = ReadWindow()  # reports, held messages, restrictions, moderators
         self.blocked: BlockedWords | None = None
         self.reports: dict[str, ChatReport] = {}  # open ones
         self.held: dict[str, HeldMessage] = {}
@@ -240,28 +267,15 @@ class ChatState:
     async def read_history(self, page: Awaitable[ChatHistory]) -> None:
         """Loads the newest page of history once ``page`` (its request) resolves, keeping for
         it what comes as events meanwhile."""
-        if self._reads == 0:
-            self.arrived, self._since_history = set(), []
-        self._reads += 1
-        try:
-            history = await page
-        finally:
-            self._reads -= 1
-        self.load(history)
+        self.load(await self._history.read(page))
 
     def load(self, history: ChatHistory) -> None:
         """The newest page of history (the canonical stream name comes with it)."""
         self.stream = history.stream
-        loaded = {m.id: m for m in reversed(history.messages)}
-        # The answer can land after messages sent once it was read: those stay.
-        arrived = {k: self.messages[k] for k in self.arrived if k in self.messages}
-        self.messages = loaded | arrived
+        self.messages = {m.id: m for m in reversed(history.messages)}
         self.older = history.next_before
         self.pinned, self.settings, self.viewer = history.pinned, history.settings, history.viewer
-        for change, payload in self._since_history:
-            change(self, payload)
-        if self._reads == 0:
-            self.arrived, self._since_history = set(), []
+        self._history.replay(self)
 
     def load_older(self, history: ChatHistory) -> int:
         """An older page in front of what is shown; how many messages it added."""
@@ -273,14 +287,7 @@ class ChatState:
     async def read_moderation(self, lists: Awaitable[ModerationLists]) -> None:
         """Loads the moderation lists once ``lists`` (their requests) resolve, keeping for them
         what comes as events meanwhile."""
-        if self._moderation_reads == 0:
-            self._since_moderation = []
-        self._moderation_reads += 1
-        try:
-            loaded = await lists
-        finally:
-            self._moderation_reads -= 1
-        self.load_moderation(*loaded)
+        self.load_moderation(*await self._moderation.read(lists))
 
     def load_moderation(
         self,
@@ -301,11 +308,7 @@ class ChatState:
         self.log = deque(newest_first, maxlen=LOG_LENGTH)
         self.restricted = {t.user.id: Restriction(t.user, t.until) for t in restrictions.timeouts}
         self.restricted |= {b.user.id: Restriction(b.user) for b in restrictions.bans}
-        # Swapped out first: replaying ``set_moderators`` records itself again.
-        replay, self._since_moderation = self._since_moderation, []
-        for change, payload in replay:
-            change(self, payload)
-        self._since_moderation = replay if self._moderation_reads else []
+        self._moderation.replay(self)
 
     # ---- events ---------------------------------------------------------------------
     def apply(self, event: ServerEvent) -> bool:
@@ -322,19 +325,17 @@ class ChatState:
         if handler is None:
             return False
         handler(self, payload)
-        if self._reads and event.name in REPLAYED_OVER_HISTORY:
-            self._since_history.append((handler, payload))
-        if self._moderation_reads and event.name in REPLAYED:
-            self._since_moderation.append((handler, payload))
+        if event.name in REPLAYED_OVER_HISTORY:
+            self._history.keep(handler, payload)
+        if event.name in REPLAYED:
+            self._moderation.keep(handler, payload)
         return True
 
     def _message(self, message: ChatMessage) -> None:
         self.messages[message.id] = message
-        if self._reads:
-            self.arrived.add(message.id)
         self.held.pop(message.id, None)  # an approved held message arrives like any other
         while len(self.messages) > MAX_MESSAGES:
-            self.arrived.discard(self.messages.pop(next(iter(self.messages))).id)
+            self.messages.pop(next(iter(self.messages)))
 
     def _deleted(self, deleted: ChatDeleted) -> None:
         self.messages.pop(deleted.message_id, None)
@@ -360,8 +361,7 @@ class ChatState:
     def set_moderators(self, moderators: ChatModerators) -> None:
         """The stream's moderators, from their event or from the answer to a change."""
         self.moderators = list(moderators.moderators)
-        if self._moderation_reads:
-            self._since_moderation.append((ChatState.set_moderators, moderators))
+        self._moderation.keep(ChatState.set_moderators, moderators)
 
     def _report(self, report: ChatReport) -> None:
         if report.status == "open":
@@ -424,9 +424,9 @@ class ChatState:
 
 
 REPLAYED_OVER_HISTORY = frozenset(
-    {Chat.DELETED, Chat.CLEARED, Chat.PINNED, Chat.UNPINNED, Chat.SETTINGS}
+    {Chat.MESSAGE, Chat.DELETED, Chat.CLEARED, Chat.PINNED, Chat.UNPINNED, Chat.SETTINGS}
 )
-"""Events replayed over a history page that lands after them (messages are kept by id)."""
+"""Events replayed over a history page that lands after them."""
 
 REPLAYED = frozenset(
     {Chat.REPORT, Chat.HELD, Chat.HELD_DECIDED, Chat.USER_TIMED_OUT, Chat.USER_BANNED}
