@@ -10,7 +10,7 @@ import httpx
 import pytest
 from playwright.async_api import Route
 
-from tests.backend.api_helpers import Listener, register
+from tests.backend.api_helpers import ApiUser, Listener, register
 from tests.e2e.shared_chromium import Chromium
 from tests.e2e.viewer_helpers import FOCUSED, PHONE, open_home, open_viewer
 from tests.helpers_media import live_broadcast, live_publisher, loopback_ice  # noqa: F401
@@ -62,12 +62,18 @@ async def test_the_home_page_lists_a_live_stream_with_its_picture_and_viewers(
         assert home.errors == []
 
 
-async def test_a_followed_streamer_going_live_rings_the_bell(
-    server: LiveServer, chromium: Chromium
-) -> None:
+async def streamer_and_follower(server: LiveServer) -> tuple[ApiUser, ApiUser]:
+    """Two new accounts, the second following the first."""
     async with httpx.AsyncClient(base_url=server.url) as client:
         alice, bob = await register(client), await register(client)
         await bob.data("POST", f"/api/users/{alice.id}/follow")
+    return alice, bob
+
+
+async def test_a_followed_streamer_going_live_rings_the_bell(
+    server: LiveServer, chromium: Chromium
+) -> None:
+    alice, bob = await streamer_and_follower(server)
     async with chromium() as browser:
         home = await open_home(browser, server.url, token=bob.token, viewport=PHONE)
         page = home.page
@@ -96,9 +102,7 @@ async def test_the_bell_count_comes_back_when_it_cannot_be_marked_read(
 ) -> None:
     """Opening the bell hides the count at once; if the server cannot be told, the count the
     server still has comes back."""
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        alice, bob = await register(client), await register(client)
-        await bob.data("POST", f"/api/users/{alice.id}/follow")
+    alice, bob = await streamer_and_follower(server)
     async with chromium() as browser:
         home = await open_home(browser, server.url, token=bob.token, viewport=PHONE)
         page = home.page

@@ -1,10 +1,10 @@
 // The viewer page's very first step, a classic script the server writes into the page's head
-// (backend/api/web.py), run before the style sheets and the page's modules load: it starts what the first frame waits for that needs
-// nothing from them (issue 23). A new viewer's guest token is asked for, and, when the page
-// needs no STUN/TURN servers, the peer connection for the video is made and its WHEP offer
-// sent for the stream the URL names (/watch/{stream}) as soon as it has the token. js/session.js
-// and js/whep.js take them over (once each); a connection nobody takes is closed and its WHEP
-// session ended.
+// (backend/api/web.py), run before the style sheets and the page's modules load: it starts
+// what the first frame waits for that needs nothing from them (issue 23). A new viewer's guest
+// token is asked for, and, when the page needs no STUN/TURN servers, the peer connection for
+// the video is made and its WHEP offer sent for the stream the URL names (/watch/{stream}) as
+// soon as it has the token. js/session.js and js/whep.js take them over (once each); a
+// connection nobody takes is closed and its WHEP session ended.
 "use strict";
 
 (() => {
